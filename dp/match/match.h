@@ -1,0 +1,86 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * dp/match: per-VPC rule tables. A table answers one question on the fast path: which resolver rule,
+ * private hosted zone, auto-defined rule or the "." recursive rule governs this query name. Tables are
+ * built off the fast path by the control core (a builder, then an immutable table) and read by any
+ * number of lcores at once without locks; the control core swaps them with RCU.
+ *
+ * Precedence (BEHAVIOUR.md "Rules"): the most specific domain wins. At the same domain a custom rule
+ * (forward, system, delegate) beats a private hosted zone, which beats an auto-defined rule, which beats
+ * the built-in "." recursive rule. A SYSTEM rule takes its subtree back from custom rules: below it,
+ * lookup goes on past less specific custom rules to the best zone, auto-defined rule or "." rule, and the
+ * result names both. A wildcard entry "*.example.com" matches names strictly below example.com and ranks
+ * one label more specific than example.com. Names compare case-insensitively; a trailing dot is optional.
+ */
+#ifndef VPCDNS_DP_MATCH_H
+#define VPCDNS_DP_MATCH_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define MATCH_ID_NONE UINT32_MAX
+
+/* Ordered by precedence at equal specificity: a lower value wins. */
+enum match_kind {
+	MATCH_FORWARD = 0,
+	MATCH_SYSTEM,
+	MATCH_DELEGATE,
+	MATCH_ZONE,
+	MATCH_AUTO,
+	MATCH_RECURSIVE, /* the built-in "." rule every table has */
+	MATCH_KIND_COUNT
+};
+
+enum match_engine {
+	MATCH_ENGINE_SUFFIX = 0, /* label-suffix engine: the default */
+	MATCH_ENGINE_HYPERSCAN,
+	MATCH_ENGINE_COUNT
+};
+
+struct match_result {
+	enum match_kind kind;
+	uint32_t id;          /* the caller's id given to match_builder_add; MATCH_ID_NONE for built-in "." */
+	uint8_t labels;       /* labels in the matched domain (0 for ".") */
+	uint32_t system_id;   /* the SYSTEM rule that sent lookup past custom rules, else MATCH_ID_NONE */
+};
+
+struct match_builder;
+struct match_table;
+
+struct match_builder *match_builder_new(enum match_engine engine);
+void match_builder_free(struct match_builder *b);
+
+/*
+ * Adds one entry. domain is in presentation form ("acme.example.com", "Acme.Example.COM.", "com", ".",
+ * "*.example.com"). Returns 0, or -1 with a sentence in err naming what is wrong (bad label, name too
+ * long, a second custom rule or zone for the same domain). A repeated auto-defined entry is ignored.
+ */
+int match_builder_add(struct match_builder *b, const char *domain, enum match_kind kind, uint32_t id,
+		      char *err, size_t errlen);
+
+/* Consumes the builder (freed whether or not it succeeds). NULL with a sentence in err on failure. */
+struct match_table *match_builder_build(struct match_builder *b, char *err, size_t errlen);
+void match_table_free(struct match_table *t);
+
+/*
+ * Lookup on the fast path: no allocation, no lock, no system call. name is an uncompressed wire-format
+ * name as in a parsed question (already validated: labels <= 63, total <= 255, ends with the root).
+ * Always finds an entry (the "." rule at worst); returns 0, or -1 if name is not a valid wire name.
+ */
+int match_lookup(const struct match_table *t, const uint8_t *name, size_t len, struct match_result *out);
+
+/* The same for a presentation-form name, for tests, tools and the control core. */
+int match_lookup_text(const struct match_table *t, const char *name, struct match_result *out);
+
+struct match_stats {
+	enum match_engine engine;
+	size_t entries;       /* entries added, the built-in "." rule included */
+	size_t bytes;         /* memory the table holds */
+	double build_seconds; /* time match_builder_build took */
+};
+void match_table_stats(const struct match_table *t, struct match_stats *out);
+
+const char *match_kind_name(enum match_kind kind);
+const char *match_engine_name(enum match_engine engine);
+
+#endif
