@@ -6,6 +6,7 @@ Standard library only (no scapy): the pcap, Ethernet/IP/UDP/TCP and DNS headers 
 enough to find each payload and to describe it in the README table.
 """
 import argparse
+import re
 import struct
 import sys
 from pathlib import Path
@@ -16,7 +17,7 @@ PROTO_TCP, PROTO_UDP = 6, 17
 
 
 def read_pcap(path):
-    """Yields (frame bytes) of each record of a classic pcap; refuses truncated records."""
+    """Yields (timestamp, frame bytes) for each record of a classic pcap; refuses truncated records."""
     data = Path(path).read_bytes()
     magic = data[:4]
     if magic in (b"\xd4\xc3\xb2\xa1", b"\x4d\x3c\xb2\xa1"):
@@ -25,16 +26,17 @@ def read_pcap(path):
         endian = ">"
     else:
         sys.exit("extract_vectors: not a classic pcap (pcapng is not read here)")
+    nanoseconds = magic in (b"\x4d\x3c\xb2\xa1", b"\xa1\xb2\x3c\x4d")
     linktype = struct.unpack(endian + "I", data[20:24])[0]
     if linktype != LINKTYPE_ETHERNET:
         sys.exit(f"extract_vectors: linktype {linktype}, expected Ethernet (1)")
     offset = 24
     while offset + 16 <= len(data):
-        _, _, caplen, origlen = struct.unpack(endian + "IIII", data[offset:offset + 16])
+        seconds, fraction, caplen, origlen = struct.unpack(endian + "IIII", data[offset:offset + 16])
         offset += 16
         if caplen != origlen:
             sys.exit("extract_vectors: truncated record in capture (snaplen too small)")
-        yield data[offset:offset + caplen]
+        yield seconds + fraction / (1e9 if nanoseconds else 1e6), data[offset:offset + caplen]
         offset += caplen
 
 
@@ -70,8 +72,11 @@ class Exchange:
         self.udp = {"query": [], "response": []}
         self.tcp = {"query": {}, "response": {}}  # seq -> payload; retransmissions collapse
         self.tcp_isn = {}
+        self.first_seen = self.last_seen = None
 
-    def add(self, family, transport, direction, seq, flags, payload, frame):
+    def add(self, when, family, transport, direction, seq, flags, payload, frame):
+        self.first_seen = when if self.first_seen is None else self.first_seen
+        self.last_seen = when
         self.family = family
         self.transports.add(transport)
         if transport == "UDP":
@@ -101,7 +106,7 @@ class Exchange:
 def collect(pcap, server_ports):
     """Exchanges keyed by (client port, server port); traffic between the two servers is kept too, unused."""
     exchanges = {}
-    for frame in read_pcap(pcap):
+    for when, frame in read_pcap(pcap):
         parsed = parse_frame(frame)
         if parsed is None:
             continue
@@ -112,7 +117,7 @@ def collect(pcap, server_ports):
             direction, key = "response", (dport, sport)
         else:
             continue
-        exchanges.setdefault(key, Exchange()).add(family, transport, direction, seq, flags, payload, frame)
+        exchanges.setdefault(key, Exchange()).add(when, family, transport, direction, seq, flags, payload, frame)
     return exchanges
 
 
@@ -324,10 +329,15 @@ Captured {date} with: {versions}.
   size, id, the 16-bit flags word, rcode (with the EDNS extended bits), the four counts, question name in
   presentation form (`\\DDD` escapes, case as sent), qtype, qclass, EDNS version (-1: no OPT), UDP size, DO,
   and the options as `code:length` (`-`: none). Meant for data-driven parser tests: iterate, parse, compare.
+- `res-NAME-upstream`: the query res sent to auth to answer `res-NAME` (none when res answered from its
+  cache), captured in the same run: per-hop EDNS as in the seed (udp 4096, DO, CD and a cookie whatever the
+  client sent; the large answer crosses this hop over UDP). Its command column reads `(res forwarding)`.
 - A vector whose UDP answer had TC=1 and which dig then retried over TCP is split in two: `NAME-udp` and
   `NAME-tcp`.
 
-Query ids, cookies and client ports differ on every run; everything else is stable.
+Query ids, cookies and client ports differ on every run; everything else is stable. For {cross_checked} vectors
+the extractor compared its reading of the final answer (rcode, four counts, size) with what dig or kdig printed
+for it in the same run, and they agree (the others: upstream exchanges, and answers the tool did not print).
 
 ## Why 1,645 bytes
 
@@ -374,10 +384,55 @@ def describe_vector(out, name, exchange, transport, server, command):
     return row, index, q, r
 
 
+DIG_REPORT = re.compile(r"status: (\w+),.*?\n;; flags: [^;]*; QUERY: (\d+), ANSWER: (\d+), AUTHORITY: (\d+), "
+                        r"ADDITIONAL: (\d+)(?:(?!status: ).)*?MSG SIZE\s+rcvd: (\d+)", re.S)
+KDIG_REPORT = re.compile(r"status: (\w+);.*?\n;; Flags: [^;]*; QUERY: (\d+); ANSWER: (\d+); AUTHORITY: (\d+); "
+                         r"ADDITIONAL: (\d+)(?:(?!status: ).)*?Received (\d+) B", re.S)
+
+
+def check_against_tool(report_file, name, response, failures):
+    """Compares what this parser read with what dig or kdig itself printed for the same answer.
+
+    Two parsers agreeing on rcode, counts and size is the evidence that the vectors were cut out right.
+    Returns False when the tool printed no answer to compare with (AXFR refusal, for one)."""
+    path = Path(report_file)
+    if not path.exists():
+        return False
+    text = path.read_text(errors="replace")
+    reports = (DIG_REPORT if "<<>> DiG" in text else KDIG_REPORT).findall(text)
+    if not reports:
+        return False
+    status, qd, an, ns, ar, size = reports[-1]
+    printed = (status, int(qd), int(an), int(ns), int(ar), int(size))
+    parsed = (response["rcode"], response["qd"], response["an"], response["ns"], response["ar"], response["size"])
+    if printed != parsed:
+        failures.append(f"{name}: the tool printed {printed}, the capture holds {parsed}")
+    return True
+
+
+def upstream_exchanges(exchanges, used, resolver_vectors, auth_port):
+    """The queries res sent to auth while answering each res vector: NAME-upstream (-2, -3 if several).
+
+    Vectors run one after another, so an exchange with auth that starts while a client waits on res belongs to
+    that client's query; one that starts at no such time (a cache refresh) is left out."""
+    for name, client in resolver_vectors:
+        found = sorted((exchange.first_seen, key) for key, exchange in exchanges.items()
+                       if key[1] == auth_port and key not in used
+                       and client.first_seen <= exchange.first_seen <= client.last_seen)
+        for number, (_, key) in enumerate(found, start=1):
+            upstream = exchanges[key]
+            for transport in sorted(upstream.transports, reverse=True):
+                if complete(upstream, transport):
+                    suffix = "" if number == 1 else f"-{number}"
+                    suffix += "" if len(upstream.transports) == 1 else f"-{transport.lower()}"
+                    yield f"{name}-upstream{suffix}", upstream, transport
+
+
 def main():
     parser = argparse.ArgumentParser()
     for option in ("--pcap", "--manifest", "--out", "--versions", "--date"):
         parser.add_argument(option, required=True)
+    parser.add_argument("--tool-output", required=True, help="directory of NAME.txt, what dig/kdig printed")
     parser.add_argument("--auth-port", type=int, required=True)
     parser.add_argument("--resolver-port", type=int, required=True)
     args = parser.parse_args()
@@ -386,12 +441,16 @@ def main():
     server_names = {args.auth_port: "auth", args.resolver_port: "res"}
     exchanges = collect(args.pcap, set(server_names))
     rows, index_lines, checks, failures = [], [], [], []
+    exchanges_used, resolver_vectors, cross_checked = set(), [], 0
     for line in Path(args.manifest).read_text().splitlines():
         name, server_port, client_port, query_bytes, response_bytes, command = line.split("\t")
         exchange = exchanges.get((int(client_port), int(server_port)))
         if exchange is None:
             failures.append(f"{name}: no packet from client port {client_port}")
             continue
+        exchanges_used.add((int(client_port), int(server_port)))
+        if int(server_port) == args.resolver_port:
+            resolver_vectors.append((name, exchange))
         # A UDP answer with TC=1 followed by dig's retry over TCP gives two vectors: NAME-udp and NAME-tcp.
         transports = sorted(exchange.transports, reverse=True)
         for transport in transports:
@@ -406,9 +465,16 @@ def main():
             check_size("query", vector, command, q["size"], query_bytes, checks, failures)
             if transport == transports[-1]:
                 check_size("response", vector, command, r["size"], response_bytes, checks, failures)
+                cross_checked += check_against_tool(f"{args.tool_output}/{name}.txt", vector, r, failures)
+
+    for name, upstream, transport in upstream_exchanges(exchanges, exchanges_used, resolver_vectors,
+                                                        args.auth_port):
+        row, index, _, _ = describe_vector(out, name, upstream, transport, "res>auth", "(res forwarding)")
+        rows.append(row)
+        index_lines.append(index)
 
     readme = README_HEAD.format(auth_port=args.auth_port, resolver_port=args.resolver_port, date=args.date,
-                                versions=args.versions, count=len(rows), checks="\n".join(checks))
+                                versions=args.versions, count=len(rows), cross_checked=cross_checked, checks="\n".join(checks))
     (out / "README.md").write_text(readme + "\n".join(rows) + "\n")
     (out / "index.tsv").write_text("\t".join(INDEX_COLUMNS) + "\n" + "\n".join(index_lines) + "\n")
     print("\n".join(checks))
