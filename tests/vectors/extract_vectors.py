@@ -1,6 +1,7 @@
 #!/usr/bin/python3
 """extract_vectors: cuts the DNS exchanges of scripts/capture-vectors out of a classic pcap (linktype
-Ethernet, as tcpdump writes for lo) into .bin files, checks the sizes the seed fixes, and writes README.md.
+Ethernet, as tcpdump writes for lo) into .bin files, checks the sizes the seed fixes, cross-checks each
+answer against what dig or kdig printed for it, and writes README.md and index.tsv.
 
 Standard library only (no scapy): the pcap, Ethernet/IP/UDP/TCP and DNS headers are parsed here, just far
 enough to find each payload and to describe it in the README table.
@@ -64,7 +65,7 @@ def parse_frame(frame):
 
 
 class Exchange:
-    """All packets of one client port: UDP datagrams, or TCP segments of each direction."""
+    """All packets between one client port and one server port: UDP datagrams, TCP segments of each direction."""
 
     def __init__(self):
         self.family = None
@@ -90,7 +91,8 @@ class Exchange:
     def tcp_messages(self, direction):
         """The stream of one direction, reassembled and split at the 2-byte length prefixes."""
         stream, expected = b"", self.tcp_isn.get(direction)
-        for seq in sorted(self.tcp[direction]):
+        start = expected if expected is not None else min(self.tcp[direction], default=0)
+        for seq in sorted(self.tcp[direction], key=lambda seq: (seq - start) & 0xFFFFFFFF):  # seq may wrap
             if expected is not None and seq != expected:
                 sys.exit("extract_vectors: gap in a TCP stream")
             stream += self.tcp[direction][seq]
@@ -98,6 +100,8 @@ class Exchange:
         messages = []
         while len(stream) >= 2:
             length = struct.unpack("!H", stream[:2])[0]
+            if len(stream) < 2 + length:
+                sys.exit("extract_vectors: a TCP stream ends inside a message")
             messages.append(stream[2:2 + length])
             stream = stream[2 + length:]
         return messages
@@ -166,7 +170,8 @@ RCODES = {0: "NOERROR", 1: "FORMERR", 2: "SERVFAIL", 3: "NXDOMAIN", 4: "NOTIMP",
           16: "BADVERS", 23: "BADCOOKIE"}
 TYPES = {1: "A", 2: "NS", 5: "CNAME", 6: "SOA", 15: "MX", 16: "TXT", 28: "AAAA", 41: "OPT", 252: "AXFR", 255: "ANY"}
 CLASSES = {1: "IN", 3: "CH"}
-EDNS_OPTIONS = {3: "NSID", 8: "ECS", 10: "COOKIE", 11: "KEEPALIVE", 12: "PADDING"}
+EDNS_OPTIONS = {3: "NSID", 8: "ECS", 9: "EXPIRE", 10: "COOKIE", 11: "KEEPALIVE", 12: "PADDING", 15: "EDE"}
+TYPES.update({12: "PTR", 65: "HTTPS"})
 
 
 def skip_name(msg, offset):
@@ -357,8 +362,8 @@ plain `dig +qr large.onprem.com`, exactly the seed's command, which gets TC=1 ov
 Counts are QD/AN/NS/AR (the OPT record counts in AR). Sizes are DNS message bytes. dig sets AD in its
 queries by default; BIND echoes AD in some truncated answers.
 
-| vector | server | command (server, port, source added) | transport | query bytes | query flags | query EDNS | response bytes | response flags | rcode | counts | response EDNS |
-|---|---|---|---|---|---|---|---|---|---|---|---|
+| vector | server | command (server, port, source added) | question | transport | query bytes | query flags | query EDNS | response bytes | response flags | rcode | counts | response EDNS |
+|---|---|---|---|---|---|---|---|---|---|---|---|---|
 """
 
 
@@ -376,7 +381,9 @@ def describe_vector(out, name, exchange, transport, server, command):
     query, response = write_vector(out, name, exchange, transport)
     q, r = describe(query), describe(response)
     opcode = "" if q["opcode"] == "QUERY" else f" opcode {q['opcode']}"
-    row = (f"| {name} | {server} | `{command}` | {transport}/IPv{exchange.family} | {q['size']} | "
+    qtype = TYPES.get(q["qtype"], f"TYPE{q['qtype']}")
+    question = "-" if q["qname"] == "-" else f"{q['qname']} {CLASSES.get(q['qclass'], q['qclass'])} {qtype}"
+    row = (f"| {name} | {server} | `{command}` | {question} | {transport}/IPv{exchange.family} | {q['size']} | "
            f"{q['flags']} | {q['edns']}{opcode} | {r['size']} | {r['flags']} | {r['rcode']} | {r['counts']} | "
            f"{r['edns']} |")
     index = "\t".join([name, server, transport, str(exchange.family), command.split()[0]]
