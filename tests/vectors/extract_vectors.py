@@ -435,6 +435,50 @@ def upstream_exchanges(exchanges, used, resolver_vectors, auth_port):
                     yield f"{name}-upstream{suffix}", upstream, transport
 
 
+class Report:
+    """What the run found: README rows, index.tsv lines, size checks, and everything that failed."""
+
+    def __init__(self):
+        self.rows, self.index_lines, self.checks, self.failures = [], [], [], []
+        self.cross_checked = 0
+
+    def add(self, row_and_index):
+        row, index = row_and_index
+        self.rows.append(row)
+        self.index_lines.append(index)
+
+
+def client_vectors(args, exchanges, out, report):
+    """Writes the vectors of the manifest; returns the exchanges used and the res vectors (name, exchange)."""
+    server_names = {args.auth_port: "auth", args.resolver_port: "res"}
+    used, resolver_vectors = set(), []
+    for line in Path(args.manifest).read_text().splitlines():
+        name, server_port, client_port, query_bytes, response_bytes, command = line.split("\t")
+        key = (int(client_port), int(server_port))
+        exchange = exchanges.get(key)
+        if exchange is None:
+            report.failures.append(f"{name}: no packet from client port {client_port}")
+            continue
+        used.add(key)
+        if key[1] == args.resolver_port:
+            resolver_vectors.append((name, exchange))
+        # A UDP answer with TC=1 followed by dig's retry over TCP gives two vectors: NAME-udp and NAME-tcp.
+        transports = sorted(exchange.transports, reverse=True)
+        for transport in transports:
+            vector = name if len(transports) == 1 else f"{name}-{transport.lower()}"
+            if not complete(exchange, transport):
+                report.failures.append(f"{vector}: no complete {transport} exchange from port {client_port}")
+                continue
+            row, index, q, r = describe_vector(out, vector, exchange, transport, server_names[key[1]], command)
+            report.add((row, index))
+            check_size("query", vector, command, q["size"], query_bytes, report.checks, report.failures)
+            if transport == transports[-1]:
+                check_size("response", vector, command, r["size"], response_bytes, report.checks, report.failures)
+                report.cross_checked += check_against_tool(f"{args.tool_output}/{name}.txt", vector, r,
+                                                           report.failures)
+    return used, resolver_vectors
+
+
 def main():
     parser = argparse.ArgumentParser()
     for option in ("--pcap", "--manifest", "--out", "--versions", "--date"):
@@ -444,50 +488,22 @@ def main():
     parser.add_argument("--resolver-port", type=int, required=True)
     args = parser.parse_args()
 
-    out = Path(args.out)
-    server_names = {args.auth_port: "auth", args.resolver_port: "res"}
-    exchanges = collect(args.pcap, set(server_names))
-    rows, index_lines, checks, failures = [], [], [], []
-    exchanges_used, resolver_vectors, cross_checked = set(), [], 0
-    for line in Path(args.manifest).read_text().splitlines():
-        name, server_port, client_port, query_bytes, response_bytes, command = line.split("\t")
-        exchange = exchanges.get((int(client_port), int(server_port)))
-        if exchange is None:
-            failures.append(f"{name}: no packet from client port {client_port}")
-            continue
-        exchanges_used.add((int(client_port), int(server_port)))
-        if int(server_port) == args.resolver_port:
-            resolver_vectors.append((name, exchange))
-        # A UDP answer with TC=1 followed by dig's retry over TCP gives two vectors: NAME-udp and NAME-tcp.
-        transports = sorted(exchange.transports, reverse=True)
-        for transport in transports:
-            vector = name if len(transports) == 1 else f"{name}-{transport.lower()}"
-            if not complete(exchange, transport):
-                failures.append(f"{vector}: no complete {transport} exchange from client port {client_port}")
-                continue
-            row, index, q, r = describe_vector(out, vector, exchange, transport, server_names[int(server_port)],
-                                               command)
-            rows.append(row)
-            index_lines.append(index)
-            check_size("query", vector, command, q["size"], query_bytes, checks, failures)
-            if transport == transports[-1]:
-                check_size("response", vector, command, r["size"], response_bytes, checks, failures)
-                cross_checked += check_against_tool(f"{args.tool_output}/{name}.txt", vector, r, failures)
-
-    for name, upstream, transport in upstream_exchanges(exchanges, exchanges_used, resolver_vectors,
-                                                        args.auth_port):
+    out, report = Path(args.out), Report()
+    exchanges = collect(args.pcap, {args.auth_port, args.resolver_port})
+    used, resolver_vectors = client_vectors(args, exchanges, out, report)
+    for name, upstream, transport in upstream_exchanges(exchanges, used, resolver_vectors, args.auth_port):
         row, index, _, _ = describe_vector(out, name, upstream, transport, "res>auth", "(res forwarding)")
-        rows.append(row)
-        index_lines.append(index)
+        report.add((row, index))
 
     readme = README_HEAD.format(auth_port=args.auth_port, resolver_port=args.resolver_port, date=args.date,
-                                versions=args.versions, count=len(rows), cross_checked=cross_checked, checks="\n".join(checks))
-    (out / "README.md").write_text(readme + "\n".join(rows) + "\n")
-    (out / "index.tsv").write_text("\t".join(INDEX_COLUMNS) + "\n" + "\n".join(index_lines) + "\n")
-    print("\n".join(checks))
-    if failures:
-        sys.exit("extract_vectors: " + "; ".join(failures))
-    print(f"extract_vectors: {len(rows)} vectors written to {out}")
+                                versions=args.versions, count=len(report.rows),
+                                cross_checked=report.cross_checked, checks="\n".join(report.checks))
+    (out / "README.md").write_text(readme + "\n".join(report.rows) + "\n")
+    (out / "index.tsv").write_text("\t".join(INDEX_COLUMNS) + "\n" + "\n".join(report.index_lines) + "\n")
+    print("\n".join(report.checks))
+    if report.failures:
+        sys.exit("extract_vectors: " + "; ".join(report.failures))
+    print(f"extract_vectors: {len(report.rows)} vectors written to {out}")
 
 
 if __name__ == "__main__":
