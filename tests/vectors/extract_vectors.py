@@ -343,6 +343,7 @@ Captured {date} with: {versions}.
 Query ids, cookies and client ports differ on every run; everything else is stable. For {cross_checked} vectors
 the extractor compared its reading of the final answer (rcode, four counts, size) with what dig or kdig printed
 for it in the same run, and they agree (the others: upstream exchanges, and answers the tool did not print).
+{dnspython}
 
 ## Why 1,645 bytes
 
@@ -415,6 +416,30 @@ def check_against_tool(report_file, name, response, failures):
     if printed != parsed:
         failures.append(f"{name}: the tool printed {printed}, the capture holds {parsed}")
     return True
+
+
+def check_with_dnspython(out, report):
+    """A third, independent parser (Debian's python3-dnspython, if installed) must read every message the
+    same way: id, rcode with its EDNS bits, EDNS version and UDP size, question name. Returns a README line."""
+    try:
+        import dns.message  # pylint: disable=import-outside-toplevel
+        import dns.version  # pylint: disable=import-outside-toplevel
+    except ImportError:
+        return "dnspython is not installed (apt-get install python3-dnspython): that check was skipped."
+    columns, checked = INDEX_COLUMNS, 0
+    for line in report.index_lines:
+        fields = dict(zip(columns, line.split("\t")))
+        for side in ("query", "response"):
+            message = dns.message.from_wire((out / f"{fields['name']}.{side}.bin").read_bytes())
+            parsed = (message.id, message.rcode(), message.edns, message.payload if message.edns >= 0 else 0,
+                      str(message.question[0].name) if message.question else "-")
+            expected = (int(fields[f"{side}_id"]), int(fields[f"{side}_rcode"]),
+                        int(fields[f"{side}_edns_version"]), int(fields[f"{side}_edns_udp"]), fields[f"{side}_qname"])
+            if parsed != expected:
+                report.failures.append(f"{fields['name']}.{side}: dnspython reads {parsed}, we read {expected}")
+            checked += 1
+    return (f"dnspython {dns.version.version} parsed all {checked} messages and read the same id, rcode, EDNS "
+            "version, UDP size and question name as the extractor.")
 
 
 def upstream_exchanges(exchanges, used, resolver_vectors, auth_port):
@@ -495,8 +520,9 @@ def main():
         row, index, _, _ = describe_vector(out, name, upstream, transport, "res>auth", "(res forwarding)")
         report.add((row, index))
 
+    dnspython = check_with_dnspython(out, report)
     readme = README_HEAD.format(auth_port=args.auth_port, resolver_port=args.resolver_port, date=args.date,
-                                versions=args.versions, count=len(report.rows),
+                                versions=args.versions, count=len(report.rows), dnspython=dnspython,
                                 cross_checked=report.cross_checked, checks="\n".join(report.checks))
     (out / "README.md").write_text(readme + "\n".join(report.rows) + "\n")
     (out / "index.tsv").write_text("\t".join(INDEX_COLUMNS) + "\n" + "\n".join(report.index_lines) + "\n")
