@@ -15,6 +15,23 @@ int match_lookup(const struct match_table *t, struct match_scratch *s, const uin
 	return match_suffix_lookup(t, name, len, out);
 }
 
+uint64_t match_lookup_burst(const struct match_table *t, struct match_scratch *s,
+			    const uint8_t *const names[], const size_t lens[], unsigned n,
+			    struct match_result out[])
+{
+	uint64_t failed = 0;
+
+	if (n > MATCH_BURST_MAX)
+		return ~0ULL;
+	if (t->engine == MATCH_ENGINE_SUFFIX)
+		return match_suffix_lookup_burst(t, names, lens, n, out);
+	/* Hyperscan scans one buffer per call; its scan dwarfs any overlap of loads. */
+	for (unsigned i = 0; i < n; i++)
+		if (match_hs_lookup(t, s, names[i], lens[i], &out[i]) < 0)
+			failed |= 1ULL << i;
+	return failed;
+}
+
 /* Presentation form to wire form, no case folding; a trailing dot is optional, "." is the root. */
 static int text_to_wire(const char *text, uint8_t *wire, size_t *len)
 {

@@ -101,6 +101,17 @@ int match_lookup(const struct match_table *t, struct match_scratch *s, const uin
 		 size_t len, struct match_result *out);
 
 /*
+ * Looks up n names (n <= MATCH_BURST_MAX) as n calls of match_lookup would, but faster on tables
+ * too big for the cache: the suffix engine overlaps the memory loads of all the names. Returns a
+ * bit mask of the names that failed (bit i: names[i] is not a valid wire name, or s does not fit
+ * t); 0 when every out[i] is filled.
+ */
+#define MATCH_BURST_MAX 32
+uint64_t match_lookup_burst(const struct match_table *t, struct match_scratch *s,
+			    const uint8_t *const names[], const size_t lens[], unsigned n,
+			    struct match_result out[]);
+
+/*
  * The same for a presentation-form name, for tests, tools and the control core. Not for the fast
  * path: for a Hyperscan table it allocates a scratch for the call.
  */

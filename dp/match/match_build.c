@@ -8,6 +8,7 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <sys/mman.h>
 #include <time.h>
 
 #include "dp/match/match_internal.h"
@@ -176,7 +177,7 @@ static void *grow(void *p, size_t *cap, size_t need, size_t unit)
 static uint32_t add_node(struct match_builder *b, const struct parsed_domain *d, uint32_t hash)
 {
 	size_t size = match_node_size(d->len);
-	uint8_t *arena = grow(b->arena, &b->arena_cap, b->arena_len + size, 1);
+	uint8_t *arena = grow(b->arena, &b->arena_cap, b->arena_len + size + MATCH_WIRE_SLACK, 1);
 	struct node_info *info =
 	    arena ? grow(b->info, &b->info_cap, b->nodes + 1, sizeof(*info)) : NULL;
 
@@ -409,6 +410,21 @@ static int resolve_answers(struct match_builder *b)
 	return 0;
 }
 
+/* Big tables are read at random: transparent huge pages spare most TLB misses. */
+static void *table_alloc(size_t size)
+{
+	const size_t huge = (size_t)2 << 20;
+	size_t rounded = (size + huge - 1) & ~(huge - 1);
+	void *p;
+
+	if (size < huge)
+		return malloc(size);
+	p = aligned_alloc(huge, rounded);
+	if (p)
+		madvise(p, rounded, MADV_HUGEPAGE);
+	return p;
+}
+
 static struct match_table *table_from(struct match_builder *b)
 {
 	struct match_table *t = calloc(1, sizeof(*t));
@@ -416,8 +432,11 @@ static struct match_table *table_from(struct match_builder *b)
 
 	if (!t)
 		return NULL;
-	t->slots = malloc(sizeof(*t->slots) * nslots);
-	if (!t->slots) {
+	t->slots = table_alloc(sizeof(*t->slots) * nslots);
+	t->arena = table_alloc(b->arena_len + MATCH_WIRE_SLACK);
+	if (!t->slots || !t->arena) {
+		free(t->slots);
+		free(t->arena);
 		free(t);
 		return NULL;
 	}
@@ -429,8 +448,12 @@ static struct match_table *table_from(struct match_builder *b)
 	t->engine = b->engine;
 	t->mask = b->mask;
 	t->arena_len = b->arena_len;
-	t->arena = realloc(b->arena, b->arena_len) ?: b->arena;
-	b->arena = NULL;
+	memcpy(t->arena, b->arena, b->arena_len);
+	memset(t->arena + t->arena_len, 0, MATCH_WIRE_SLACK);
+	for (size_t ord = 0; ord < b->nodes; ord++) {
+		unsigned depth = match_node_at(t->arena, b->info[ord].node)->labels;
+		t->depths[depth >> 6] |= 1ULL << (depth & 63);
+	}
 	t->root = b->info[0].node;
 	t->entries = b->entries;
 	t->domains = b->nodes;

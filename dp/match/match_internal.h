@@ -24,6 +24,11 @@
 #define MATCH_WIRE_MAX	 255
 #define MATCH_LABELS_MAX 128 /* 127 one-octet labels and the root */
 #define MATCH_WIRE_SLACK 8   /* readable octets after a name: hashing loads whole words */
+#define MATCH_FOLD_BUF	 (256 + 2 * MATCH_WIRE_SLACK) /* a folded query: the name, then zeros */
+
+#if __BYTE_ORDER__ != __ORDER_LITTLE_ENDIAN__
+#error "dp/match loads names as little-endian words"
+#endif
 #define MATCH_SLOT_EMPTY UINT32_MAX
 
 /* A result as stored: match_result without its padding. */
@@ -59,9 +64,10 @@ struct match_table {
 	enum match_engine engine;
 	uint32_t mask; /* slot count - 1 */
 	struct match_slot *slots;
-	uint8_t *arena;
+	uint8_t *arena; /* MATCH_WIRE_SLACK readable octets after its end */
 	size_t arena_len;
-	uint32_t root; /* arena offset of the root node, which always exists */
+	uint32_t root;	    /* arena offset of the root node, which always exists */
+	uint64_t depths[2]; /* bit l: some node has l labels; lookup probes only those suffixes */
 	hs_database_t *hs_db;
 	size_t hs_bytes;
 	size_t entries;
@@ -89,6 +95,11 @@ static inline uint64_t match_load64(const uint8_t *p)
 	return w;
 }
 
+static inline uint64_t match_low_octets(unsigned n)
+{
+	return n >= 8 ? ~0ULL : (1ULL << (8 * n)) - 1;
+}
+
 /* Folds one label (its length octet included) into the running hash of the suffix that follows it.
  */
 static inline uint64_t match_hash_label(uint64_t h, const uint8_t *label)
@@ -99,7 +110,7 @@ static inline uint64_t match_hash_label(uint64_t h, const uint8_t *label)
 	for (; len >= 8; len -= 8, label += 8)
 		h = (h ^ match_load64(label)) * prime;
 	if (len)
-		h = (h ^ (match_load64(label) & ((1ULL << (8 * len)) - 1))) * prime;
+		h = (h ^ (match_load64(label) & match_low_octets(len))) * prime;
 	return h;
 }
 
@@ -135,6 +146,18 @@ static inline void match_hash_suffixes(const uint8_t *name, const uint8_t *offs,
 unsigned match_wire_fold(const uint8_t *name, size_t len, uint8_t *folded, uint8_t *offs,
 			 unsigned *labels);
 
+/* Compares names word by word; both must have MATCH_WIRE_SLACK readable octets after len. */
+static inline bool match_name_equal(const uint8_t *a, const uint8_t *b, unsigned len)
+{
+	unsigned at = 0;
+
+	for (; at + 8 <= len; at += 8)
+		if (match_load64(a + at) != match_load64(b + at))
+			return false;
+	return at == len ||
+	       ((match_load64(a + at) ^ match_load64(b + at)) & match_low_octets(len - at)) == 0;
+}
+
 /* The slot index holding the node for folded[0..len), or MATCH_SLOT_EMPTY. */
 static inline uint32_t match_slot_find(const struct match_slot *slots, uint32_t mask,
 				       const uint8_t *arena, uint32_t hash, const uint8_t *folded,
@@ -147,7 +170,7 @@ static inline uint32_t match_slot_find(const struct match_slot *slots, uint32_t 
 		if (s->hash != hash)
 			continue;
 		const struct match_node *n = match_node_at(arena, s->node);
-		if (n->name_len == len && memcmp(n->name, folded, len) == 0)
+		if (n->name_len == len && match_name_equal(n->name, folded, len))
 			return i;
 	}
 }
@@ -162,6 +185,8 @@ static inline void match_answer_out(const struct match_answer *a, struct match_r
 
 int match_suffix_lookup(const struct match_table *t, const uint8_t *name, size_t len,
 			struct match_result *out);
+uint64_t match_suffix_lookup_burst(const struct match_table *t, const uint8_t *const names[],
+				   const size_t lens[], unsigned n, struct match_result out[]);
 
 /* Hyperscan engine: compile the table's domains into t->hs_db, and look up with a scratch. */
 int match_hs_compile(struct match_table *t, char *err, size_t errlen);

@@ -28,8 +28,19 @@ const uint8_t match_fold_table[256] = {
     0xf0, 0xf1, 0xf2, 0xf3, 0xf4, 0xf5, 0xf6, 0xf7, 0xf8, 0xf9, 0xfa, 0xfb, 0xfc, 0xfd, 0xfe, 0xff,
 };
 
-unsigned match_wire_fold(const uint8_t *name, size_t len, uint8_t *folded, uint8_t *offs,
-			 unsigned *labels)
+/* ASCII upper case to lower case in eight octets at once; length octets (< 64) stay as they are. */
+static inline uint64_t fold_word(uint64_t w)
+{
+	const uint64_t ones = 0x0101010101010101ULL, high = ones * 0x80;
+	uint64_t low7 = w & ~high;
+	uint64_t at_least_a = low7 + ones * (0x80 - 'A');
+	uint64_t above_z = low7 + ones * (0x7f - 'Z');
+	uint64_t upper = at_least_a & ~above_z & ~w & high;
+	return w | (upper >> 2);
+}
+
+/* Walks the labels: offsets, label count and the wire length (0 if the name is not valid). */
+static unsigned wire_labels(const uint8_t *name, size_t len, uint8_t *offs, unsigned *labels)
 {
 	unsigned off = 0, n = 0;
 
@@ -42,16 +53,38 @@ unsigned match_wire_fold(const uint8_t *name, size_t len, uint8_t *folded, uint8
 		if (l > 63 || off + l + 2 > MATCH_WIRE_MAX || off + l + 1 >= len)
 			return 0;
 		offs[n++] = (uint8_t)off;
-		folded[off] = (uint8_t)l;
-		for (unsigned i = 1; i <= l; i++)
-			folded[off + i] = match_fold_table[name[off + i]];
 		off += l + 1;
 	}
 	offs[n] = (uint8_t)off;
-	folded[off] = 0;
-	memset(folded + off + 1, 0, MATCH_WIRE_SLACK);
 	*labels = n;
 	return off + 1;
+}
+
+unsigned match_wire_fold(const uint8_t *name, size_t len, uint8_t *folded, uint8_t *offs,
+			 unsigned *labels)
+{
+	unsigned wlen = wire_labels(name, len, offs, labels), at = 0;
+	uint64_t w = 0;
+
+	if (!wlen)
+		return 0;
+	for (; at + 8 <= wlen; at += 8) {
+		w = fold_word(match_load64(name + at));
+		memcpy(folded + at, &w, 8);
+	}
+	w = 0;
+	if (at < wlen) {
+		/* the caller's buffer often goes on (QTYPE, QCLASS): one load instead of a copy */
+		if (at + 8 <= len)
+			w = match_load64(name + at) & match_low_octets(wlen - at);
+		else
+			memcpy(&w, name + at, wlen - at);
+		w = fold_word(w);
+	}
+	memcpy(folded + at, &w, 8);
+	w = 0;
+	memcpy(folded + at + 8, &w, 8);
+	return wlen;
 }
 
 static void answer_for(const struct match_node *n, bool below, struct match_result *out)
@@ -59,24 +92,60 @@ static void answer_for(const struct match_node *n, bool below, struct match_resu
 	match_answer_out(below && (n->flags & MATCH_NODE_WILD) ? &n->wild : &n->exact, out);
 }
 
-int match_suffix_lookup(const struct match_table *t, const uint8_t *name, size_t len,
-			struct match_result *out)
-{
-	uint8_t folded[MATCH_WIRE_MAX + MATCH_WIRE_SLACK];
+/* A query folded and hashed, ready to probe. */
+struct suffix_query {
+	uint8_t folded[MATCH_FOLD_BUF];
 	uint8_t offs[MATCH_LABELS_MAX];
 	uint32_t hashes[MATCH_LABELS_MAX + 1];
-	unsigned labels;
-	unsigned wlen = match_wire_fold(name, len, folded, offs, &labels);
+	unsigned labels, wlen;
+};
 
-	if (!wlen)
-		return -1;
-	match_hash_suffixes(folded, offs, labels, hashes);
-	/* Large tables miss the cache: start every probe's memory load before the first compare. */
-	for (unsigned i = 0; i < labels; i++)
-		__builtin_prefetch(&t->slots[hashes[i] & t->mask]);
-	for (unsigned i = 0; i < labels; i++) {
-		uint32_t s = match_slot_find(t->slots, t->mask, t->arena, hashes[i],
-					     folded + offs[i], wlen - offs[i]);
+static bool probed_depth(const struct match_table *t, unsigned depth)
+{
+	return t->depths[depth >> 6] & (1ULL << (depth & 63));
+}
+
+/* Folds and hashes the name and starts loading the slot of every suffix worth probing. */
+static bool prepare(const struct match_table *t, const uint8_t *name, size_t len,
+		    struct suffix_query *q)
+{
+	q->wlen = match_wire_fold(name, len, q->folded, q->offs, &q->labels);
+	if (!q->wlen)
+		return false;
+	match_hash_suffixes(q->folded, q->offs, q->labels, q->hashes);
+	for (unsigned i = 0; i < q->labels; i++)
+		if (probed_depth(t, q->labels - i))
+			__builtin_prefetch(&t->slots[q->hashes[i] & t->mask]);
+	return true;
+}
+
+/* Starts loading the nodes the slots point at with a matching hash (for bursts). */
+static void prefetch_nodes(const struct match_table *t, const struct suffix_query *q)
+{
+	for (unsigned i = 0; i < q->labels; i++) {
+		if (!probed_depth(t, q->labels - i))
+			continue;
+		for (uint32_t k = q->hashes[i] & t->mask;; k = (k + 1) & t->mask) {
+			const struct match_slot *s = &t->slots[k];
+			if (s->node == MATCH_SLOT_EMPTY)
+				break;
+			if (s->hash == q->hashes[i]) {
+				__builtin_prefetch(t->arena + s->node);
+				return; /* the first candidate is nearly always the answer */
+			}
+		}
+	}
+}
+
+/* The most specific suffix with a node that answers it; the root's node at worst. */
+static void probe(const struct match_table *t, const struct suffix_query *q,
+		  struct match_result *out)
+{
+	for (unsigned i = 0; i < q->labels; i++) {
+		if (!probed_depth(t, q->labels - i))
+			continue;
+		uint32_t s = match_slot_find(t->slots, t->mask, t->arena, q->hashes[i],
+					     q->folded + q->offs[i], q->wlen - q->offs[i]);
 		if (s == MATCH_SLOT_EMPTY)
 			continue;
 		const struct match_node *n = match_node_at(t->arena, t->slots[s].node);
@@ -84,9 +153,41 @@ int match_suffix_lookup(const struct match_table *t, const uint8_t *name, size_t
 		 */
 		if ((i > 0 && (n->flags & MATCH_NODE_WILD)) || (n->flags & MATCH_NODE_EXACT)) {
 			answer_for(n, i > 0, out);
-			return 0;
+			return;
 		}
 	}
-	answer_for(match_node_at(t->arena, t->root), labels > 0, out);
+	answer_for(match_node_at(t->arena, t->root), q->labels > 0, out);
+}
+
+int match_suffix_lookup(const struct match_table *t, const uint8_t *name, size_t len,
+			struct match_result *out)
+{
+	struct suffix_query q;
+
+	if (!prepare(t, name, len, &q))
+		return -1;
+	probe(t, &q, out);
 	return 0;
+}
+
+/*
+ * Three passes over the burst so that memory loads overlap across names: hash every name and load
+ * its slots, load the candidate nodes, then probe (the same code as one lookup, now from cache).
+ */
+uint64_t match_suffix_lookup_burst(const struct match_table *t, const uint8_t *const names[],
+				   const size_t lens[], unsigned n, struct match_result out[])
+{
+	struct suffix_query q[MATCH_BURST_MAX];
+	uint64_t failed = 0;
+
+	for (unsigned i = 0; i < n; i++)
+		if (!prepare(t, names[i], lens[i], &q[i]))
+			failed |= 1ULL << i;
+	for (unsigned i = 0; i < n; i++)
+		if (!(failed & (1ULL << i)))
+			prefetch_nodes(t, &q[i]);
+	for (unsigned i = 0; i < n; i++)
+		if (!(failed & (1ULL << i)))
+			probe(t, &q[i], &out[i]);
+	return failed;
 }

@@ -199,3 +199,27 @@ Test(match_errors, kind_and_engine_names_are_readable)
 	cr_expect_str_eq(match_kind_name(MATCH_RECURSIVE), "RECURSIVE");
 	cr_expect_str_eq(match_engine_name(MATCH_ENGINE_HYPERSCAN), "hyperscan");
 }
+
+Test(match_errors, burst_lookup_flags_each_invalid_name_and_fills_the_others)
+{
+	const uint8_t *names[3] = {(const uint8_t *)"\3com", (const uint8_t *)"\100com",
+				   (const uint8_t *)"\1x\3net"};
+	size_t lens[3] = {5, 5, 7};
+	for (int e = 0; e < MATCH_ENGINE_COUNT; e++) {
+		struct match_table *t =
+		    build_table((enum match_engine)e,
+				ENTRIES({"com", MATCH_FORWARD, 1}, {"net", MATCH_ZONE, 2}));
+		struct match_scratch *s = match_scratch_new();
+		struct match_result out[3];
+		char err[128];
+		cr_assert_eq(match_scratch_fit(s, t, err, sizeof(err)), 0, "%s", err);
+		cr_expect_eq(match_lookup_burst(t, s, names, lens, 3, out), 2,
+			     "only name 1 is invalid");
+		cr_expect_eq(out[0].id, 1);
+		cr_expect_eq(out[2].kind, MATCH_ZONE);
+		cr_expect_eq(match_lookup_burst(t, s, names, lens, MATCH_BURST_MAX + 1, out),
+			     ~0ULL);
+		match_scratch_free(s);
+		match_table_free(t);
+	}
+}

@@ -197,6 +197,42 @@ static void check_one(struct match_table *const tables[], struct match_scratch *
 	}
 }
 
+/* Names waiting to be looked up as one burst. */
+struct burst {
+	uint8_t wires[MATCH_BURST_MAX][300];
+	const uint8_t *names[MATCH_BURST_MAX];
+	size_t lens[MATCH_BURST_MAX];
+	unsigned n;
+};
+
+/* Looks the burst up in each table at once and checks every result against a lookup alone. */
+static void flush_burst(struct match_table *const tables[], struct match_scratch *s,
+			struct burst *b)
+{
+	for (int e = 0; e < MATCH_ENGINE_COUNT; e++) {
+		struct match_result burst[MATCH_BURST_MAX], one;
+		cr_assert_eq(match_lookup_burst(tables[e], s, b->names, b->lens, b->n, burst), 0);
+		for (unsigned i = 0; i < b->n; i++) {
+			cr_assert_eq(match_lookup(tables[e], s, b->names[i], b->lens[i], &one), 0);
+			cr_assert(burst[i].kind == one.kind && burst[i].id == one.id &&
+				      burst[i].system_id == one.system_id &&
+				      burst[i].labels == one.labels,
+				  "%s: burst result %u differs from a lookup alone",
+				  match_engine_name((enum match_engine)e), i);
+		}
+	}
+	b->n = 0;
+}
+
+static void add_to_burst(struct match_table *const tables[], struct match_scratch *s,
+			 struct burst *b, const struct ref_name *q)
+{
+	b->lens[b->n] = name_wire(q, b->wires[b->n]);
+	b->names[b->n] = b->wires[b->n];
+	if (++b->n == MATCH_BURST_MAX)
+		flush_burst(tables, s, b);
+}
+
 /* Adds random entries to both builders; keeps in es those the builders accepted. */
 static size_t random_rule_set(struct match_builder *const bs[], struct ref_entry *es)
 {
@@ -219,6 +255,7 @@ static size_t random_rule_set(struct match_builder *const bs[], struct ref_entry
 Test(match_random, both_engines_agree_with_naive_reference_on_100000_names, .timeout = 120)
 {
 	static struct ref_entry es[MAX_ENTRIES];
+	static struct burst burst;
 	struct match_scratch *s = match_scratch_new();
 	size_t names = 0;
 
@@ -239,7 +276,9 @@ Test(match_random, both_engines_agree_with_naive_reference_on_100000_names, .tim
 			struct ref_name q;
 			random_name(&q);
 			check_one(ts, s, es, n, &q);
+			add_to_burst(ts, s, &burst, &q);
 		}
+		flush_burst(ts, s, &burst);
 		for (int e = 0; e < MATCH_ENGINE_COUNT; e++)
 			match_table_free(ts[e]);
 	}
