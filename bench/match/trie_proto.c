@@ -167,3 +167,8 @@ size_t trie_proto_bytes(const struct trie_proto *t)
 	return sizeof(*t) + t->n_nodes * sizeof(*t->nodes) + t->labels_len +
 	       ((size_t)t->mask + 1) * (sizeof(*t->slots) + sizeof(*t->slot_hash));
 }
+
+size_t trie_proto_nodes(const struct trie_proto *t)
+{
+	return t->n_nodes;
+}

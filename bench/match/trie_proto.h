@@ -24,5 +24,7 @@ bool trie_proto_add(struct trie_proto *t, const char *domain);
  * 0 for none. name is a valid wire name. */
 unsigned trie_proto_lookup(const struct trie_proto *t, const uint8_t *name, size_t len);
 size_t trie_proto_bytes(const struct trie_proto *t);
+/* Nodes, the intermediate labels included. */
+size_t trie_proto_nodes(const struct trie_proto *t);
 
 #endif

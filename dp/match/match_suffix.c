@@ -92,6 +92,9 @@ static void answer_for(const struct match_node *n, bool below, struct match_resu
 	match_answer_out(below && (n->flags & MATCH_NODE_WILD) ? &n->wild : &n->exact, out);
 }
 
+#define BURST_GROUP	     8
+#define CACHE_RESIDENT_SLOTS (1u << 16) /* 512 KiB of slots: well inside L2 + L3 */
+
 /* A query folded and hashed, ready to probe. */
 struct suffix_query {
 	uint8_t folded[MATCH_FOLD_BUF];
@@ -171,13 +174,14 @@ int match_suffix_lookup(const struct match_table *t, const uint8_t *name, size_t
 }
 
 /*
- * Three passes over the burst so that memory loads overlap across names: hash every name and load
- * its slots, load the candidate nodes, then probe (the same code as one lookup, now from cache).
+ * Three passes over a group of names so that memory loads overlap across them: hash every name and
+ * load its slots, load the candidate nodes, then probe (the same code as one lookup, now from
+ * cache).
  */
-uint64_t match_suffix_lookup_burst(const struct match_table *t, const uint8_t *const names[],
-				   const size_t lens[], unsigned n, struct match_result out[])
+static uint64_t lookup_group(const struct match_table *t, const uint8_t *const names[],
+			     const size_t lens[], unsigned n, struct match_result out[],
+			     struct suffix_query *q)
 {
-	struct suffix_query q[MATCH_BURST_MAX];
 	uint64_t failed = 0;
 
 	for (unsigned i = 0; i < n; i++)
@@ -189,5 +193,29 @@ uint64_t match_suffix_lookup_burst(const struct match_table *t, const uint8_t *c
 	for (unsigned i = 0; i < n; i++)
 		if (!(failed & (1ULL << i)))
 			probe(t, &q[i], &out[i]);
+	return failed;
+}
+
+/*
+ * Tables that fit the cache gain nothing from overlapping loads, only the cost of the passes: look
+ * their names up one by one. Bigger ones go in groups of eight, which measured faster than 4, 16 or
+ * 32 at 1,000,000 rules (README.md).
+ */
+uint64_t match_suffix_lookup_burst(const struct match_table *t, const uint8_t *const names[],
+				   const size_t lens[], unsigned n, struct match_result out[])
+{
+	struct suffix_query q[BURST_GROUP];
+	uint64_t failed = 0;
+
+	if (t->mask < CACHE_RESIDENT_SLOTS) {
+		for (unsigned i = 0; i < n; i++)
+			if (match_suffix_lookup(t, names[i], lens[i], &out[i]) < 0)
+				failed |= 1ULL << i;
+		return failed;
+	}
+	for (unsigned g = 0; g < n; g += BURST_GROUP) {
+		unsigned end = n - g < BURST_GROUP ? n : g + BURST_GROUP;
+		failed |= lookup_group(t, names + g, lens + g, end - g, out + g, q) << g;
+	}
 	return failed;
 }

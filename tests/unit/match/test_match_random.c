@@ -297,3 +297,47 @@ Test(match_random, both_engines_agree_with_naive_reference_on_100000_names, .tim
 		    seen_kind[5], seen_system);
 	match_scratch_free(s);
 }
+
+/* A table past the cache-resident size takes the grouped, prefetching burst path: same answers. */
+Test(match_random, burst_on_a_big_table_agrees_with_single_lookups_and_reference, .timeout = 120)
+{
+	enum { BIG = 60000, NAMES = 20000, CHECKED = 300 };
+	static struct ref_entry es[BIG];
+	static struct burst burst;
+	struct match_builder *bs[MATCH_ENGINE_COUNT] = {match_builder_new(MATCH_ENGINE_SUFFIX)};
+	struct match_table *ts[MATCH_ENGINE_COUNT];
+	size_t n = 0;
+	char err[256];
+
+	rng_state = 0x9e3779b97f4a7c15ULL;
+	for (uint32_t i = 0; i < BIG; i++) {
+		char text[128];
+		random_entry(&es[n], i);
+		for (unsigned k = 0; k < es[n].n; k++) /* a bigger vocabulary: numbered labels */
+			snprintf(es[n].labels[k], LABEL_TEXT_MAX, "%s%u",
+				 vocabulary[rnd(VOCABULARY)], rnd(40));
+		entry_text(&es[n], text);
+		n += match_builder_add(bs[0], text, es[n].kind, es[n].id, err, sizeof(err)) == 0;
+	}
+	ts[0] = match_builder_build(bs[0], err, sizeof(err));
+	cr_assert_not_null(ts[0], "%s", err);
+	ts[1] =
+	    ts[0]; /* flush_burst checks every engine slot: both point at the big suffix table */
+	for (int i = 0; i < NAMES; i++) {
+		struct ref_name q;
+		random_name(&q);
+		for (unsigned k = 0; k < q.n; k++)
+			if (rnd(2))
+				q.lens[k] =
+				    (uint8_t)snprintf((char *)q.labels[k], LABEL_TEXT_MAX, "%s%u",
+						      vocabulary[rnd(VOCABULARY)], rnd(40));
+		if (i < CHECKED) {
+			struct match_table *one[MATCH_ENGINE_COUNT] = {ts[0], ts[0]};
+			check_one(one, NULL, es, n, &q);
+		}
+		add_to_burst(ts, NULL, &burst, &q);
+	}
+	flush_burst(ts, NULL, &burst);
+	cr_expect_gt(n, BIG / 2, "only %zu of %d random entries were accepted", n, BIG);
+	match_table_free(ts[0]);
+}
