@@ -44,16 +44,14 @@ static unsigned wire_labels(const uint8_t *name, size_t len, uint8_t *offs, unsi
 {
 	unsigned off = 0, n = 0;
 
-	for (;;) {
-		if (off >= len)
-			return 0;
-		unsigned l = name[off];
-		if (l == 0)
-			break;
-		if (l > 63 || off + l + 2 > MATCH_WIRE_MAX || off + l + 1 >= len)
+	if (len == 0)
+		return 0;
+	for (unsigned l; (l = name[off]) != 0; off += l + 1) {
+		/* one branch for every way a label can be wrong; the next length octet is inside
+		 * len */
+		if ((l > 63) | (off + l + 2 > MATCH_WIRE_MAX) | (off + l + 1 >= len))
 			return 0;
 		offs[n++] = (uint8_t)off;
-		off += l + 1;
 	}
 	offs[n] = (uint8_t)off;
 	*labels = n;
@@ -116,9 +114,12 @@ static bool prepare(const struct match_table *t, const uint8_t *name, size_t len
 	if (!q->wlen)
 		return false;
 	match_hash_suffixes(q->folded, q->offs, q->labels, q->hashes);
-	for (unsigned i = 0; i < q->labels; i++)
-		if (probed_depth(t, q->labels - i))
-			__builtin_prefetch(&t->slots[q->hashes[i] & t->mask]);
+	for (unsigned i = 0; i < q->labels; i++) {
+		/* no branch: a depth no domain has prefetches slot 0, which is as good as nothing
+		 */
+		uint32_t slot = probed_depth(t, q->labels - i) ? q->hashes[i] & t->mask : 0;
+		__builtin_prefetch(&t->slots[slot]);
+	}
 	return true;
 }
 
@@ -140,22 +141,50 @@ static void prefetch_nodes(const struct match_table *t, const struct suffix_quer
 	}
 }
 
-/* The most specific suffix with a node that answers it; the root's node at worst. */
+/* The node for suffix i answers the query (found, and with an entry for how the query meets it). */
+static const struct match_node *answering_node(const struct match_table *t,
+					       const struct suffix_query *q, unsigned i)
+{
+	uint32_t s = match_slot_find(t->slots, t->mask, t->arena, q->hashes[i],
+				     q->folded + q->offs[i], q->wlen - q->offs[i]);
+	if (s == MATCH_SLOT_EMPTY)
+		return NULL;
+	const struct match_node *n = match_node_at(t->arena, t->slots[s].node);
+	/* "*.d" outranks d for names strictly below d; a node may hold only the wildcard. */
+	if ((i > 0 && (n->flags & MATCH_NODE_WILD)) || (n->flags & MATCH_NODE_EXACT))
+		return n;
+	return NULL;
+}
+
+/*
+ * The most specific suffix with a node that answers it; the root's node at worst. A first pass
+ * without branches marks the suffixes whose home slot is taken (an empty one settles the suffix);
+ * only those are searched, most specific first.
+ */
 static void probe(const struct match_table *t, const struct suffix_query *q,
 		  struct match_result *out)
 {
-	for (unsigned i = 0; i < q->labels; i++) {
-		if (!probed_depth(t, q->labels - i))
-			continue;
-		uint32_t s = match_slot_find(t->slots, t->mask, t->arena, q->hashes[i],
-					     q->folded + q->offs[i], q->wlen - q->offs[i]);
-		if (s == MATCH_SLOT_EMPTY)
-			continue;
-		const struct match_node *n = match_node_at(t->arena, t->slots[s].node);
-		/* "*.d" outranks d for names strictly below d; a node may hold only the wildcard.
-		 */
-		if ((i > 0 && (n->flags & MATCH_NODE_WILD)) || (n->flags & MATCH_NODE_EXACT)) {
+	unsigned marked = q->labels < 64 ? q->labels : 64;
+	uint64_t taken = 0;
+
+	for (unsigned i = 0; i < marked; i++) {
+		const struct match_slot *s = &t->slots[q->hashes[i] & t->mask];
+		taken |= (uint64_t)(probed_depth(t, q->labels - i) & (s->node != MATCH_SLOT_EMPTY))
+			 << i;
+	}
+	for (; taken; taken &= taken - 1) {
+		unsigned i = (unsigned)__builtin_ctzll(taken);
+		const struct match_node *n = answering_node(t, q, i);
+		if (n) {
 			answer_for(n, i > 0, out);
+			return;
+		}
+	}
+	for (unsigned i = marked; i < q->labels; i++) { /* names of over 64 labels */
+		const struct match_node *n =
+		    probed_depth(t, q->labels - i) ? answering_node(t, q, i) : NULL;
+		if (n) {
+			answer_for(n, true, out);
 			return;
 		}
 	}
