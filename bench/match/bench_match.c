@@ -552,8 +552,9 @@ int main(int argc, char **argv)
 	printf("%zu distinct query names per size (3/4 hits 0-3 labels below a rule, 1/4 random), "
 	       "0x20 case\n",
 	       o.queries);
-	printf("(domains: distinct names in the table; for the trie, its nodes, intermediate labels "
-	       "included)\n");
+	printf(
+	    "(domains: distinct names in the table; for the trie, its nodes, intermediate labels "
+	    "included)\n");
 	print_header();
 	for (size_t i = 0; i < o.n_sizes; i++) {
 		size_t n = o.sizes[i] ? o.sizes[i] : 1;

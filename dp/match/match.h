@@ -8,19 +8,16 @@
  * Precedence (BEHAVIOUR.md "Rules"): the most specific domain wins. At the same domain a custom
  * rule (forward, system, delegate) beats a private hosted zone, which beats an auto-defined rule,
  * which beats the built-in "." recursive rule. A SYSTEM rule takes its subtree back from custom
- * rules: below it, lookup goes on past less specific custom rules to the best zone, auto-defined
- * rule or "." rule, and the result names both. A wildcard entry "*.example.com" matches names
- * strictly below example.com and ranks one label more specific than example.com; at an equal label
- * count an exact domain beats a wildcard. Names compare case-insensitively (ASCII only, as DNS
- * does); a trailing dot is optional.
- *
- * A SYSTEM rule sends lookup past every less specific custom rule (FORWARD, SYSTEM and DELEGATE
- * alike): the answer is the best zone, auto-defined rule or "." rule at or above it, with system_id
- * set.
+ * rules: below it, lookup goes on past every less specific custom rule (FORWARD, SYSTEM and
+ * DELEGATE alike) to the best zone, auto-defined rule or "." rule at or above it, and the result
+ * names both. A wildcard entry "*.example.com" matches names strictly below example.com and ranks
+ * one label more specific than example.com; at an equal label count an exact domain beats a
+ * wildcard. Names compare case-insensitively (ASCII only, as DNS does); a trailing dot is optional.
  *
  * Two engines give identical answers: the label-suffix engine (one open-addressing hash probe per
- * suffix of the query, most specific first) and the Hyperscan engine (one scan of the whole name
- * against every domain at once). Hyperscan needs per-thread working memory, a match_scratch.
+ * suffix of the query, most specific first: the default, and the fast one) and the Hyperscan
+ * engine (one scan of the whole name against every domain at once; slow past a few thousand
+ * domains, see bench/match/README.md). Hyperscan needs per-thread working memory, a match_scratch.
  */
 #ifndef VPCDNS_DP_MATCH_H
 #define VPCDNS_DP_MATCH_H
@@ -49,11 +46,12 @@ enum match_engine {
 
 struct match_result {
 	enum match_kind kind;
-	uint32_t
-	    id; /* the caller's id given to match_builder_add; MATCH_ID_NONE for built-in "." */
-	uint8_t labels; /* labels in the matched domain (0 for ".") */
-	uint32_t
-	    system_id; /* the SYSTEM rule that sent lookup past custom rules, else MATCH_ID_NONE */
+	/* the caller's id given to match_builder_add; MATCH_ID_NONE for the built-in "." */
+	uint32_t id;
+	/* labels in the matched domain (0 for "."; a wildcard "*.example.com" counts 3) */
+	uint8_t labels;
+	/* the SYSTEM rule that sent lookup past custom rules, else MATCH_ID_NONE */
+	uint32_t system_id;
 };
 
 struct match_builder;
@@ -64,16 +62,14 @@ void match_builder_free(struct match_builder *b);
 
 /*
  * Adds one entry. domain is in presentation form ("acme.example.com", "Acme.Example.COM.", "com",
- * ".",
- * "*.example.com"). Returns 0, or -1 with a sentence in err naming what is wrong (bad label, name
- * too long, a second custom rule or zone for the same domain). A repeated auto-defined entry is
- * ignored. MATCH_RECURSIVE is accepted only for "." and only gives the built-in rule an id.
+ * ".", "*.example.com"). Returns 0, or -1 with a sentence in err naming what is wrong (bad label,
+ * name too long, a second custom rule or zone for the same domain). A repeated auto-defined entry
+ * is ignored. MATCH_RECURSIVE is accepted only for "." and only gives the built-in rule an id.
  */
 int match_builder_add(struct match_builder *b, const char *domain, enum match_kind kind,
 		      uint32_t id, char *err, size_t errlen);
 
-/* Consumes the builder (freed whether or not it succeeds). NULL with a sentence in err on failure.
- */
+/* Consumes the builder (freed whether or not it succeeds); NULL with a sentence in err. */
 struct match_table *match_builder_build(struct match_builder *b, char *err, size_t errlen);
 void match_table_free(struct match_table *t);
 
@@ -122,7 +118,8 @@ struct match_stats {
 	size_t entries;	      /* entries added, the built-in "." rule included */
 	size_t bytes;	      /* memory the table holds */
 	double build_seconds; /* time match_builder_build took */
-	size_t domains; /* distinct domains (a wildcard shares its base's), the root included */
+	/* distinct domains (a wildcard shares its base's), the root included */
+	size_t domains;
 };
 void match_table_stats(const struct match_table *t, struct match_stats *out);
 

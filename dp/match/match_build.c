@@ -474,7 +474,8 @@ struct match_table *match_builder_build(struct match_builder *b, char *err, size
 
 	clock_gettime(CLOCK_MONOTONIC, &start);
 	if (!b) {
-		snprintf(err, errlen, "No builder was given (match_builder_new failed?).");
+		if (err && errlen)
+			snprintf(err, errlen, "No builder was given (match_builder_new failed?).");
 		return NULL;
 	}
 	if (resolve_answers(b) < 0 || !(t = table_from(b))) {
