@@ -86,12 +86,19 @@ int match_scratch_fit(struct match_scratch *s, const struct match_table *t, char
 		      size_t errlen);
 void match_scratch_free(struct match_scratch *s);
 
+/* Why a lookup found nothing: the fast path counts each reason by name. */
+enum match_status {
+	MATCH_OK = 0,
+	MATCH_BAD_NAME = -1,	  /* not a wire name: label > 63, over 255 octets, no root octet */
+	MATCH_SCRATCH_UNFIT = -2, /* a Hyperscan table without a scratch fitted to it */
+};
+
 /*
  * Lookup on the fast path: no allocation, no lock, no system call. name is an uncompressed
  * wire-format name as in a parsed question (labels <= 63, total <= 255, ends with the root; octets
  * after the root label are ignored). s may be NULL for a suffix table; a Hyperscan table needs one
- * fitted to it. Always finds an entry (the "." rule at worst); returns 0, or -1 if name is not a
- * valid wire name or s does not fit t.
+ * fitted to it. Always finds an entry (the "." rule at worst): returns MATCH_OK, or the negative
+ * enum match_status saying why not.
  */
 int match_lookup(const struct match_table *t, struct match_scratch *s, const uint8_t *name,
 		 size_t len, struct match_result *out);

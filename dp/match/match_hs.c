@@ -156,13 +156,13 @@ int match_hs_lookup(const struct match_table *t, struct match_scratch *s, const 
 	struct scan_best best = {.arena = t->arena, .text_len = (unsigned long long)text_len};
 
 	if (text_len < 0)
-		return -1;
+		return MATCH_BAD_NAME;
 	if (t->hs_db && text_len > 0) {
-		if (!s || !s->hs)
-			return -1;
-		if (hs_scan(t->hs_db, text, (unsigned)text_len, 0, s->hs, on_match, &best) !=
-		    HS_SUCCESS)
-			return -1;
+		/* hs_scan fails only on a scratch too small for the database or in use elsewhere */
+		if (!s || !s->hs ||
+		    hs_scan(t->hs_db, text, (unsigned)text_len, 0, s->hs, on_match, &best) !=
+			HS_SUCCESS)
+			return MATCH_SCRATCH_UNFIT;
 	}
 	if (!best.answer) {
 		const struct match_node *root = match_node_at(t->arena, t->root);

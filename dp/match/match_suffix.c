@@ -4,6 +4,10 @@
  * hashes all its suffixes in one right-to-left pass, and probes the open-addressing hash from the
  * most specific suffix to the least; the first domain found is the answer, already resolved at
  * build time. Fast path: no allocation, lock or system call; the table is only read.
+ *
+ * Why not rte_hash: its keys have one fixed length, so names would take 255-octet keys (over 256
+ * bytes a rule against about 70 here), its bulk lookup cannot share one suffix pass across the
+ * probes of one name, and dp/match must also run without the EAL (tests, ctl tools).
  */
 #include "dp/match/match_internal.h"
 
@@ -197,9 +201,9 @@ int match_suffix_lookup(const struct match_table *t, const uint8_t *name, size_t
 	struct suffix_query q;
 
 	if (!prepare(t, name, len, &q))
-		return -1;
+		return MATCH_BAD_NAME;
 	probe(t, &q, out);
-	return 0;
+	return MATCH_OK;
 }
 
 /*

@@ -120,17 +120,17 @@ Test(match_errors, lookup_rejects_invalid_wire_names)
 		tables[e] = build_table((enum match_engine)e, ENTRIES({"com", MATCH_FORWARD, 1}));
 		cr_assert_eq(match_scratch_fit(s, tables[e], err, sizeof(err)), 0, "%s", err);
 		memset(long_label + 1, 'a', 64);
-		cr_expect_eq(match_lookup(tables[e], s, long_label, sizeof(long_label), &r), -1,
-			     "label of 64 octets");
-		cr_expect_eq(match_lookup(tables[e], s, (const uint8_t *)"\3www\3com", 8, &r), -1,
-			     "name without its root octet");
+		cr_expect_eq(match_lookup(tables[e], s, long_label, sizeof(long_label), &r),
+			     MATCH_BAD_NAME, "label of 64 octets");
+		cr_expect_eq(match_lookup(tables[e], s, (const uint8_t *)"\3www\3com", 8, &r),
+			     MATCH_BAD_NAME, "name without its root octet");
 		for (int i = 0; i < 300; i += 2) {
 			too_long[i] = 1;
 			too_long[i + 1] = 'x';
 		}
 		too_long[298] = 0;
-		cr_expect_eq(match_lookup(tables[e], s, too_long, sizeof(too_long), &r), -1,
-			     "name over 255 octets");
+		cr_expect_eq(match_lookup(tables[e], s, too_long, sizeof(too_long), &r),
+			     MATCH_BAD_NAME, "name over 255 octets");
 		cr_expect_eq(match_lookup(tables[e], s, (const uint8_t *)"\3com", 5, &r), 0);
 		cr_expect_eq(r.id, 1);
 		match_scratch_free(s);
@@ -144,8 +144,8 @@ Test(match_errors, hyperscan_lookup_without_a_fitted_scratch_fails_cleanly)
 	    build_table(MATCH_ENGINE_HYPERSCAN, ENTRIES({"com", MATCH_FORWARD, 1}));
 	struct match_scratch *s = match_scratch_new();
 	struct match_result r;
-	cr_expect_eq(match_lookup(t, NULL, (const uint8_t *)"\3com", 5, &r), -1);
-	cr_expect_eq(match_lookup(t, s, (const uint8_t *)"\3com", 5, &r), -1);
+	cr_expect_eq(match_lookup(t, NULL, (const uint8_t *)"\3com", 5, &r), MATCH_SCRATCH_UNFIT);
+	cr_expect_eq(match_lookup(t, s, (const uint8_t *)"\3com", 5, &r), MATCH_SCRATCH_UNFIT);
 	match_scratch_free(s);
 	match_table_free(t);
 }
