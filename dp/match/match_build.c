@@ -41,7 +41,6 @@ struct match_builder {
 	uint32_t mask;
 	size_t entries;
 	uint32_t recursive_id;
-	bool out_of_memory;
 };
 
 /* A domain parsed from presentation form. */
@@ -68,8 +67,7 @@ static int fail(char *err, size_t errlen, const char *fmt, const char *domain, .
 	return -1;
 }
 
-/* Parses "a.b.c", "a.b.c.", ".", "*.a.b" into folded wire form; the "*." prefix marks a wildcard.
- */
+/* Parses "a.b.c", "a.b.c.", ".", "*.a.b" into folded wire form; "*." marks a wildcard. */
 static int parse_domain(const char *domain, struct parsed_domain *d, char *err, size_t errlen)
 {
 	const char *p = domain;
