@@ -2,6 +2,8 @@
 /*
  * dp/match precedence: one test per rule of BEHAVIOUR.md "Rules", each run against both engines.
  */
+#include <string.h>
+
 #include "match_test_util.h"
 
 #define NONE MATCH_ID_NONE
@@ -236,4 +238,29 @@ Test(match_rules, result_names_the_label_count_of_the_matched_domain)
 Test(match_rules, recursive_entry_for_root_gives_the_builtin_rule_an_id)
 {
 	expect_match(ENTRIES({".", MATCH_RECURSIVE, 42}), "example.org", MATCH_RECURSIVE, 42, NONE);
+}
+
+/* "a.a.a....": count one-octet labels, then the given tail. */
+static void many_labels(char *out, unsigned count, const char *tail)
+{
+	out[0] = '\0';
+	for (unsigned i = 0; i < count; i++)
+		strcat(out, "a.");
+	strcat(out, tail);
+}
+
+Test(match_rules, names_of_over_64_labels_find_shallow_and_deep_rules)
+{
+	char deep_rule[256], query[256], below_deep[256];
+	many_labels(deep_rule, 70, "deep.example");
+	many_labels(query, 100, "example");
+	many_labels(below_deep, 100, "deep.example");
+	const struct test_entry es[] = {{"example", MATCH_FORWARD, 1},
+					{deep_rule, MATCH_ZONE, 2},
+					{"*.deep.example", MATCH_AUTO, 3}};
+	expect_match(es, 3, query, MATCH_FORWARD, 1, NONE);
+	expect_match(es, 3, deep_rule, MATCH_ZONE, 2, NONE);
+	expect_match(es, 3, below_deep, MATCH_ZONE, 2, NONE);
+	many_labels(below_deep, 50, "deep.example");
+	expect_match(es, 3, below_deep, MATCH_AUTO, 3, NONE);
 }
