@@ -9,6 +9,8 @@
  * bytes a rule against about 70 here), its bulk lookup cannot share one suffix pass across the
  * probes of one name, and dp/match must also run without the EAL (tests, ctl tools).
  */
+#include <emmintrin.h>
+
 #include "dp/match/match_internal.h"
 
 /* ASCII upper case to lower case; every other octet is itself (DNS compares only A-Z case-blind).
@@ -32,15 +34,15 @@ const uint8_t match_fold_table[256] = {
     0xf0, 0xf1, 0xf2, 0xf3, 0xf4, 0xf5, 0xf6, 0xf7, 0xf8, 0xf9, 0xfa, 0xfb, 0xfc, 0xfd, 0xfe, 0xff,
 };
 
-/* ASCII upper case to lower case in eight octets at once; length octets (< 64) stay as they are. */
-static inline uint64_t fold_word(uint64_t w)
+/* ASCII upper case to lower case in 16 octets at once; length octets (< 64) stay as they are. */
+static inline void fold16(const uint8_t *from, uint8_t *to)
 {
-	const uint64_t ones = 0x0101010101010101ULL, high = ones * 0x80;
-	uint64_t low7 = w & ~high;
-	uint64_t at_least_a = low7 + ones * (0x80 - 'A');
-	uint64_t above_z = low7 + ones * (0x7f - 'Z');
-	uint64_t upper = at_least_a & ~above_z & ~w & high;
-	return w | (upper >> 2);
+	__m128i v = _mm_loadu_si128((const __m128i *)(const void *)from);
+	/* signed compares: octets >= 0x80 are negative, so never taken for upper case */
+	__m128i upper = _mm_and_si128(_mm_cmpgt_epi8(v, _mm_set1_epi8('A' - 1)),
+				      _mm_cmplt_epi8(v, _mm_set1_epi8('Z' + 1)));
+	v = _mm_or_si128(v, _mm_and_si128(upper, _mm_set1_epi8(0x20)));
+	_mm_storeu_si128((__m128i *)(void *)to, v);
 }
 
 /* Walks the labels: offsets, label count and the wire length (0 if the name is not valid). */
@@ -65,27 +67,22 @@ static unsigned wire_labels(const uint8_t *name, size_t len, uint8_t *offs, unsi
 unsigned match_wire_fold(const uint8_t *name, size_t len, uint8_t *folded, uint8_t *offs,
 			 unsigned *labels)
 {
-	unsigned wlen = wire_labels(name, len, offs, labels), at = 0;
-	uint64_t w = 0;
+	unsigned wlen = wire_labels(name, len, offs, labels);
 
 	if (!wlen)
 		return 0;
-	for (; at + 8 <= wlen; at += 8) {
-		w = fold_word(match_load64(name + at));
-		memcpy(folded + at, &w, 8);
+	if (wlen >= 16) {
+		/* folding is idempotent, so the last block may overlap the one before: no tail
+		 * loop, and no load past the name */
+		for (unsigned at = 0; at + 16 < wlen; at += 16)
+			fold16(name + at, folded + at);
+		fold16(name + wlen - 16, folded + wlen - 16);
+	} else {
+		uint8_t block[16] = {0};
+		memcpy(block, name, wlen);
+		fold16(block, folded);
 	}
-	w = 0;
-	if (at < wlen) {
-		/* the caller's buffer often goes on (QTYPE, QCLASS): one load instead of a copy */
-		if (at + 8 <= len)
-			w = match_load64(name + at) & match_low_octets(wlen - at);
-		else
-			memcpy(&w, name + at, wlen - at);
-		w = fold_word(w);
-	}
-	memcpy(folded + at, &w, 8);
-	w = 0;
-	memcpy(folded + at + 8, &w, 8);
+	memset(folded + wlen, 0, MATCH_WIRE_SLACK);
 	return wlen;
 }
 
