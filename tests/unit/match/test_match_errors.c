@@ -3,6 +3,7 @@
  * dp/match errors and contracts: what the builder refuses (with a sentence naming the domain), what
  * lookup refuses, scratch handling for Hyperscan tables, and the stats a table reports.
  */
+#include <stdlib.h>
 #include <string.h>
 
 #include "match_test_util.h"
@@ -222,4 +223,42 @@ Test(match_errors, burst_lookup_flags_each_invalid_name_and_fills_the_others)
 		match_scratch_free(s);
 		match_table_free(t);
 	}
+}
+
+/* Octets off the wire may be anything: lookup must answer or refuse, and read only within len. */
+Test(match_errors, lookup_of_random_octets_answers_or_refuses_within_the_buffer)
+{
+	uint64_t rng = 0x853c49e6748fea9bULL;
+	size_t answered = 0, refused = 0;
+	for (int e = 0; e < MATCH_ENGINE_COUNT; e++) {
+		struct match_table *t =
+		    build_table((enum match_engine)e,
+				ENTRIES({"com", MATCH_FORWARD, 1}, {"*.a.com", MATCH_ZONE, 2},
+					{".", MATCH_AUTO, 3}));
+		struct match_scratch *s = match_scratch_new();
+		char err[128];
+		cr_assert_eq(match_scratch_fit(s, t, err, sizeof(err)), 0, "%s", err);
+		for (int i = 0; i < 50000; i++) {
+			size_t len;
+			struct match_result r;
+			rng ^= rng << 13, rng ^= rng >> 7, rng ^= rng << 17;
+			len = rng % 300;
+			/* exactly len octets on the heap, so ASan sees any read past them */
+			uint8_t *buf = malloc(len ? len : 1);
+			for (size_t k = 0; k < len; k++) {
+				rng ^= rng << 13, rng ^= rng >> 7, rng ^= rng << 17;
+				/* mostly small length octets, so that some buffers are valid names
+				 */
+				buf[k] = (uint8_t)(rng % 4 ? rng % 6 : rng >> 8);
+			}
+			int rc = match_lookup(t, s, buf, len, &r);
+			cr_assert(rc == MATCH_OK || rc == MATCH_BAD_NAME, "lookup returned %d", rc);
+			rc == MATCH_OK ? answered++ : refused++;
+			free(buf);
+		}
+		match_scratch_free(s);
+		match_table_free(t);
+	}
+	cr_expect_gt(answered, 1000, "only %zu random buffers were names", answered);
+	cr_expect_gt(refused, 1000, "only %zu random buffers were refused", refused);
 }
