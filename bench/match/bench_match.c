@@ -151,8 +151,7 @@ static int kind_class(enum match_kind k)
 	return k == MATCH_ZONE ? 1 : k == MATCH_AUTO ? 2 : 0;
 }
 
-/* A set of 64-bit fingerprints of (domain, kind class), so that every generated rule is accepted.
- */
+/* 64-bit fingerprints of (domain, kind class), so that every generated rule is accepted. */
 struct seen {
 	uint64_t *keys;
 	size_t mask;

@@ -101,8 +101,7 @@ static inline uint64_t match_low_octets(unsigned n)
 	return ((uint64_t)(n < 8) << (8 * (n & 7))) - 1;
 }
 
-/* Folds one label (its length octet included) into the running hash of the suffix that follows it.
- */
+/* Folds one label (length octet included) into the running hash of the suffix after it. */
 static inline uint64_t match_hash_label(uint64_t h, const uint8_t *label)
 {
 	const uint64_t prime = 0x9e3779b97f4a7c15ULL;

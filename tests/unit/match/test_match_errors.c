@@ -247,8 +247,7 @@ Test(match_errors, lookup_of_random_octets_answers_or_refuses_within_the_buffer)
 			uint8_t *buf = malloc(len ? len : 1);
 			for (size_t k = 0; k < len; k++) {
 				rng ^= rng << 13, rng ^= rng >> 7, rng ^= rng << 17;
-				/* mostly small length octets, so that some buffers are valid names
-				 */
+				/* mostly small length octets: some buffers are names */
 				buf[k] = (uint8_t)(rng % 4 ? rng % 6 : rng >> 8);
 			}
 			int rc = match_lookup(t, s, buf, len, &r);
