@@ -73,9 +73,8 @@ static int parse_domain(const char *domain, struct parsed_domain *d, char *err, 
 	const char *p = domain;
 
 	memset(d, 0, sizeof(*d));
-	if (!domain || !*domain)
-		return fail(err, errlen, "is empty; the root is written \".\".",
-			    domain ? domain : "");
+	if (!*domain)
+		return fail(err, errlen, "is empty; the root is written \".\".", domain);
 	if (p[0] == '*' && (p[1] == '.' || p[1] == '\0')) {
 		d->wildcard = true;
 		p += p[1] ? 2 : 1;
@@ -294,6 +293,8 @@ int match_builder_add(struct match_builder *b, const char *domain, enum match_ki
 
 	if (!b)
 		return -1;
+	if (!domain)
+		domain = ""; /* parse_domain refuses it with a sentence */
 	if ((unsigned)kind >= MATCH_KIND_COUNT)
 		return fail(err, errlen, "was given an unknown rule kind %d.", domain, (int)kind);
 	if (parse_domain(domain, &d, err, errlen) < 0)
