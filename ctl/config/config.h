@@ -79,6 +79,8 @@ struct config_vpc {
 	uint16_t vlan; /* 0 = untagged */
 	struct config_prefix *cidrs;
 	size_t n_cidrs;
+	bool cidrs_complete; /* every CIDR listed parsed: address containment checks can be trusted
+			      */
 	struct config_addr *resolver_addresses; /* defaults filled in when not given */
 	size_t n_resolver_addresses;
 	bool enable_dns_hostnames;

@@ -82,6 +82,8 @@ static const struct entry *find(const struct index *ix, const char *name)
 	while (lo < hi) {
 		size_t mid = (lo + hi) / 2;
 		int cmp = strcmp(ix->v[mid].name, key.name);
+		while (cmp == 0 && mid > 0 && strcmp(ix->v[mid - 1].name, key.name) == 0)
+			mid--; /* a duplicated name means its first definition */
 		if (cmp == 0)
 			return &ix->v[mid];
 		if (cmp < 0)
@@ -294,7 +296,7 @@ static bool vpc_contains(const struct config_vpc *vpc, const struct config_addr 
 static void check_endpoint_addresses(struct check *c, struct config_endpoint *ep,
 				     const struct config_vpc *vpc, const char *ctx)
 {
-	for (size_t i = 0; i < ep->n_addresses; i++) {
+	for (size_t i = 0; vpc->cidrs_complete && i < ep->n_addresses; i++) {
 		if (vpc_contains(vpc, &ep->addresses[i]))
 			continue;
 		char a[64];
@@ -342,6 +344,8 @@ static void check_endpoints(struct check *c)
 		struct config_endpoint *ep = &cfg->endpoints[e];
 		char ctx[300];
 		snprintf(ctx, sizeof(ctx), "endpoint '%s'", ep->id ?: "?");
+		if (!ep->id) /* the walk has said what is wrong with it */
+			continue;
 		if (!resolve(c, &ep->vpc, &c->vpcs, ctx, "vpc"))
 			continue;
 		const struct config_vpc *vpc = &cfg->vpcs[ep->vpc.index];
@@ -480,7 +484,7 @@ static void check_one_rule_per_domain(struct check *c)
 
 /* The rule's target is an inbound endpoint of a VPC the rule serves: the query comes back in
  * through that endpoint, meets the same rule and goes out again, until it times out. */
-static void check_loop_target(struct check *c, const struct config_rule *r, const char *ctx,
+static bool check_loop_target(struct check *c, const struct config_rule *r, const char *ctx,
 			      const struct config_target *t)
 {
 	const struct config *cfg = c->cfg;
@@ -505,8 +509,10 @@ static void check_loop_target(struct check *c, const struct config_rule *r, cons
 			    "out (clients see SERVFAIL); associate the rule with the other VPCs "
 			    "only",
 			    a, in->id, r->vpcs[v].name, r->vpcs[v].name);
+			return true;
 		}
 	}
+	return false;
 }
 
 static void check_rules(struct check *c)
@@ -516,13 +522,16 @@ static void check_rules(struct check *c)
 		struct config_rule *r = &cfg->rules[i];
 		char ctx[300];
 		config_rule_label(r, ctx, sizeof(ctx));
+		if (!r->id) /* the walk has said what is wrong with it */
+			continue;
 		for (size_t v = 0; v < r->n_vpcs; v++)
 			resolve(c, &r->vpcs[v], &c->vpcs, ctx, "vpc");
 		check_rule_fields(c, r, ctx);
 		if (r->type == CONFIG_RULE_SYSTEM || r->endpoint.index == CONFIG_INDEX_NONE)
 			continue;
 		for (size_t t = 0; t < r->n_targets; t++)
-			check_loop_target(c, r, ctx, &r->targets[t]);
+			if (check_loop_target(c, r, ctx, &r->targets[t]))
+				break; /* one loop report per rule is enough to fix it */
 	}
 	check_one_rule_per_domain(c);
 }
@@ -530,8 +539,6 @@ static void check_rules(struct check *c)
 void config_validate(struct config *cfg, struct config_errors *errs)
 {
 	struct check c = {.cfg = cfg, .errs = errs};
-	if (cfg->n_interfaces == 0)
-		CHECK_ERROR(&c, 0, "config", "'interfaces' must list at least one interface");
 	build_indexes(&c);
 	check_devices(&c);
 	check_vpc_refs(&c);

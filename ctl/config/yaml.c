@@ -35,12 +35,13 @@ static unsigned token_line(struct fy_node *scalar)
 }
 
 /* The line a node starts on. libfyaml 0.7 keeps positions on tokens only, so a mapping or list is
- * placed by the key that holds it, or else by its first key or item. */
+ * placed by the key that holds it, or else by its first key or item; so is an empty value ("key:"),
+ * which has no token. */
 static unsigned line_of(struct fy_node *node)
 {
 	if (!node)
 		return 0;
-	if (fy_node_is_scalar(node))
+	if (fy_node_is_scalar(node) && token_line(node))
 		return token_line(node);
 	struct fy_node *parent = fy_node_get_parent(node);
 	void *iter = NULL;
@@ -65,7 +66,7 @@ static const char *node_kind(struct fy_node *node)
 		return "a mapping";
 	if (fy_node_is_sequence(node))
 		return "a list";
-	return "a scalar";
+	return fy_node_is_null(node) ? "nothing" : "a scalar";
 }
 
 static void list_keys(const struct field *fields, size_t n, char *buf, size_t len)
@@ -104,18 +105,18 @@ static bool get_fields(struct walk *w, struct fy_node *map, const char *ctx,
 		WALK_ERROR(w, key, ctx, "unknown key '%s' (valid keys: %s)", name ? name : "?",
 			   valid);
 	}
-	bool complete = true;
-	for (size_t i = 0; i < n; i++) {
-		if (fields[i].required && !values[i]) {
+	for (size_t i = 0; i < n; i++)
+		if (fields[i].required && !values[i])
 			WALK_ERROR(w, map, ctx, "missing required key '%s'", fields[i].key);
-			complete = false;
-		}
-	}
-	return complete;
+	return true;
 }
 
+/* A scalar's text; NULL, with an error, if it is empty or not a scalar. An absent node is NULL without
+ * an error: get_fields has reported it if it was required. */
 static const char *scalar(struct walk *w, struct fy_node *node, const char *ctx, const char *key)
 {
+	if (!node)
+		return NULL;
 	const char *text = node && fy_node_is_scalar(node) ? fy_node_get_scalar0(node) : NULL;
 	if (!text || !text[0])
 		WALK_ERROR(w, node, ctx, "'%s' must be a non-empty string, found %s", key,
@@ -285,15 +286,19 @@ static void read_cidrs(struct walk *w, struct fy_node *list, const char *ctx,
 	vpc->cidrs = n ? calloc(n, sizeof(*vpc->cidrs)) : NULL;
 	if (n == 0 && list)
 		WALK_ERROR(w, list, ctx, "'cidrs' must list at least one CIDR block");
+	vpc->cidrs_complete = vpc->cidrs != NULL;
 	for (size_t i = 0; i < n && vpc->cidrs; i++) {
 		struct fy_node *item = list_item(list, i);
 		const char *text = scalar(w, item, ctx, "cidrs");
 		struct config_prefix p;
 		char why[256];
-		if (!text)
+		if (!text) {
+			vpc->cidrs_complete = false;
 			continue;
+		}
 		if (!config_parse_prefix(text, &p, why, sizeof(why))) {
 			WALK_ERROR(w, item, ctx, "%s", why);
+			vpc->cidrs_complete = false;
 			continue;
 		}
 		p.line = line_of(item);
@@ -413,8 +418,9 @@ static void read_endpoint(struct walk *w, struct fy_node *node, size_t i)
 	read_addr_list(w, v[5], ctx, "addresses", ep->addresses, ep->address_lines,
 		       CONFIG_MAX_ENDPOINT_ADDRS, &ep->n_addresses);
 	if (listed < CONFIG_MIN_ENDPOINT_ADDRS || listed > CONFIG_MAX_ENDPOINT_ADDRS)
-		WALK_ERROR(w, v[5], ctx, "has %zu addresses; an endpoint needs %d to %d", listed,
-			   CONFIG_MIN_ENDPOINT_ADDRS, CONFIG_MAX_ENDPOINT_ADDRS);
+		WALK_ERROR(w, v[5], ctx, "has %zu address%s; an endpoint needs %d to %d", listed,
+			   listed == 1 ? "" : "es", CONFIG_MIN_ENDPOINT_ADDRS,
+			   CONFIG_MAX_ENDPOINT_ADDRS);
 }
 
 static void read_rule_type(struct walk *w, struct fy_node *node, const char *ctx,
@@ -436,8 +442,8 @@ static void read_targets(struct walk *w, struct fy_node *list, const char *ctx,
 {
 	size_t n = list_count(w, list, ctx, "targets");
 	if (list && (n < 1 || n > CONFIG_MAX_TARGETS))
-		WALK_ERROR(w, list, ctx, "has %zu targets; a rule takes 1 to %d", n,
-			   CONFIG_MAX_TARGETS);
+		WALK_ERROR(w, list, ctx, "has %zu target%s; a rule takes 1 to %d", n,
+			   n == 1 ? "" : "s", CONFIG_MAX_TARGETS);
 	for (size_t i = 0; i < n; i++) {
 		struct fy_node *item = list_item(list, i);
 		const char *text = scalar(w, item, ctx, "targets");
@@ -630,7 +636,7 @@ static void read_document(struct walk *w, struct fy_node *root)
 	};
 	struct fy_node *v[8];
 	struct config *cfg = w->cfg;
-	if (!get_fields(w, root, "config", fields, 8, v) && (!root || !fy_node_is_mapping(root)))
+	if (!get_fields(w, root, "config", fields, 8, v))
 		return;
 	if (v[0] && v[1])
 		read_identity(w, v[0], v[1]);
@@ -644,6 +650,10 @@ static void read_document(struct walk *w, struct fy_node *root)
 		     read_rule);
 	read_section(w, v[6], "hosted_zones", sizeof(*cfg->zones), (void **)&cfg->zones,
 		     &cfg->n_zones, read_zone);
+	if (v[2] && cfg->n_interfaces == 0 && fy_node_is_sequence(v[2]))
+		WALK_ERROR(w, v[2], "config", "'interfaces' must list at least one interface");
+	if (v[3] && cfg->n_vpcs == 0 && fy_node_is_sequence(v[3]))
+		WALK_ERROR(w, v[3], "config", "'vpcs' must list at least one VPC");
 	read_tunables(w, v[7]);
 }
 

@@ -23,6 +23,9 @@ struct zone_load {
 	uint8_t apex[256];
 	size_t apex_len;
 	size_t soa_count;
+	size_t outside;		/* records outside the zone */
+	unsigned first_outside; /* the line of the first */
+	char first_outside_owner[300];
 	size_t arena_cap;
 	bool out_of_memory;
 };
@@ -107,11 +110,11 @@ static void on_record(zs_scanner_t *s)
 	bool at_apex;
 	unsigned line = (unsigned)s->line_counter;
 	if (!in_zone(s->r_owner, s->r_owner_length, zl->apex, zl->apex_len, &at_apex)) {
-		char owner[300];
-		wire_to_text(s->r_owner, owner, sizeof(owner));
-		config_error_add(zl->errs, z->path, line, zl->ctx,
-				 "record '%s' is outside the zone (its names end in %s.)", owner,
-				 z->name);
+		if (zl->outside++ == 0) {
+			zl->first_outside = line;
+			wire_to_text(s->r_owner, zl->first_outside_owner,
+				     sizeof(zl->first_outside_owner));
+		}
 		return;
 	}
 	if (s->r_type == TYPE_SOA && !at_apex)
@@ -211,6 +214,12 @@ static void load_zone(struct config *cfg, struct config_zone *z, struct config_e
 	free(s);
 	if (zl.out_of_memory)
 		config_error_add(errs, z->path, 0, zl.ctx, "out of memory holding the records");
+	if (zl.outside)
+		config_error_add(
+		    errs, z->path, zl.first_outside, zl.ctx,
+		    "record '%s' is outside the zone, and %zu more after it: names here "
+		    "must end in %s. (is this the file of another zone?)",
+		    zl.first_outside_owner, zl.outside - 1, z->name);
 	bool scanned = errs->count + errs->dropped == errors_before;
 	if (scanned && zl.soa_count != 1)
 		config_error_add(errs, z->path, 0, zl.ctx,
