@@ -7,6 +7,7 @@
  * resolve.
  */
 #include <errno.h>
+#include <stddef.h>
 #include <libfyaml.h>
 #include <regex.h>
 #include <stdlib.h>
@@ -111,8 +112,8 @@ static bool get_fields(struct walk *w, struct fy_node *map, const char *ctx,
 	return true;
 }
 
-/* A scalar's text; NULL, with an error, if it is empty or not a scalar. An absent node is NULL without
- * an error: get_fields has reported it if it was required. */
+/* A scalar's text; NULL, with an error, if it is empty or not a scalar. An absent node is NULL
+ * without an error: get_fields has reported it if it was required. */
 static const char *scalar(struct walk *w, struct fy_node *node, const char *ctx, const char *key)
 {
 	if (!node)
@@ -552,48 +553,54 @@ static void check_tunable_order(struct walk *w, struct fy_node *node,
 			   t->cache_ttl_max_s);
 }
 
+struct tunable {
+	const char *key;
+	uint64_t min, max;
+	size_t offset; /* into struct config_tunables */
+	bool wide;     /* a uint64_t, else a uint32_t */
+};
+
+#define TUNABLE(field, lo, hi)                                                                     \
+	{                                                                                          \
+#field, lo, hi, offsetof(struct config_tunables, field),                           \
+		    sizeof(((struct config_tunables *)0)->field) == 8                              \
+	}
+
+/* The numeric tunables and their ranges (README.md lists them with their meaning and default). */
+static const struct tunable tunables[] = {
+    TUNABLE(retry_timeout_initial_ms, 10, 60000), TUNABLE(retry_timeout_min_ms, 1, 60000),
+    TUNABLE(retry_timeout_max_ms, 1, 60000),	  TUNABLE(tries, 1, 6),
+    TUNABLE(edns_udp_size, 512, 65535),		  TUNABLE(cache_max_bytes, 0, 1ULL << 40),
+    TUNABLE(cache_ttl_min_s, 0, 86400),		  TUNABLE(cache_ttl_max_s, 1, 604800),
+    TUNABLE(negative_ttl_max_s, 0, 86400),	  TUNABLE(servfail_ttl_s, 0, 300),
+    TUNABLE(stale_window_s, 0, 604800),		  TUNABLE(stale_ttl_s, 1, 86400),
+    TUNABLE(rate_limit_pps, 0, 100000000),	  TUNABLE(tcp_idle_timeout_ms, 100, 600000),
+    TUNABLE(max_inflight, 64, 16777216),
+};
+#define N_TUNABLES (sizeof(tunables) / sizeof(tunables[0]))
+
 static void read_tunables(struct walk *w, struct fy_node *node)
 {
-	static const struct field fields[] = {
-	    {"retry_timeout_initial_ms", false},
-	    {"retry_timeout_min_ms", false},
-	    {"retry_timeout_max_ms", false},
-	    {"tries", false},
-	    {"edns_udp_size", false},
-	    {"cache_max_bytes", false},
-	    {"cache_ttl_min_s", false},
-	    {"cache_ttl_max_s", false},
-	    {"negative_ttl_max_s", false},
-	    {"servfail_ttl_s", false},
-	    {"stale_window_s", false},
-	    {"stale_ttl_s", false},
-	    {"rate_limit_pps", false},
-	    {"refuse_outside_cidrs", false},
-	    {"tcp_idle_timeout_ms", false},
-	    {"max_inflight", false},
-	};
-	struct fy_node *v[16];
+	struct field fields[N_TUNABLES + 1];
+	struct fy_node *v[N_TUNABLES + 1];
 	struct config_tunables *t = &w->cfg->tunables;
-	if (!node || !get_fields(w, node, "tunables", fields, 16, v))
+	for (size_t i = 0; i < N_TUNABLES; i++)
+		fields[i] = (struct field){tunables[i].key, false};
+	fields[N_TUNABLES] = (struct field){"refuse_outside_cidrs", false};
+	if (!node || !get_fields(w, node, "tunables", fields, N_TUNABLES + 1, v))
 		return;
-	read_u32(w, v[0], "tunables", fields[0].key, 10, 60000, &t->retry_timeout_initial_ms);
-	read_u32(w, v[1], "tunables", fields[1].key, 1, 60000, &t->retry_timeout_min_ms);
-	read_u32(w, v[2], "tunables", fields[2].key, 1, 60000, &t->retry_timeout_max_ms);
-	read_u32(w, v[3], "tunables", fields[3].key, 1, 6, &t->tries);
-	read_u32(w, v[4], "tunables", fields[4].key, 512, 65535, &t->edns_udp_size);
-	uint64_t bytes;
-	if (v[5] && read_uint(w, v[5], "tunables", fields[5].key, 0, 1ULL << 40, &bytes))
-		t->cache_max_bytes = bytes;
-	read_u32(w, v[6], "tunables", fields[6].key, 0, 86400, &t->cache_ttl_min_s);
-	read_u32(w, v[7], "tunables", fields[7].key, 1, 604800, &t->cache_ttl_max_s);
-	read_u32(w, v[8], "tunables", fields[8].key, 0, 86400, &t->negative_ttl_max_s);
-	read_u32(w, v[9], "tunables", fields[9].key, 0, 300, &t->servfail_ttl_s);
-	read_u32(w, v[10], "tunables", fields[10].key, 0, 604800, &t->stale_window_s);
-	read_u32(w, v[11], "tunables", fields[11].key, 1, 86400, &t->stale_ttl_s);
-	read_u32(w, v[12], "tunables", fields[12].key, 0, 100000000, &t->rate_limit_pps);
-	read_outside_policy(w, v[13], t);
-	read_u32(w, v[14], "tunables", fields[14].key, 100, 600000, &t->tcp_idle_timeout_ms);
-	read_u32(w, v[15], "tunables", fields[15].key, 64, 16777216, &t->max_inflight);
+	for (size_t i = 0; i < N_TUNABLES; i++) {
+		uint64_t value;
+		if (!v[i] || !read_uint(w, v[i], "tunables", tunables[i].key, tunables[i].min,
+					tunables[i].max, &value))
+			continue;
+		char *at = (char *)t + tunables[i].offset;
+		if (tunables[i].wide)
+			*(uint64_t *)at = value;
+		else
+			*(uint32_t *)at = (uint32_t)value;
+	}
+	read_outside_policy(w, v[N_TUNABLES], t);
 	check_tunable_order(w, node, t);
 }
 
@@ -657,7 +664,8 @@ static void read_document(struct walk *w, struct fy_node *root)
 	read_tunables(w, v[7]);
 }
 
-/* libfyaml's own diagnostics (syntax errors, duplicate keys) come out as FILE:LINE: too. */
+/* libfyaml's own diagnostics (syntax errors, duplicate keys) come out as FILE:LINE: too; their
+ * lines are already 1-based, unlike marks. */
 static void report_parse_errors(struct walk *w, struct fy_diag *diag)
 {
 	void *iter = NULL;

@@ -54,7 +54,12 @@ Test(config_errors, rejects_port_zero)
 Test(config_errors, reports_yaml_syntax_errors_with_a_line)
 {
 	expect_error("bad/syntax.yaml",
-		     "bad/syntax.yaml:12: YAML: wrongly indented block sequence in flow mode");
+		     "bad/syntax.yaml:11: YAML: wrongly indented block sequence in flow mode");
+}
+
+Test(config_errors, refuses_a_key_given_twice)
+{
+	expect_error("bad/duplicate_key.yaml", "bad/duplicate_key.yaml:24: YAML: duplicate key");
 }
 
 Test(config_errors, names_an_unknown_key_and_lists_the_valid_ones)
