@@ -674,8 +674,7 @@ static void report_parse_errors(struct walk *w, struct fy_diag *diag)
 	while ((e = fy_diag_errors_iterate(diag, &iter))) {
 		if (e->type < FYET_ERROR)
 			continue;
-		config_error_add(w->errs, w->cfg->path, (unsigned)e->line + 1, "YAML", "%s",
-				 e->msg);
+		config_error_add(w->errs, w->cfg->path, (unsigned)e->line, "YAML", "%s", e->msg);
 		any = true;
 	}
 	if (!any)
