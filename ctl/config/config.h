@@ -141,6 +141,7 @@ struct config_zone {
 	char *file; /* as written in the config */
 	char *path; /* resolved against the config file's directory */
 	unsigned line;
+	unsigned file_line; /* of the 'file' key, where errors about the file point */
 	struct config_ref *vpcs;
 	size_t n_vpcs;
 	uint8_t *records;

@@ -522,7 +522,7 @@ static void check_rules(struct check *c)
 		struct config_rule *r = &cfg->rules[i];
 		char ctx[300];
 		config_rule_label(r, ctx, sizeof(ctx));
-		if (!r->id) /* the walk has said what is wrong with it */
+		if (!r->id || !r->domain) /* the walk has said what is wrong with it */
 			continue;
 		for (size_t v = 0; v < r->n_vpcs; v++)
 			resolve(c, &r->vpcs[v], &c->vpcs, ctx, "vpc");

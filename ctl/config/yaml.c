@@ -509,6 +509,7 @@ static void read_zone(struct walk *w, struct fy_node *node, size_t i)
 		WALK_ERROR(w, v[0], ctx, "%s",
 			   strcmp(text, ".") ? why : "a zone cannot be the root");
 	z->file = read_string(w, v[1], ctx, "file");
+	z->file_line = line_of(v[1]);
 	read_refs(w, v[2], ctx, "vpcs", &z->vpcs, &z->n_vpcs);
 }
 
@@ -678,7 +679,9 @@ static void report_parse_errors(struct walk *w, struct fy_diag *diag)
 		any = true;
 	}
 	if (!any)
-		config_error_add(w->errs, w->cfg->path, 0, "YAML", "the file is not valid YAML");
+		config_error_add(w->errs, w->cfg->path, 0, NULL,
+				 "the file holds no YAML document; it needs at least region, "
+				 "account_id, interfaces and vpcs");
 }
 
 bool config_read_yaml(struct config *cfg, struct config_errors *errs)
@@ -703,6 +706,10 @@ bool config_read_yaml(struct config *cfg, struct config_errors *errs)
 	struct fy_document *doc = fy_document_build_from_file(&pcfg, cfg->path);
 	if (!doc)
 		report_parse_errors(&w, diag);
+	else if (!fy_document_root(doc))
+		config_error_add(errs, cfg->path, 0, NULL,
+				 "the file holds no YAML document; it needs at least region, "
+				 "account_id, interfaces and vpcs");
 	else
 		read_document(&w, fy_document_root(doc));
 	fy_document_destroy(doc);

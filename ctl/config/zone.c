@@ -6,10 +6,12 @@
  * the summary.
  */
 #include <ctype.h>
+#include <errno.h>
 #include <libgen.h>
 #include <libzscanner/scanner.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "ctl/config/internal.h"
 
@@ -171,6 +173,10 @@ static char *resolve_path(const char *config_path, const char *file)
 	if (!copy)
 		return NULL;
 	const char *dir = dirname(copy);
+	if (strcmp(dir, ".") == 0) {
+		free(copy);
+		return strdup(file);
+	}
 	size_t n = strlen(dir) + strlen(file) + 2;
 	char *path = malloc(n);
 	if (path)
@@ -205,6 +211,11 @@ static void load_zone(struct config *cfg, struct config_zone *z, struct config_e
 	z->path = resolve_path(cfg->path, z->file);
 	snprintf(zl.ctx, sizeof(zl.ctx), "hosted zone '%s'", z->name);
 	zl.apex_len = domain_to_wire(z->name, zl.apex);
+	if (z->path && access(z->path, R_OK) != 0) {
+		config_error_add(errs, cfg->path, z->file_line, zl.ctx,
+				 "cannot read zone file '%s': %s", z->path, strerror(errno));
+		return;
+	}
 	zs_scanner_t *s = z->path ? malloc(sizeof(*s)) : NULL;
 	if (!s) {
 		config_error_add(errs, cfg->path, z->line, zl.ctx, "out of memory");

@@ -206,6 +206,20 @@ Test(config_errors, reports_zone_file_syntax_with_the_zone_files_line)
 		     "bad/zones/syntax.zone:4: hosted zone 'central.com': invalid IPv4 address");
 }
 
+Test(config_errors, names_the_missing_zone_file_at_its_config_line)
+{
+	expect_error("bad/zone_missing.yaml",
+		     "bad/zone_missing.yaml:30: hosted zone 'central.com': cannot read zone file "
+		     "'bad/zones/no-such.zone': No such file or directory");
+}
+
+Test(config_errors, says_what_an_empty_file_lacks)
+{
+	expect_error("bad/empty.yaml",
+		     "bad/empty.yaml:0: the file holds no YAML document; it needs "
+		     "at least region, account_id, interfaces and vpcs");
+}
+
 Test(config_errors, refuses_a_zone_file_of_another_zone)
 {
 	expect_error(
