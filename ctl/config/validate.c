@@ -31,6 +31,8 @@ struct check {
 	struct config *cfg;
 	struct config_errors *errs;
 	struct index interfaces, vpcs, endpoints, rules, zones;
+	uint32_t *vpc_marks, *zone_marks; /* for check_repeats */
+	uint32_t stamp;
 };
 
 #define CHECK_ERROR(c, line, ctx, ...)                                                             \
@@ -130,6 +132,21 @@ static bool resolve(struct check *c, struct config_ref *ref, const struct index 
 	return false;
 }
 
+/* Refuses a name listed twice in one list of resolved references. marks has one slot per referenced
+ * object and stamp is unique to this list, so the check is linear in the list's length. */
+static void check_repeats(struct check *c, const struct config_ref *refs, size_t n, uint32_t *marks,
+			  uint32_t stamp, const char *ctx, const char *key)
+{
+	for (size_t i = 0; marks && i < n; i++) {
+		if (refs[i].index == CONFIG_INDEX_NONE)
+			continue;
+		if (marks[refs[i].index] == stamp)
+			CHECK_ERROR(c, refs[i].line, ctx, "'%s' lists '%s' twice", key,
+				    refs[i].name);
+		marks[refs[i].index] = stamp;
+	}
+}
+
 /* Zone references are domain names: compare them in normal form. */
 static void normalise_zone_refs(struct config_ref *refs, size_t n)
 {
@@ -202,8 +219,11 @@ static void merge_zone_associations(struct check *c)
 		struct config_zone *zone = &cfg->zones[z];
 		char ctx[300];
 		snprintf(ctx, sizeof(ctx), "hosted zone '%s'", zone->name ?: "?");
+		for (size_t i = 0; i < zone->n_vpcs; i++)
+			resolve(c, &zone->vpcs[i], &c->vpcs, ctx, "vpc");
+		check_repeats(c, zone->vpcs, zone->n_vpcs, c->vpc_marks, ++c->stamp, ctx, "vpcs");
 		for (size_t i = 0; i < zone->n_vpcs; i++) {
-			if (!resolve(c, &zone->vpcs[i], &c->vpcs, ctx, "vpc"))
+			if (zone->vpcs[i].index == CONFIG_INDEX_NONE)
 				continue;
 			struct config_vpc *vpc = &cfg->vpcs[zone->vpcs[i].index];
 			if (vpc_has_zone(vpc, (uint32_t)z))
@@ -229,6 +249,8 @@ static void check_vpc_refs(struct check *c)
 		normalise_zone_refs(vpc->zones, vpc->n_zones);
 		for (size_t i = 0; i < vpc->n_zones; i++)
 			resolve(c, &vpc->zones[i], &c->zones, ctx, "hosted zone");
+		check_repeats(c, vpc->zones, vpc->n_zones, c->zone_marks, ++c->stamp, ctx,
+			      "hosted_zones");
 	}
 }
 
@@ -260,27 +282,57 @@ static void check_vpc_overlap(struct check *c, const struct config_vpc *a,
 	}
 }
 
+static void check_own_cidrs(struct check *c, const struct config_vpc *vpc)
+{
+	for (size_t i = 0; i < vpc->n_cidrs; i++) {
+		for (size_t j = 0; j < i; j++) {
+			if (!config_prefixes_overlap(&vpc->cidrs[j], &vpc->cidrs[i]))
+				continue;
+			char p[64], ctx[300];
+			config_prefix_format(&vpc->cidrs[i], p, sizeof(p));
+			snprintf(ctx, sizeof(ctx), "vpc '%s'", vpc->id ?: "?");
+			CHECK_ERROR(c, vpc->cidrs[i].line, ctx,
+				    "CIDR %s overlaps the CIDR at line %u; list each block once", p,
+				    vpc->cidrs[j].line);
+		}
+	}
+}
+
+static int compare_segment(const void *a, const void *b, void *vpcs)
+{
+	const struct config_vpc *x = &((const struct config_vpc *)vpcs)[*(const uint32_t *)a];
+	const struct config_vpc *y = &((const struct config_vpc *)vpcs)[*(const uint32_t *)b];
+	if (x->interface.index != y->interface.index)
+		return x->interface.index < y->interface.index ? -1 : 1;
+	if (x->vlan != y->vlan)
+		return x->vlan < y->vlan ? -1 : 1;
+	return (*(const uint32_t *)a > *(const uint32_t *)b) -
+	       (*(const uint32_t *)a < *(const uint32_t *)b);
+}
+
+/* Only VPCs on one segment (interface and VLAN) can collide: sort by segment, compare within. */
 static void check_vpcs(struct check *c)
 {
 	struct config *cfg = c->cfg;
-	for (size_t a = 0; a < cfg->n_vpcs; a++) {
-		struct config_vpc *vpc = &cfg->vpcs[a];
-		for (size_t i = 0; i < vpc->n_cidrs; i++)
-			for (size_t j = 0; j < i; j++)
-				if (config_prefixes_overlap(&vpc->cidrs[j], &vpc->cidrs[i])) {
-					char p[64], ctx[300];
-					config_prefix_format(&vpc->cidrs[i], p, sizeof(p));
-					snprintf(ctx, sizeof(ctx), "vpc '%s'", vpc->id ?: "?");
-					CHECK_ERROR(
-					    c, vpc->cidrs[i].line, ctx,
-					    "CIDR %s overlaps the CIDR at line %u; list each "
-					    "block once",
-					    p, vpc->cidrs[j].line);
-				}
-		for (size_t b = a + 1; b < cfg->n_vpcs; b++)
-			if (same_segment(vpc, &cfg->vpcs[b]))
-				check_vpc_overlap(c, vpc, &cfg->vpcs[b]);
+	uint32_t *order = calloc(cfg->n_vpcs + 1, sizeof(*order));
+	for (size_t v = 0; v < cfg->n_vpcs; v++) {
+		check_own_cidrs(c, &cfg->vpcs[v]);
+		if (order)
+			order[v] = (uint32_t)v;
 	}
+	if (!order)
+		return;
+	qsort_r(order, cfg->n_vpcs, sizeof(*order), compare_segment, cfg->vpcs);
+	for (size_t start = 0, end; start < cfg->n_vpcs; start = end) {
+		const struct config_vpc *first = &cfg->vpcs[order[start]];
+		for (end = start + 1;
+		     end < cfg->n_vpcs && same_segment(first, &cfg->vpcs[order[end]]); end++)
+			;
+		for (size_t a = start; a < end; a++)
+			for (size_t b = a + 1; b < end; b++)
+				check_vpc_overlap(c, &cfg->vpcs[order[a]], &cfg->vpcs[order[b]]);
+	}
+	free(order);
 }
 
 /* --- endpoints --- */
@@ -526,6 +578,7 @@ static void check_rules(struct check *c)
 			continue;
 		for (size_t v = 0; v < r->n_vpcs; v++)
 			resolve(c, &r->vpcs[v], &c->vpcs, ctx, "vpc");
+		check_repeats(c, r->vpcs, r->n_vpcs, c->vpc_marks, ++c->stamp, ctx, "vpcs");
 		check_rule_fields(c, r, ctx);
 		if (r->type == CONFIG_RULE_SYSTEM || r->endpoint.index == CONFIG_INDEX_NONE)
 			continue;
@@ -539,6 +592,8 @@ static void check_rules(struct check *c)
 void config_validate(struct config *cfg, struct config_errors *errs)
 {
 	struct check c = {.cfg = cfg, .errs = errs};
+	c.vpc_marks = calloc(cfg->n_vpcs + 1, sizeof(*c.vpc_marks));
+	c.zone_marks = calloc(cfg->n_zones + 1, sizeof(*c.zone_marks));
 	build_indexes(&c);
 	check_devices(&c);
 	check_vpc_refs(&c);
@@ -551,4 +606,6 @@ void config_validate(struct config *cfg, struct config_errors *errs)
 	free(c.endpoints.v);
 	free(c.rules.v);
 	free(c.zones.v);
+	free(c.vpc_marks);
+	free(c.zone_marks);
 }

@@ -183,30 +183,27 @@ static size_t list_count(struct walk *w, struct fy_node *node, const char *ctx, 
 	return (size_t)fy_node_sequence_item_count(node);
 }
 
-static struct fy_node *list_item(struct fy_node *node, size_t i)
+/* The next entry of a list; start with *iter = NULL. (Lists are linked: indexing them is linear.)
+ */
+static struct fy_node *list_next(struct fy_node *node, void **iter)
 {
-	return fy_node_sequence_get_by_index(node, (int)i);
+	return fy_node_sequence_iterate(node, iter);
 }
 
-/* A list of names of other objects (VPC ids, zone names); a name listed twice is an error. */
+/* A list of names of other objects (VPC ids, zone names); validation resolves them and refuses
+ * repeats. */
 static void read_refs(struct walk *w, struct fy_node *node, const char *ctx, const char *key,
 		      struct config_ref **out, size_t *n_out)
 {
 	size_t n = list_count(w, node, ctx, key);
 	*out = n ? calloc(n, sizeof(**out)) : NULL;
 	*n_out = 0;
+	void *iter = NULL;
 	for (size_t i = 0; i < n && *out; i++) {
-		struct fy_node *item = list_item(node, i);
+		struct fy_node *item = list_next(node, &iter);
 		const char *name = scalar(w, item, ctx, key);
 		if (!name)
 			continue;
-		bool repeated = false;
-		for (size_t j = 0; j < *n_out; j++)
-			repeated |= strcasecmp((*out)[j].name, name) == 0;
-		if (repeated) {
-			WALK_ERROR(w, item, ctx, "'%s' lists '%s' twice", key, name);
-			continue;
-		}
 		struct config_ref *ref = &(*out)[(*n_out)++];
 		ref->name = strdup(name);
 		ref->line = line_of(item);
@@ -238,8 +235,9 @@ static void read_addr_list(struct walk *w, struct fy_node *list, const char *ctx
 {
 	size_t n = list_count(w, list, ctx, key);
 	*n_out = 0;
+	void *iter = NULL;
 	for (size_t i = 0; i < n; i++) {
-		struct fy_node *item = list_item(list, i);
+		struct fy_node *item = list_next(list, &iter);
 		const char *text = scalar(w, item, ctx, key);
 		struct config_addr addr;
 		if (!text)
@@ -288,8 +286,9 @@ static void read_cidrs(struct walk *w, struct fy_node *list, const char *ctx,
 	if (n == 0 && list)
 		WALK_ERROR(w, list, ctx, "'cidrs' must list at least one CIDR block");
 	vpc->cidrs_complete = vpc->cidrs != NULL;
+	void *iter = NULL;
 	for (size_t i = 0; i < n && vpc->cidrs; i++) {
-		struct fy_node *item = list_item(list, i);
+		struct fy_node *item = list_next(list, &iter);
 		const char *text = scalar(w, item, ctx, "cidrs");
 		struct config_prefix p;
 		char why[256];
@@ -445,8 +444,9 @@ static void read_targets(struct walk *w, struct fy_node *list, const char *ctx,
 	if (list && (n < 1 || n > CONFIG_MAX_TARGETS))
 		WALK_ERROR(w, list, ctx, "has %zu target%s; a rule takes 1 to %d", n,
 			   n == 1 ? "" : "s", CONFIG_MAX_TARGETS);
+	void *iter = NULL;
 	for (size_t i = 0; i < n; i++) {
-		struct fy_node *item = list_item(list, i);
+		struct fy_node *item = list_next(list, &iter);
 		const char *text = scalar(w, item, ctx, "targets");
 		struct config_target t;
 		char why[256];
@@ -522,8 +522,9 @@ static void read_section(struct walk *w, struct fy_node *node, const char *key, 
 	size_t n = list_count(w, node, "config", key);
 	*array = n ? calloc(n, size) : NULL;
 	*n_out = *array ? n : 0;
+	void *iter = NULL;
 	for (size_t i = 0; i < *n_out; i++)
-		item(w, list_item(node, i), i);
+		item(w, list_next(node, &iter), i);
 }
 
 static void read_outside_policy(struct walk *w, struct fy_node *node, struct config_tunables *t)
