@@ -567,6 +567,36 @@ static bool check_loop_target(struct check *c, const struct config_rule *r, cons
 	return false;
 }
 
+/* True when domain lies strictly below zone ("a.central.com" below "central.com"). */
+static bool strictly_below(const char *domain, const char *zone)
+{
+	size_t d = strlen(domain), z = strlen(zone);
+	return d > z + 1 && domain[d - z - 1] == '.' && strcmp(domain + d - z, zone) == 0;
+}
+
+/* A delegate rule only ever follows a referral out of a private hosted zone, so each VPC it serves
+ * needs a zone above its domain; without one the rule can never be reached. */
+static void check_delegation_has_zone(struct check *c, const struct config_rule *r, const char *ctx)
+{
+	for (size_t v = 0; v < r->n_vpcs; v++) {
+		if (r->vpcs[v].index == CONFIG_INDEX_NONE)
+			continue;
+		const struct config_vpc *vpc = &c->cfg->vpcs[r->vpcs[v].index];
+		bool covered = false;
+		for (size_t z = 0; z < vpc->n_zones && !covered; z++)
+			covered =
+			    vpc->zones[z].index != CONFIG_INDEX_NONE &&
+			    strictly_below(r->domain, c->cfg->zones[vpc->zones[z].index].name);
+		if (!covered)
+			CHECK_ERROR(
+			    c, r->vpcs[v].line, ctx,
+			    "a delegate rule follows a referral out of a private hosted zone, "
+			    "but no zone of vpc '%s' holds '%s'; associate the parent zone "
+			    "(with NS records for %s) with the VPC, or make this a forward rule",
+			    vpc->id, r->domain, r->domain);
+	}
+}
+
 static void check_rules(struct check *c)
 {
 	struct config *cfg = c->cfg;
@@ -580,6 +610,8 @@ static void check_rules(struct check *c)
 			resolve(c, &r->vpcs[v], &c->vpcs, ctx, "vpc");
 		check_repeats(c, r->vpcs, r->n_vpcs, c->vpc_marks, ++c->stamp, ctx, "vpcs");
 		check_rule_fields(c, r, ctx);
+		if (r->type == CONFIG_RULE_DELEGATE)
+			check_delegation_has_zone(c, r, ctx);
 		if (r->type == CONFIG_RULE_SYSTEM || r->endpoint.index == CONFIG_INDEX_NONE)
 			continue;
 		for (size_t t = 0; t < r->n_targets; t++)

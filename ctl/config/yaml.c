@@ -2,9 +2,9 @@
 /*
  * ctl/config YAML walk: reads the config file with libfyaml and walks its document tree into the
  * model (config.h), checking each value where it stands: unknown keys (named, with the valid ones
- * listed), wrong types, missing required keys, values out of range. libfyaml keeps every node's
- * position, so each error names its line. Cross-references are left as names for config_validate to
- * resolve.
+ * listed), wrong types, missing required keys, values out of range. libfyaml keeps the position of
+ * every token, so each error, and each object for later checks, carries its line. Cross-references
+ * are left as names for config_validate to resolve.
  */
 #include <errno.h>
 #include <stddef.h>
@@ -80,7 +80,7 @@ static void list_keys(const struct field *fields, size_t n, char *buf, size_t le
 }
 
 /* Finds each field's value in a mapping (NULL when absent); reports unknown keys and missing ones.
- */
+ * False only when the node is not a mapping: the fields found are worth reading either way. */
 static bool get_fields(struct walk *w, struct fy_node *map, const char *ctx,
 		       const struct field *fields, size_t n, struct fy_node **values)
 {
@@ -118,7 +118,7 @@ static const char *scalar(struct walk *w, struct fy_node *node, const char *ctx,
 {
 	if (!node)
 		return NULL;
-	const char *text = node && fy_node_is_scalar(node) ? fy_node_get_scalar0(node) : NULL;
+	const char *text = fy_node_is_scalar(node) ? fy_node_get_scalar0(node) : NULL;
 	if (!text || !text[0])
 		WALK_ERROR(w, node, ctx, "'%s' must be a non-empty string, found %s", key,
 			   text ? "an empty one" : node_kind(node));

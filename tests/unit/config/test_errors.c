@@ -160,6 +160,16 @@ Test(config_errors, refuses_a_loop_through_the_vpcs_own_inbound_endpoint)
 	    "time out (clients see SERVFAIL); associate the rule with the other VPCs only");
 }
 
+Test(config_errors, wants_a_zone_above_a_delegate_rule)
+{
+	expect_error(
+	    "bad/delegate_without_zone.yaml",
+	    "bad/delegate_without_zone.yaml:33: rule 'onprem-central': a delegate rule follows "
+	    "a referral out of a private hosted zone, but no zone of vpc 'vpc-a' holds "
+	    "'onprem.central.com'; associate the parent zone (with NS records for "
+	    "onprem.central.com) with the VPC, or make this a forward rule");
+}
+
 Test(config_errors, needs_an_endpoint_address_of_the_targets_family)
 {
 	expect_error(
