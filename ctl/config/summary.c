@@ -59,7 +59,7 @@ static void print_tables(const struct config_tables *t, FILE *out)
 	}
 	fprintf(out, "  auto-defined rules %zu (forward %zu, reverse %zu)\n", automatic,
 		automatic - reverse, reverse);
-	fprintf(out, "  tables: %zu %s, %zu entries, %.1f KiB, built in %.1f ms (%s engine)\n",
+	fprintf(out, "  tables: %zu %s, %zu entries, %.1f KiB, built in %.2f ms (%s engine)\n",
 		t->n_vpcs, plural(t->n_vpcs, "VPC", "VPCs"), t->entries, (double)t->bytes / 1024.0,
 		t->build_seconds * 1e3, match_engine_name(t->engine));
 }

@@ -703,7 +703,7 @@ bool config_read_yaml(struct config *cfg, struct config_errors *errs)
 	if (!diag)
 		return false;
 	fy_diag_set_collect_errors(diag, true);
-	struct fy_parse_cfg pcfg = {.flags = FYPCF_QUIET | FYPCF_DISABLE_RECYCLING, .diag = diag};
+	struct fy_parse_cfg pcfg = {.flags = FYPCF_QUIET, .diag = diag};
 	struct fy_document *doc = fy_document_build_from_file(&pcfg, cfg->path);
 	if (!doc)
 		report_parse_errors(&w, diag);
