@@ -12,6 +12,8 @@
 #include <regex.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "ctl/config/internal.h"
 
@@ -688,12 +690,15 @@ static void report_parse_errors(struct walk *w, struct fy_diag *diag)
 bool config_read_yaml(struct config *cfg, struct config_errors *errs)
 {
 	struct walk w = {.cfg = cfg, .errs = errs};
-	FILE *probe = fopen(cfg->path, "r");
-	if (!probe) {
+	struct stat st;
+	if (stat(cfg->path, &st) != 0 || access(cfg->path, R_OK) != 0) {
 		config_error_add(errs, cfg->path, 0, NULL, "cannot open: %s", strerror(errno));
 		return false;
 	}
-	fclose(probe);
+	if (!S_ISREG(st.st_mode)) {
+		config_error_add(errs, cfg->path, 0, NULL, "is not a regular file");
+		return false;
+	}
 
 	struct fy_diag_cfg dcfg;
 	fy_diag_cfg_default(&dcfg);

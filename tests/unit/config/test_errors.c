@@ -254,6 +254,11 @@ Test(config_errors, says_when_the_file_cannot_be_opened)
 		     "bad/no-such-file.yaml:0: cannot open: No such file or directory");
 }
 
+Test(config_errors, refuses_a_directory)
+{
+	expect_error("bad", "bad:0: is not a regular file");
+}
+
 Test(config_errors, caps_the_error_list_and_counts_the_rest)
 {
 	char path[] = "/tmp/vpcdns-config-test-XXXXXX";
