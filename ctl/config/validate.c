@@ -337,6 +337,14 @@ static void check_vpcs(struct check *c)
 
 /* --- endpoints --- */
 
+static bool is_resolver_address(const struct config_vpc *vpc, const struct config_addr *a)
+{
+	for (size_t i = 0; i < vpc->n_resolver_addresses; i++)
+		if (config_addr_equal(&vpc->resolver_addresses[i], a))
+			return true;
+	return false;
+}
+
 static bool vpc_contains(const struct config_vpc *vpc, const struct config_addr *a)
 {
 	for (size_t i = 0; i < vpc->n_cidrs; i++)
@@ -348,6 +356,17 @@ static bool vpc_contains(const struct config_vpc *vpc, const struct config_addr 
 static void check_endpoint_addresses(struct check *c, struct config_endpoint *ep,
 				     const struct config_vpc *vpc, const char *ctx)
 {
+	for (size_t i = 0; i < ep->n_addresses; i++) {
+		if (!is_resolver_address(vpc, &ep->addresses[i]))
+			continue;
+		char a[64];
+		config_addr_format(&ep->addresses[i], a, sizeof(a));
+		CHECK_ERROR(
+		    c, ep->address_lines[i], ctx,
+		    "address %s is a resolver address of vpc '%s'; an endpoint needs addresses "
+		    "of its own",
+		    a, vpc->id);
+	}
 	for (size_t i = 0; vpc->cidrs_complete && i < ep->n_addresses; i++) {
 		if (vpc_contains(vpc, &ep->addresses[i]))
 			continue;
@@ -534,6 +553,31 @@ static void check_one_rule_per_domain(struct check *c)
 	free(a);
 }
 
+/* The rule's target is the resolver of a VPC the rule serves, on the endpoint's own segment: the
+ * query comes straight back to this rule. */
+static bool check_resolver_loop(struct check *c, const struct config_rule *r, const char *ctx,
+				const struct config_target *t, const struct config_endpoint *out)
+{
+	for (size_t v = 0; v < r->n_vpcs; v++) {
+		if (r->vpcs[v].index == CONFIG_INDEX_NONE)
+			continue;
+		const struct config_vpc *vpc = &c->cfg->vpcs[r->vpcs[v].index];
+		if (vpc->interface.index != out->interface.index || vpc->vlan != out->vlan ||
+		    !is_resolver_address(vpc, &t->addr))
+			continue;
+		char a[64];
+		config_addr_format(&t->addr, a, sizeof(a));
+		CHECK_ERROR(
+		    c, t->line, ctx,
+		    "forwarding loop: target %s is a resolver address of vpc '%s', which this "
+		    "rule serves, so its queries would come straight back to this rule; point "
+		    "the rule at the servers that answer for '%s'",
+		    a, vpc->id, r->domain);
+		return true;
+	}
+	return false;
+}
+
 /* The rule's target is an inbound endpoint of a VPC the rule serves: the query comes back in
  * through that endpoint, meets the same rule and goes out again, until it times out. */
 static bool check_loop_target(struct check *c, const struct config_rule *r, const char *ctx,
@@ -564,7 +608,7 @@ static bool check_loop_target(struct check *c, const struct config_rule *r, cons
 			return true;
 		}
 	}
-	return false;
+	return check_resolver_loop(c, r, ctx, t, out);
 }
 
 /* True when domain lies strictly below zone ("a.central.com" below "central.com"). */

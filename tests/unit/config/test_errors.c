@@ -160,6 +160,23 @@ Test(config_errors, refuses_a_loop_through_the_vpcs_own_inbound_endpoint)
 	    "time out (clients see SERVFAIL); associate the rule with the other VPCs only");
 }
 
+Test(config_errors, refuses_a_rule_that_targets_its_own_vpcs_resolver)
+{
+	expect_error(
+	    "bad/resolver_loop.yaml",
+	    "bad/resolver_loop.yaml:25: rule 'onprem': forwarding loop: target 172.31.0.2 is a "
+	    "resolver address of vpc 'vpc-a', which this rule serves, so its queries would "
+	    "come straight back to this rule; point the rule at the servers that answer for "
+	    "'onprem.com'");
+}
+
+Test(config_errors, keeps_endpoint_addresses_off_the_resolver_addresses)
+{
+	expect_error("bad/endpoint_on_resolver.yaml",
+		     "bad/endpoint_on_resolver.yaml:18: endpoint 'in-a': address 172.31.0.2 is a "
+		     "resolver address of vpc 'vpc-a'; an endpoint needs addresses of its own");
+}
+
 Test(config_errors, wants_a_zone_above_a_delegate_rule)
 {
 	expect_error(
