@@ -353,30 +353,24 @@ static bool vpc_contains(const struct config_vpc *vpc, const struct config_addr 
 	return false;
 }
 
+/* Each address lies in the VPC and is the endpoint's own, not one the VPC's resolver answers on. */
 static void check_endpoint_addresses(struct check *c, struct config_endpoint *ep,
 				     const struct config_vpc *vpc, const char *ctx)
 {
 	for (size_t i = 0; i < ep->n_addresses; i++) {
-		if (!is_resolver_address(vpc, &ep->addresses[i]))
-			continue;
 		char a[64];
 		config_addr_format(&ep->addresses[i], a, sizeof(a));
-		CHECK_ERROR(
-		    c, ep->address_lines[i], ctx,
-		    "address %s is a resolver address of vpc '%s'; an endpoint needs addresses "
-		    "of its own",
-		    a, vpc->id);
-	}
-	for (size_t i = 0; vpc->cidrs_complete && i < ep->n_addresses; i++) {
-		if (vpc_contains(vpc, &ep->addresses[i]))
-			continue;
-		char a[64];
-		config_addr_format(&ep->addresses[i], a, sizeof(a));
-		CHECK_ERROR(
-		    c, ep->address_lines[i], ctx,
-		    "address %s is not inside the CIDRs of vpc '%s'; an endpoint's addresses "
-		    "are in its VPC",
-		    a, vpc->id);
+		if (is_resolver_address(vpc, &ep->addresses[i]))
+			CHECK_ERROR(
+			    c, ep->address_lines[i], ctx,
+			    "address %s is a resolver address of vpc '%s'; an endpoint needs "
+			    "addresses of its own",
+			    a, vpc->id);
+		else if (vpc->cidrs_complete && !vpc_contains(vpc, &ep->addresses[i]))
+			CHECK_ERROR(c, ep->address_lines[i], ctx,
+				    "address %s is not inside the CIDRs of vpc '%s'; an endpoint's "
+				    "addresses are in its VPC",
+				    a, vpc->id);
 	}
 }
 
