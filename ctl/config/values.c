@@ -89,9 +89,10 @@ bool config_parse_prefix(const char *text, struct config_prefix *out, char *why,
 	const char *slash = strchr(text, '/');
 	size_t alen = slash ? (size_t)(slash - text) : strlen(text);
 	if (!slash) {
-		snprintf(why, whylen,
-			 "'%s' has no prefix length (write it as ADDRESS/LENGTH, e.g. 10.0.0.0/16)",
-			 text);
+		snprintf(
+		    why, whylen,
+		    "CIDR '%s' has no prefix length (write it as ADDRESS/LENGTH, e.g. 10.0.0.0/16)",
+		    text);
 		return false;
 	}
 	bool fits = alen < sizeof(addr);
@@ -100,14 +101,15 @@ bool config_parse_prefix(const char *text, struct config_prefix *out, char *why,
 		addr[alen] = 0;
 	}
 	if (!fits || !config_parse_addr(addr, &out->addr)) {
-		snprintf(why, whylen, "'%.*s' is not an IPv4 or IPv6 address", (int)alen, text);
+		snprintf(why, whylen, "CIDR '%s': '%.*s' is not an IPv4 or IPv6 address", text,
+			 (int)alen, text);
 		return false;
 	}
 	unsigned max = out->addr.family == 4 ? 32 : 128;
 	unsigned long len;
 	if (!parse_uint(slash + 1, max, &len)) {
-		snprintf(why, whylen, "prefix length '%s' is not a number in 0..%u", slash + 1,
-			 max);
+		snprintf(why, whylen, "CIDR '%s': prefix length '%s' is not a number in 0..%u",
+			 text, slash + 1, max);
 		return false;
 	}
 	out->len = (uint8_t)len;
@@ -118,8 +120,8 @@ bool config_parse_prefix(const char *text, struct config_prefix *out, char *why,
 	if (!config_addr_equal(&network.addr, &out->addr)) {
 		char net[64];
 		config_prefix_format(&network, net, sizeof(net));
-		snprintf(why, whylen, "'%s' has host bits set past /%u (the network is %s)", text,
-			 out->len, net);
+		snprintf(why, whylen, "CIDR '%s' has host bits set past /%u (the network is %s)",
+			 text, out->len, net);
 		return false;
 	}
 	return true;

@@ -245,7 +245,9 @@ static void read_addr_list(struct walk *w, struct fy_node *list, const char *ctx
 		if (!text)
 			continue;
 		if (!config_parse_addr(text, &addr)) {
-			WALK_ERROR(w, item, ctx, "'%s' is not an IPv4 or IPv6 address", text);
+			WALK_ERROR(w, item, ctx,
+				   "'%s' lists '%s', which is not an IPv4 or IPv6 address", key,
+				   text);
 			continue;
 		}
 		bool repeated = false;
@@ -420,7 +422,8 @@ static void read_endpoint(struct walk *w, struct fy_node *node, size_t i)
 	read_addr_list(w, v[5], ctx, "addresses", ep->addresses, ep->address_lines,
 		       CONFIG_MAX_ENDPOINT_ADDRS, &ep->n_addresses);
 	if (listed < CONFIG_MIN_ENDPOINT_ADDRS || listed > CONFIG_MAX_ENDPOINT_ADDRS)
-		WALK_ERROR(w, v[5], ctx, "has %zu address%s; an endpoint needs %d to %d", listed,
+		WALK_ERROR(w, v[5], ctx,
+			   "'addresses' has %zu address%s; an endpoint needs %d to %d", listed,
 			   listed == 1 ? "" : "es", CONFIG_MIN_ENDPOINT_ADDRS,
 			   CONFIG_MAX_ENDPOINT_ADDRS);
 }
@@ -444,7 +447,7 @@ static void read_targets(struct walk *w, struct fy_node *list, const char *ctx,
 {
 	size_t n = list_count(w, list, ctx, "targets");
 	if (list && (n < 1 || n > CONFIG_MAX_TARGETS))
-		WALK_ERROR(w, list, ctx, "has %zu target%s; a rule takes 1 to %d", n,
+		WALK_ERROR(w, list, ctx, "'targets' has %zu target%s; a rule takes 1 to %d", n,
 			   n == 1 ? "" : "s", CONFIG_MAX_TARGETS);
 	void *iter = NULL;
 	for (size_t i = 0; i < n; i++) {

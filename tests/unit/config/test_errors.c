@@ -90,7 +90,7 @@ Test(config_errors, says_which_host_bits_a_cidr_sets)
 {
 	expect_error(
 	    "bad/host_bits.yaml",
-	    "bad/host_bits.yaml:9: vpc 'vpc-a': '172.31.5.0/16' has host bits set past /16 "
+	    "bad/host_bits.yaml:9: vpc 'vpc-a': CIDR '172.31.5.0/16' has host bits set past /16 "
 	    "(the network is 172.31.0.0/16)");
 }
 
@@ -112,8 +112,8 @@ Test(config_errors, refuses_a_duplicate_id_naming_the_first)
 Test(config_errors, needs_two_to_six_endpoint_addresses)
 {
 	expect_error("bad/endpoint_count.yaml",
-		     "bad/endpoint_count.yaml:14: endpoint 'out-a': has 1 "
-		     "address; an endpoint needs 2 to 6");
+		     "bad/endpoint_count.yaml:14: endpoint 'out-a': 'addresses' has 1 address; an "
+		     "endpoint needs 2 to 6");
 }
 
 Test(config_errors, refuses_an_inbound_endpoint_on_a_rule)
@@ -260,7 +260,8 @@ Test(config_errors, reports_every_error_not_only_the_first)
 {
 	static const char *const expected[] = {
 	    "bad/many.yaml:9: vpc 'vpc-a': 'vlan' is '5000'; it must be a whole number in 0..4094",
-	    "bad/many.yaml:10: vpc 'vpc-a': prefix length '33' is not a number in 0..32",
+	    "bad/many.yaml:10: vpc 'vpc-a': CIDR '172.31.0.0/33': prefix length '33' is not a "
+	    "number in 0..32",
 	};
 	expect_errors("bad/many.yaml", 2, expected);
 }

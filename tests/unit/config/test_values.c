@@ -40,10 +40,11 @@ Test(config_values, checks_prefix_host_bits_in_ipv6)
 	cr_expect(config_parse_prefix("2001:db8::/32", &p, why, sizeof(why)));
 	cr_expect_not(config_parse_prefix("2001:db8::1/64", &p, why, sizeof(why)));
 	cr_expect_str_eq(
-	    why, "'2001:db8::1/64' has host bits set past /64 (the network is 2001:db8::/64)");
+	    why, "CIDR '2001:db8::1/64' has host bits set past /64 (the network is 2001:db8::/64)");
 	cr_expect_not(config_parse_prefix("10.0.0.0", &p, why, sizeof(why)));
 	cr_expect_str_eq(
-	    why, "'10.0.0.0' has no prefix length (write it as ADDRESS/LENGTH, e.g. 10.0.0.0/16)");
+	    why,
+	    "CIDR '10.0.0.0' has no prefix length (write it as ADDRESS/LENGTH, e.g. 10.0.0.0/16)");
 }
 
 Test(config_values, normalises_domains)
