@@ -236,4 +236,9 @@ void config_tables_free(struct config_tables *tables);
 /* The `vpcdnsd --check` summary: counts of everything, table sizes and build time. */
 void config_summary_print(const struct config *cfg, const struct config_tables *tables, FILE *out);
 
+/* One line: which rule, zone, auto-defined rule or "." governs name in VPC vpc_id, and where a
+ * forward or delegate rule sends it. -1 (with the reason printed) for an unknown VPC or bad name. */
+int config_explain(const struct config *cfg, const struct config_tables *tables, const char *vpc_id,
+		   const char *name, FILE *out);
+
 #endif
