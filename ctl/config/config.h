@@ -137,7 +137,8 @@ struct config_zone_record {
 };
 
 struct config_zone {
-	char *name; /* lower case, no trailing dot */
+	char *id;   /* what VPCs' hosted_zones name; the zone's name unless given; case-insensitive */
+	char *name; /* lower case, no trailing dot; tenants may each have a zone of the same name */
 	char *file; /* as written in the config */
 	char *path; /* resolved against the config file's directory */
 	unsigned line;

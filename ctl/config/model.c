@@ -77,6 +77,7 @@ static void free_rule(struct config_rule *r)
 
 static void free_zone(struct config_zone *z)
 {
+	free(z->id);
 	free(z->name);
 	free(z->file);
 	free(z->path);

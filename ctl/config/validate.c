@@ -147,7 +147,7 @@ static void check_repeats(struct check *c, const struct config_ref *refs, size_t
 	}
 }
 
-/* Zone references are domain names: compare them in normal form. */
+/* Zone references are ids, compared like domain names: in normal form. */
 static void normalise_zone_refs(struct config_ref *refs, size_t n)
 {
 	char name[256], why[128];
@@ -165,7 +165,7 @@ static void build_indexes(struct check *c)
 	INDEX(&c->vpcs, cfg->vpcs, cfg->n_vpcs, struct config_vpc, id);
 	INDEX(&c->endpoints, cfg->endpoints, cfg->n_endpoints, struct config_endpoint, id);
 	INDEX(&c->rules, cfg->rules, cfg->n_rules, struct config_rule, id);
-	INDEX(&c->zones, cfg->zones, cfg->n_zones, struct config_zone, name);
+	INDEX(&c->zones, cfg->zones, cfg->n_zones, struct config_zone, id);
 #undef INDEX
 	c->interfaces.kind = "interface", c->interfaces.plural = "interfaces";
 	c->vpcs.kind = "vpc", c->vpcs.plural = "vpcs";
@@ -176,7 +176,7 @@ static void build_indexes(struct check *c)
 	report_duplicates(c, &c->vpcs, "id");
 	report_duplicates(c, &c->endpoints, "id");
 	report_duplicates(c, &c->rules, "id");
-	report_duplicates(c, &c->zones, "name");
+	report_duplicates(c, &c->zones, "id");
 }
 
 static void check_devices(struct check *c)
@@ -233,8 +233,8 @@ static void merge_zone_associations(struct check *c)
 			if (!grown)
 				continue;
 			vpc->zones = grown;
-			vpc->zones[vpc->n_zones++] = (struct config_ref){
-			    strdup(zone->name), zone->vpcs[i].line, (uint32_t)z};
+			vpc->zones[vpc->n_zones++] =
+			    (struct config_ref){strdup(zone->id), zone->vpcs[i].line, (uint32_t)z};
 		}
 	}
 }
@@ -251,6 +251,36 @@ static void check_vpc_refs(struct check *c)
 			resolve(c, &vpc->zones[i], &c->zones, ctx, "hosted zone");
 		check_repeats(c, vpc->zones, vpc->n_zones, c->zone_marks, ++c->stamp, ctx,
 			      "hosted_zones");
+	}
+}
+
+/* Tenants may each have a zone called central.com, but one VPC sees one of them: two would leave
+ * the answer for www.central.com undecided. */
+static void check_one_zone_per_name(struct check *c)
+{
+	for (size_t v = 0; v < c->cfg->n_vpcs; v++) {
+		const struct config_vpc *vpc = &c->cfg->vpcs[v];
+		for (size_t i = 1; i < vpc->n_zones; i++) {
+			if (vpc->zones[i].index == CONFIG_INDEX_NONE)
+				continue;
+			const struct config_zone *zi = &c->cfg->zones[vpc->zones[i].index];
+			for (size_t j = 0; j < i; j++) {
+				if (vpc->zones[j].index == CONFIG_INDEX_NONE)
+					continue;
+				const struct config_zone *zj = &c->cfg->zones[vpc->zones[j].index];
+				if (zi == zj || !zi->name || !zj->name ||
+				    strcmp(zi->name, zj->name))
+					continue;
+				char ctx[300];
+				snprintf(ctx, sizeof(ctx), "vpc '%s'", vpc->id ?: "?");
+				CHECK_ERROR(
+				    c, vpc->zones[i].line, ctx,
+				    "hosted zones '%s' and '%s' (line %u) are both %s; a VPC "
+				    "can be associated with one private hosted zone per name",
+				    zi->id, zj->id, zj->line, zi->name);
+				break;
+			}
+		}
 	}
 }
 
@@ -668,6 +698,7 @@ void config_validate(struct config *cfg, struct config_errors *errs)
 	check_devices(&c);
 	check_vpc_refs(&c);
 	merge_zone_associations(&c);
+	check_one_zone_per_name(&c);
 	check_vpcs(&c);
 	check_endpoints(&c);
 	check_rules(&c);

@@ -496,16 +496,34 @@ static void read_rule(struct walk *w, struct fy_node *node, size_t i)
 	read_refs(w, v[6], ctx, "vpcs", &r->vpcs, &r->n_vpcs);
 }
 
+/* Zone ids are compared like names (case-insensitive, trailing dot optional), so a config that
+ * names its zones by domain and one that uses Route 53 style ids ("Z0123ABC") read the same. */
+static void read_zone_id(struct walk *w, struct fy_node *node, const char *ctx,
+			 struct config_zone *z)
+{
+	char id[256], why[512];
+	const char *text = node ? scalar(w, node, ctx, "id") : NULL;
+	if (!node) {
+		z->id = z->name ? strdup(z->name) : NULL;
+	} else if (text && config_parse_domain(text, id, why, sizeof(why)) &&
+		   strcmp(id, ".") != 0) {
+		z->id = strdup(id);
+	} else if (text) {
+		WALK_ERROR(w, node, ctx, "id '%s' must be letters, digits, '-' and '.' ", text);
+	}
+}
+
 static void read_zone(struct walk *w, struct fy_node *node, size_t i)
 {
-	static const struct field fields[] = {{"name", true}, {"file", true}, {"vpcs", false}};
-	struct fy_node *v[3];
+	static const struct field fields[] = {
+	    {"name", true}, {"file", true}, {"vpcs", false}, {"id", false}};
+	struct fy_node *v[4];
 	struct config_zone *z = &w->cfg->zones[i];
 	char ctx[128], why[512], name[256];
 	item_label(fy_node_mapping_lookup_by_string(node, "name", -1), "hosted zone",
 		   "hosted_zones", i, ctx, sizeof(ctx));
 	z->line = line_of(node);
-	if (!get_fields(w, node, ctx, fields, 3, v))
+	if (!get_fields(w, node, ctx, fields, 4, v))
 		return;
 	const char *text = scalar(w, v[0], ctx, "name");
 	if (text && config_parse_domain(text, name, why, sizeof(why)) && strcmp(name, ".") != 0)
@@ -516,6 +534,7 @@ static void read_zone(struct walk *w, struct fy_node *node, size_t i)
 	z->file = read_string(w, v[1], ctx, "file");
 	z->file_line = line_of(v[1]);
 	read_refs(w, v[2], ctx, "vpcs", &z->vpcs, &z->n_vpcs);
+	read_zone_id(w, v[3], ctx, z);
 }
 
 /* Each section is a list of mappings read into a calloc'd array of the same length, which must be

@@ -109,6 +109,14 @@ Test(config_errors, refuses_a_duplicate_id_naming_the_first)
 		     "unique");
 }
 
+Test(config_errors, refuses_two_zones_of_one_name_in_a_vpc)
+{
+	expect_error("bad/zone_name_twice.yaml",
+		     "bad/zone_name_twice.yaml:10: vpc 'vpc-a': hosted zones 'z2central' and "
+		     "'z1central' (line 12) are both central.com; a VPC can be associated with one "
+		     "private hosted zone per name");
+}
+
 Test(config_errors, needs_two_to_six_endpoint_addresses)
 {
 	expect_error("bad/endpoint_count.yaml",

@@ -158,6 +158,10 @@ Test(config_model, reads_the_multi_vpc_example)
 	cr_expect_eq(cfg->tunables.tries, 4);
 	cr_expect_eq(cfg->tunables.rate_limit_pps, 2048);
 	cr_expect_eq(cfg->tunables.refuse_outside_cidrs, CONFIG_OUTSIDE_DROP);
+	cr_assert_eq(cfg->n_zones, 2);
+	cr_expect_str_eq(cfg->zones[0].id, "z0a11corpexample", "ids compare like names");
+	cr_expect_str_eq(cfg->zones[1].name, cfg->zones[0].name, "tenants share a zone name");
+	cr_expect_eq(cfg->vpcs[1].zones[0].index, 1, "tenant B has its own corp.example");
 	config_free(cfg);
 }
 

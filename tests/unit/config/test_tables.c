@@ -56,6 +56,14 @@ static void expect_auto(const struct loaded *l, size_t vpc, const char *name, co
 	cr_expect_str_eq(l->tables->vpcs[vpc].auto_rules[r.id].domain, domain, "%s", name);
 }
 
+static void expect_zone(const struct loaded *l, size_t vpc, const char *name, const char *zone_id)
+{
+	struct match_result r = lookup(l, vpc, name);
+	cr_expect_eq(r.kind, MATCH_ZONE, "%s: kind %s", name, match_kind_name(r.kind));
+	cr_assert_lt(r.id, l->cfg->n_zones, "%s: zone id %u", name, r.id);
+	cr_expect_str_eq(l->cfg->zones[r.id].id, zone_id, "%s", name);
+}
+
 static void expect_kind(const struct loaded *l, size_t vpc, const char *name, enum match_kind kind)
 {
 	struct match_result r = lookup(l, vpc, name);
@@ -120,7 +128,7 @@ Test(config_tables, keeps_two_tenants_with_one_cidr_apart)
 	 */
 	expect_rule(&l, 0, "build.corp.internal", MATCH_FORWARD, "tenant-a-onprem");
 	expect_kind(&l, 0, "www.corp.internal", MATCH_RECURSIVE);
-	expect_kind(&l, 0, "db.corp.example", MATCH_ZONE);
+	expect_zone(&l, 0, "db.corp.example", "z0a11corpexample");
 	expect_kind(&l, 0, "example.org", MATCH_RECURSIVE);
 	expect_auto(&l, 0, "ip-10-0-0-5.ec2.internal", "ec2.internal");
 	expect_auto(&l, 0, "x.compute-1.internal", "compute-1.internal");
@@ -128,9 +136,10 @@ Test(config_tables, keeps_two_tenants_with_one_cidr_apart)
 	expect_auto(&l, 0,
 		    "7.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.1.0.a.a.a.a.8.1.f.1.0.0.6.2.ip6.arpa",
 		    "1.0.a.a.a.a.8.1.f.1.0.0.6.2.ip6.arpa");
-	/* tenant B: "." forwards everything the auto-defined rules do not take; no reverse rules */
+	/* tenant B: its own zone of the same name; "." forwards everything the zone and the
+	 * auto-defined rules do not take; no reverse rules */
 	expect_rule(&l, 1, "example.org", MATCH_FORWARD, "tenant-b-everything");
-	expect_rule(&l, 1, "db.corp.example", MATCH_FORWARD, "tenant-b-everything");
+	expect_zone(&l, 1, "db.corp.example", "z0b22corpexample");
 	expect_rule(&l, 1, "build.corp.internal", MATCH_FORWARD, "tenant-b-everything");
 	expect_rule(&l, 1, "5.0.0.10.in-addr.arpa", MATCH_FORWARD, "tenant-b-everything");
 	expect_auto(&l, 1, "ip-10-0-0-5.ec2.internal", "ec2.internal");
@@ -172,8 +181,8 @@ Test(config_tables, sums_sizes_over_the_vpc_tables)
 		match_table_stats(l.tables->vpcs[v].table, &s);
 		entries += s.entries;
 	}
-	/* A: 2 rules + 1 zone + 4 + 24 auto + "."; B: 1 rule + 4 auto + "." */
-	cr_expect_eq(entries, 32 + 6);
+	/* A: 2 rules + 1 zone + 4 + 24 auto + "."; B: 1 rule + 1 zone + 4 auto + "." */
+	cr_expect_eq(entries, 32 + 7);
 	cr_expect_eq(l.tables->entries, entries);
 	cr_expect_gt(l.tables->bytes, 0);
 	cr_expect_gt(l.tables->build_seconds, 0.0);
