@@ -1,0 +1,304 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/* tests/unit/wire: the in-place writers, each followed by a re-parse of what it wrote. */
+#include <criterion/criterion.h>
+
+#include "dp/wire/wire.h"
+#include "msgbuild.h"
+
+static struct mb b;
+static struct wire_dns_msg m;
+static struct wire_rr rrs[64];
+static size_t count, len;
+
+static void reparse_response(void)
+{
+	struct wire_dns_msg again;
+	cr_assert_eq(wire_dns_parse_response(b.b, len, &again, rrs, 64, &count), WIRE_OK,
+		     "rewritten message re-parses");
+	cr_assert_eq(again.has_opt, m.has_opt, "the view was kept current");
+	cr_assert_eq(again.arcount, m.arcount);
+	cr_assert_eq(again.msg_end, m.msg_end);
+	if (m.has_opt) {
+		cr_assert_eq(again.opt.off, m.opt.off);
+		cr_assert_eq(again.opt.udp_size, m.opt.udp_size);
+	}
+}
+
+Test(dns_write, sets_id_flags_and_rcode)
+{
+	mb_query(&b, 1, "a.b", 1, false);
+	wire_dns_set_id(b.b, 0xfeed);
+	wire_dns_set_flags(b.b, WIRE_FLAG_QR | WIRE_FLAG_RD);
+	wire_dns_set_rcode(b.b, WIRE_RCODE_NXDOMAIN);
+	cr_assert_eq(be16(b.b), 0xfeed);
+	cr_assert_eq(be16(b.b + 2), WIRE_FLAG_QR | WIRE_FLAG_RD | 3);
+	wire_dns_set_rcode(b.b, WIRE_RCODE_NOERROR);
+	cr_assert_eq(be16(b.b + 2), WIRE_FLAG_QR | WIRE_FLAG_RD);
+}
+
+Test(dns_write, resolver_flags_clear_aa_and_ad_and_take_rd_and_cd_from_the_client)
+{
+	mb_hdr(&b, 1, 0, 0, 0, 0, 0);
+	/* target said: qr aa tc ad, NXDOMAIN, without RD */
+	wire_dns_set_flags(b.b, WIRE_FLAG_QR | WIRE_FLAG_AA | WIRE_FLAG_TC | WIRE_FLAG_AD | 3);
+	wire_dns_set_resolver_flags(b.b, WIRE_FLAG_RD | WIRE_FLAG_CD);
+	cr_assert_eq(be16(b.b + 2),
+		     WIRE_FLAG_QR | WIRE_FLAG_TC | WIRE_FLAG_RD | WIRE_FLAG_RA | WIRE_FLAG_CD | 3);
+	wire_dns_set_resolver_flags(b.b, 0);
+	cr_assert_eq(be16(b.b + 2), WIRE_FLAG_QR | WIRE_FLAG_TC | WIRE_FLAG_RA | 3);
+}
+
+Test(dns_write, rewrites_the_opt_udp_size)
+{
+	mb_query(&b, 1, "a.b", 1, true);
+	cr_assert_eq(wire_dns_parse_query(b.b, b.n, &m), WIRE_OK);
+	cr_assert_eq(wire_dns_set_opt_udp_size(b.b, &m, 4096), WIRE_OK);
+	cr_assert_eq(wire_dns_parse_query(b.b, b.n, &m), WIRE_OK);
+	cr_assert_eq(m.opt.udp_size, 4096);
+	mb_query(&b, 1, "a.b", 1, false);
+	cr_assert_eq(wire_dns_parse_query(b.b, b.n, &m), WIRE_OK);
+	cr_assert_eq(wire_dns_set_opt_udp_size(b.b, &m, 4096), WIRE_E_NO_OPT);
+}
+
+Test(dns_write, appends_an_opt_when_the_query_had_none)
+{
+	mb_query(&b, 1, "a.b", 1, false);
+	len = b.n;
+	cr_assert_eq(wire_dns_parse_query(b.b, len, &m), WIRE_OK);
+	cr_assert_eq(wire_dns_append_opt(b.b, &len, len + 10, &m, 4096, false), WIRE_E_NO_ROOM);
+	cr_assert_eq(len, b.n, "nothing changed");
+	cr_assert_eq(wire_dns_append_opt(b.b, &len, sizeof(b.b), &m, 4096, true), WIRE_OK);
+	cr_assert_eq(len, b.n + 11);
+	struct wire_dns_msg again;
+	cr_assert_eq(wire_dns_parse_query(b.b, len, &again), WIRE_OK);
+	cr_assert(again.has_opt);
+	cr_assert_eq(again.arcount, 1);
+	cr_assert_eq(again.opt.udp_size, 4096);
+	cr_assert(again.opt.do_bit);
+	cr_assert_eq(again.opt.off, m.opt.off);
+	cr_assert_eq(wire_dns_append_opt(b.b, &len, sizeof(b.b), &m, 4096, false), WIRE_E_HAS_OPT);
+}
+
+Test(dns_write, strips_an_opt_that_is_last)
+{
+	mb_hdr(&b, 1, 0x8180, 1, 1, 0, 1);
+	mb_question(&b, "abc", 1, 1);
+	mb_a(&b, 12, 60, 1);
+	mb_opt(&b, 4096, 0, 0, false, (const uint8_t[]){0, 3, 0, 2, 'h', 'i'}, 6);
+	len = b.n;
+	cr_assert_eq(wire_dns_parse_response(b.b, len, &m, NULL, 0, &count), WIRE_OK);
+	cr_assert_eq(wire_dns_strip_opt(b.b, &len, &m), WIRE_OK);
+	cr_assert_eq(len, b.n - 17);
+	cr_assert_not(m.has_opt);
+	reparse_response();
+	cr_assert_eq(count, 1);
+	cr_assert_eq(wire_dns_strip_opt(b.b, &len, &m), WIRE_E_NO_OPT);
+}
+
+/*
+ * Additional: glue A (before the OPT), the OPT, then an A for glue2.ns1.example.com and a CNAME
+ * whose owner and target both point at that A's owner: two names after the OPT that point past it.
+ */
+static void build_opt_in_the_middle(void)
+{
+	mb_hdr(&b, 1, 0x8180, 1, 0, 1, 4);
+	mb_question(&b, "example.com", 2, 1); /* 12..29 */
+	mb_ptr(&b, 12);
+	mb_rr_fixed(&b, 2, 1, 60, 6);
+	uint16_t ns = (uint16_t)b.n;
+	mb_u8(&b, 3);
+	mb_bytes(&b, "ns1", 3);
+	mb_ptr(&b, 12);
+	mb_ptr(&b, ns);
+	mb_rr_fixed(&b, 1, 1, 60, 4);
+	mb_u32(&b, 0x0a000035);
+	mb_opt(&b, 4096, 0, 0, false, NULL, 0);
+	uint16_t glue2 = (uint16_t)b.n;
+	mb_u8(&b, 5);
+	mb_bytes(&b, "glue2", 5);
+	mb_ptr(&b, ns);
+	mb_rr_fixed(&b, 1, 1, 60, 4);
+	mb_u32(&b, 0x0a000036);
+	mb_ptr(&b, glue2);
+	mb_rr_fixed(&b, 5, 1, 60, 2);
+	mb_ptr(&b, glue2);
+}
+
+Test(dns_write, strips_an_opt_in_the_middle_and_repoints_later_names)
+{
+	build_opt_in_the_middle();
+	len = b.n;
+	cr_assert_eq(wire_dns_parse_response(b.b, len, &m, NULL, 0, &count), WIRE_OK);
+	cr_assert_eq(m.opt_index, 2);
+	cr_assert_eq(wire_dns_strip_opt(b.b, &len, &m), WIRE_OK);
+	cr_assert_eq(len, b.n - 11);
+	reparse_response();
+	cr_assert_eq(count, 4);
+	cr_assert_eq(m.arcount, 3);
+	/* The CNAME's owner and target both still read glue2.ns1.example.com, at its new place. */
+	cr_assert_eq(wire_name_length(b.b, len, rrs[3].owner_off), 23);
+	cr_assert_eq(wire_name_length(b.b, len, rrs[3].rdata_off), 23);
+	cr_assert_eq(be16(b.b + rrs[3].owner_off) & 0x3fff, rrs[2].owner_off);
+	cr_assert_eq(be16(b.b + rrs[3].rdata_off) & 0x3fff, rrs[2].owner_off);
+	cr_assert_eq(memcmp(b.b + rrs[2].owner_off, "\x05glue2", 6), 0);
+}
+
+Test(dns_write, refuses_to_strip_an_opt_a_later_name_points_into)
+{
+	mb_hdr(&b, 1, 0x8180, 1, 0, 0, 2);
+	mb_question(&b, "abc", 1, 1);
+	uint16_t opt = (uint16_t)b.n;
+	mb_opt(&b, 4096, 0, 0, false, NULL, 0);
+	mb_ptr(&b, opt); /* the root, borrowed from the OPT's owner */
+	mb_rr_fixed(&b, 1, 1, 60, 4);
+	mb_u32(&b, 1);
+	len = b.n;
+	cr_assert_eq(wire_dns_parse_response(b.b, len, &m, NULL, 0, &count), WIRE_OK);
+	uint8_t before[128];
+	memcpy(before, b.b, len);
+	cr_assert_eq(wire_dns_strip_opt(b.b, &len, &m), WIRE_E_PTR_INTO_OPT);
+	cr_assert_eq(len, b.n);
+	cr_assert_eq(memcmp(before, b.b, len), 0, "left unchanged");
+}
+
+Test(dns_write, truncates_to_header_question_and_opt_with_tc)
+{
+	build_opt_in_the_middle();
+	len = b.n;
+	cr_assert_eq(wire_dns_parse_response(b.b, len, &m, NULL, 0, &count), WIRE_OK);
+	cr_assert_eq(wire_dns_truncate(b.b, &len, &m, true), WIRE_OK);
+	cr_assert_eq(len, 12 + 13 + 4 + 11);
+	reparse_response();
+	cr_assert_eq(count, 1);
+	cr_assert(be16(b.b + 2) & WIRE_FLAG_TC);
+	cr_assert_eq(be16(b.b + 6), 0);
+	cr_assert_eq(be16(b.b + 8), 0);
+	cr_assert_eq(m.opt.udp_size, 4096);
+}
+
+Test(dns_write, truncates_without_the_opt_when_asked)
+{
+	build_opt_in_the_middle();
+	len = b.n;
+	cr_assert_eq(wire_dns_parse_response(b.b, len, &m, NULL, 0, &count), WIRE_OK);
+	cr_assert_eq(wire_dns_truncate(b.b, &len, &m, false), WIRE_OK);
+	cr_assert_eq(len, 12 + 13 + 4);
+	reparse_response();
+	cr_assert_eq(count, 0);
+	cr_assert(be16(b.b + 2) & WIRE_FLAG_TC);
+}
+
+static void assert_answer(int rcode, bool want_question, bool want_opt)
+{
+	struct wire_dns_msg a;
+	cr_assert_eq(wire_dns_parse_response(b.b, len, &a, rrs, 64, &count), WIRE_OK);
+	cr_assert_eq(a.flags & WIRE_FLAG_QR, WIRE_FLAG_QR);
+	cr_assert_eq(a.flags & WIRE_FLAG_RA, WIRE_FLAG_RA);
+	cr_assert_eq(a.flags & WIRE_FLAG_AA, 0);
+	cr_assert_eq(WIRE_RCODE(a.flags) | (a.has_opt ? a.opt.ext_rcode << 4 : 0), rcode);
+	cr_assert_eq(a.qdcount, want_question ? 1 : 0);
+	cr_assert_eq(a.ancount + a.nscount, 0);
+	cr_assert_eq(a.has_opt, want_opt);
+}
+
+Test(dns_write, makes_servfail_refused_nxdomain_answers_from_a_query)
+{
+	static const int rcodes[] = {WIRE_RCODE_SERVFAIL, WIRE_RCODE_REFUSED, WIRE_RCODE_NXDOMAIN,
+				     WIRE_RCODE_FORMERR, WIRE_RCODE_NOTIMP};
+	for (size_t i = 0; i < sizeof(rcodes) / sizeof(rcodes[0]); i++) {
+		mb_query(&b, 0x4242, "www.example.com", 1, true);
+		b.b[3] |= WIRE_FLAG_CD;
+		len = b.n;
+		cr_assert_eq(wire_dns_parse_query(b.b, len, &m), WIRE_OK);
+		cr_assert_eq(wire_dns_make_answer(b.b, &len, len, &m, rcodes[i], 1232), WIRE_OK);
+		assert_answer(rcodes[i], true, true);
+		cr_assert_eq(be16(b.b), 0x4242);
+		cr_assert_eq(be16(b.b + 2) & (WIRE_FLAG_RD | WIRE_FLAG_CD),
+			     WIRE_FLAG_RD | WIRE_FLAG_CD);
+		cr_assert_eq(len, 12 + 17 + 4 + 11);
+	}
+}
+
+Test(dns_write, answer_keeps_the_opt_only_if_the_query_had_one)
+{
+	mb_query(&b, 1, "www.example.com", 1, false);
+	b.b[2] &= (uint8_t)~1; /* RD off */
+	len = b.n;
+	cr_assert_eq(wire_dns_parse_query(b.b, len, &m), WIRE_OK);
+	cr_assert_eq(wire_dns_make_answer(b.b, &len, len, &m, WIRE_RCODE_SERVFAIL, 1232), WIRE_OK);
+	assert_answer(WIRE_RCODE_SERVFAIL, true, false);
+	cr_assert_eq(be16(b.b + 2) & WIRE_FLAG_RD, 0, "RD as sent");
+	cr_assert_eq(len, 12 + 17 + 4);
+}
+
+Test(dns_write, answers_badvers_through_the_opt_extended_rcode)
+{
+	mb_hdr(&b, 5, 0x0100, 1, 0, 0, 1);
+	mb_question(&b, "abc", 1, 1);
+	mb_opt(&b, 1232, 0, 1, true, (const uint8_t[]){0, 10, 0, 2, 1, 2}, 6);
+	len = b.n;
+	cr_assert_eq(wire_dns_parse_query(b.b, len, &m), WIRE_E_EDNS_VERSION);
+	cr_assert_eq(
+	    wire_dns_make_answer(b.b, &len, len, &m, wire_err_rcode(WIRE_E_EDNS_VERSION), 4096),
+	    WIRE_OK);
+	assert_answer(WIRE_RCODE_BADVERS, true, true);
+	struct wire_dns_msg a;
+	cr_assert_eq(wire_dns_parse_response(b.b, len, &a, NULL, 0, &count), WIRE_OK);
+	cr_assert_eq(WIRE_RCODE(a.flags), 0);
+	cr_assert_eq(a.opt.ext_rcode, 1);
+	cr_assert_eq(a.opt.version, 0);
+	cr_assert_eq(a.opt.udp_size, 4096);
+	cr_assert(a.opt.do_bit, "DO as sent");
+	cr_assert_eq(a.opt.rdata_len, 0);
+}
+
+Test(dns_write, badvers_needs_an_opt_and_odd_rcodes_are_refused)
+{
+	mb_query(&b, 1, "abc", 1, false);
+	len = b.n;
+	cr_assert_eq(wire_dns_parse_query(b.b, len, &m), WIRE_OK);
+	cr_assert_eq(wire_dns_make_answer(b.b, &len, len, &m, WIRE_RCODE_BADVERS, 1232),
+		     WIRE_E_NO_OPT);
+	cr_assert_eq(wire_dns_make_answer(b.b, &len, len, &m, 0, 1232), WIRE_E_BAD_RCODE);
+	cr_assert_eq(wire_dns_make_answer(b.b, &len, len, &m, 6, 1232), WIRE_E_BAD_RCODE);
+	cr_assert_eq(len, b.n);
+}
+
+Test(dns_write, formerr_for_a_bad_question_has_no_question)
+{
+	mb_hdr(&b, 9, 0x0100, 1, 0, 0, 0);
+	mb_u8(&b, 1);
+	mb_u8(&b, 'a');
+	mb_ptr(&b, 12);
+	mb_u32(&b, 0x00010001);
+	len = b.n;
+	enum wire_err err = wire_dns_parse_query(b.b, len, &m);
+	cr_assert_eq(err, WIRE_E_QNAME_POINTER);
+	cr_assert_eq(wire_dns_make_answer(b.b, &len, len, &m, wire_err_rcode(err), 1232), WIRE_OK);
+	cr_assert_eq(len, 12);
+	assert_answer(WIRE_RCODE_FORMERR, false, false);
+}
+
+Test(dns_write, notimp_keeps_the_opcode)
+{
+	mb_query(&b, 1, "abc", 1, true);
+	b.b[2] |= 4 << 3; /* NOTIFY */
+	len = b.n;
+	enum wire_err err = wire_dns_parse_query(b.b, len, &m);
+	cr_assert_eq(err, WIRE_E_OPCODE);
+	cr_assert_eq(wire_dns_make_answer(b.b, &len, len, &m, wire_err_rcode(err), 1232), WIRE_OK);
+	assert_answer(WIRE_RCODE_NOTIMP, false, false);
+	cr_assert_eq(WIRE_OPCODE(be16(b.b + 2)), 4);
+}
+
+Test(dns_write, answer_needs_room_for_its_opt)
+{
+	mb_hdr(&b, 1, 0x0100, 2, 0, 0, 0); /* two questions: FORMERR, header only */
+	len = 12;
+	cr_assert_eq(wire_dns_parse_query(b.b, len, &m), WIRE_E_QD_COUNT);
+	m.has_opt = true; /* as if an OPT had been read */
+	cr_assert_eq(wire_dns_make_answer(b.b, &len, 12, &m, WIRE_RCODE_FORMERR, 512),
+		     WIRE_E_NO_ROOM);
+	cr_assert_eq(wire_dns_make_answer(b.b, &len, 23, &m, WIRE_RCODE_FORMERR, 512), WIRE_OK);
+	cr_assert_eq(len, 23);
+}
