@@ -6,6 +6,7 @@ Standard library only (no scapy): the pcap, Ethernet/IP/UDP/TCP and DNS headers 
 enough to find each payload and to describe it in the README table.
 """
 import argparse
+import re
 import struct
 import sys
 from pathlib import Path
@@ -16,7 +17,7 @@ PROTO_TCP, PROTO_UDP = 6, 17
 
 
 def read_pcap(path):
-    """Yields (frame bytes) of each record of a classic pcap; refuses truncated records."""
+    """Yields (timestamp, frame bytes) for each record of a classic pcap; refuses truncated records."""
     data = Path(path).read_bytes()
     magic = data[:4]
     if magic in (b"\xd4\xc3\xb2\xa1", b"\x4d\x3c\xb2\xa1"):
@@ -25,16 +26,17 @@ def read_pcap(path):
         endian = ">"
     else:
         sys.exit("extract_vectors: not a classic pcap (pcapng is not read here)")
+    nanoseconds = magic in (b"\x4d\x3c\xb2\xa1", b"\xa1\xb2\x3c\x4d")
     linktype = struct.unpack(endian + "I", data[20:24])[0]
     if linktype != LINKTYPE_ETHERNET:
         sys.exit(f"extract_vectors: linktype {linktype}, expected Ethernet (1)")
     offset = 24
     while offset + 16 <= len(data):
-        _, _, caplen, origlen = struct.unpack(endian + "IIII", data[offset:offset + 16])
+        seconds, fraction, caplen, origlen = struct.unpack(endian + "IIII", data[offset:offset + 16])
         offset += 16
         if caplen != origlen:
             sys.exit("extract_vectors: truncated record in capture (snaplen too small)")
-        yield data[offset:offset + caplen]
+        yield seconds + fraction / (1e9 if nanoseconds else 1e6), data[offset:offset + caplen]
         offset += caplen
 
 
@@ -70,8 +72,11 @@ class Exchange:
         self.udp = {"query": [], "response": []}
         self.tcp = {"query": {}, "response": {}}  # seq -> payload; retransmissions collapse
         self.tcp_isn = {}
+        self.first_seen = self.last_seen = None
 
-    def add(self, family, transport, direction, seq, flags, payload, frame):
+    def add(self, when, family, transport, direction, seq, flags, payload, frame):
+        self.first_seen = when if self.first_seen is None else self.first_seen
+        self.last_seen = when
         self.family = family
         self.transports.add(transport)
         if transport == "UDP":
@@ -98,20 +103,21 @@ class Exchange:
         return messages
 
 
-def collect(pcap, server_port):
+def collect(pcap, server_ports):
+    """Exchanges keyed by (client port, server port); traffic between the two servers is kept too, unused."""
     exchanges = {}
-    for frame in read_pcap(pcap):
+    for when, frame in read_pcap(pcap):
         parsed = parse_frame(frame)
         if parsed is None:
             continue
         family, transport, sport, dport, seq, flags, payload = parsed
-        if dport == server_port:
-            direction, client = "query", sport
-        elif sport == server_port:
-            direction, client = "response", dport
+        if dport in server_ports:
+            direction, key = "query", (sport, dport)
+        elif sport in server_ports:
+            direction, key = "response", (dport, sport)
         else:
             continue
-        exchanges.setdefault(client, Exchange()).add(family, transport, direction, seq, flags, payload, frame)
+        exchanges.setdefault(key, Exchange()).add(when, family, transport, direction, seq, flags, payload, frame)
     return exchanges
 
 
@@ -174,6 +180,19 @@ def skip_name(msg, offset):
         offset += 1 + length
 
 
+def presentation_label(label):
+    """A label as zone files write it: \\DDD for octets that are not printable, \\. and \\\\ escaped."""
+    text = ""
+    for octet in label:
+        if octet in (0x2E, 0x5C, 0x22, 0x3B, 0x28, 0x29, 0x40, 0x24):
+            text += "\\" + chr(octet)
+        elif 0x21 <= octet <= 0x7E:
+            text += chr(octet)
+        else:
+            text += f"\\{octet:03d}"
+    return text
+
+
 def read_name(msg, offset):
     labels, hops = [], 0
     while msg[offset] != 0 and hops < 64:
@@ -181,54 +200,72 @@ def read_name(msg, offset):
             offset = struct.unpack("!H", msg[offset:offset + 2])[0] & 0x3FFF
             hops += 1
             continue
-        labels.append(msg[offset + 1:offset + 1 + msg[offset]].decode("ascii", "replace"))
+        labels.append(presentation_label(msg[offset + 1:offset + 1 + msg[offset]]))
         offset += 1 + msg[offset]
     return ".".join(labels) + "."
 
 
 def describe(msg):
-    """A dict of what a reader of the table needs: header flags, rcode, counts, question, EDNS."""
+    """What a reader needs to know of a message: header fields, question, EDNS; raw values and text."""
     ident, flags, qd, an, ns, ar = struct.unpack("!HHHHHH", msg[:12])
     names = ["qr", "aa", "tc", "rd", "ra", "z", "ad", "cd"]
     bits = [15, 10, 9, 8, 7, 6, 5, 4]
     info = {
-        "size": len(msg),
+        "size": len(msg), "id": ident, "flags_raw": flags, "qd": qd, "an": an, "ns": ns, "ar": ar,
         "flags": " ".join(n for n, b in zip(names, bits) if flags & (1 << b)) or "-",
         "opcode": OPCODES.get((flags >> 11) & 0xF, str((flags >> 11) & 0xF)),
-        "rcode": flags & 0xF,
+        "rcode_raw": flags & 0xF,
         "counts": f"{qd}/{an}/{ns}/{ar}",
-        "question": "-",
-        "edns": "no EDNS",
+        "qname": "-", "qtype": 0, "qclass": 0,
+        "edns": "no EDNS", "edns_version": -1, "edns_udp": 0, "edns_do": 0, "edns_options": "-",
     }
     offset = 12
     for _ in range(qd):
-        name = read_name(msg, offset)
+        info["qname"] = read_name(msg, offset)
         offset = skip_name(msg, offset)
-        qtype, qclass = struct.unpack("!HH", msg[offset:offset + 4])
+        info["qtype"], info["qclass"] = struct.unpack("!HH", msg[offset:offset + 4])
         offset += 4
-        info["question"] = f"{name} {CLASSES.get(qclass, qclass)} {TYPES.get(qtype, f'TYPE{qtype}')}"
     for index in range(an + ns + ar):
         offset = skip_name(msg, offset)
         rtype, rclass, ttl, rdlength = struct.unpack("!HHIH", msg[offset:offset + 10])
         rdata = msg[offset + 10:offset + 10 + rdlength]
         offset += 10 + rdlength
         if rtype == 41 and index >= an + ns:
-            info["rcode"] |= (ttl >> 24) << 4
-            info["edns"] = describe_opt(rclass, ttl, rdata)
-    info["rcode"] = RCODES.get(info["rcode"], str(info["rcode"]))
+            info["rcode_raw"] |= (ttl >> 24) << 4
+            info.update(describe_opt(rclass, ttl, rdata))
+    if offset != len(msg):
+        sys.exit(f"extract_vectors: a message of {len(msg)} bytes ends at {offset}")
+    info["rcode"] = RCODES.get(info["rcode_raw"], str(info["rcode_raw"]))
     return info
 
 
 def describe_opt(udp_size, ttl, rdata):
-    parts = [f"v{(ttl >> 16) & 0xFF} udp {udp_size}"]
-    if ttl & 0x8000:
-        parts.append("DO")
-    offset = 0
+    options, offset = [], 0
     while offset + 4 <= len(rdata):
         code, length = struct.unpack("!HH", rdata[offset:offset + 4])
-        parts.append(f"{EDNS_OPTIONS.get(code, f'opt{code}')}({length})")
+        options.append((code, length))
         offset += 4 + length
-    return " ".join(parts)
+    text = [f"v{(ttl >> 16) & 0xFF} udp {udp_size}"] + (["DO"] if ttl & 0x8000 else [])
+    text += [f"{EDNS_OPTIONS.get(code, f'opt{code}')}({length})" for code, length in options]
+    return {
+        "edns": " ".join(text), "edns_version": (ttl >> 16) & 0xFF, "edns_udp": udp_size,
+        "edns_do": 1 if ttl & 0x8000 else 0,
+        "edns_options": ",".join(f"{code}:{length}" for code, length in options) or "-",
+    }
+
+
+INDEX_COLUMNS = ["name", "server", "transport", "family", "tool"] + [
+    f"{side}_{field}" for side in ("query", "response") for field in (
+        "size", "id", "flags", "rcode", "qdcount", "ancount", "nscount", "arcount", "qname", "qtype", "qclass",
+        "edns_version", "edns_udp", "edns_do", "edns_options")]
+
+
+def index_fields(info):
+    """One side of an index.tsv line; flags as the 16-bit header word in hex, rcode with the EDNS bits."""
+    return [str(info["size"]), str(info["id"]), f"0x{info['flags_raw']:04x}", str(info["rcode_raw"]),
+            str(info["qd"]), str(info["an"]), str(info["ns"]), str(info["ar"]), info["qname"], str(info["qtype"]),
+            str(info["qclass"]), str(info["edns_version"]), str(info["edns_udp"]), str(info["edns_do"]),
+            info["edns_options"]]
 
 
 # --- output ---------------------------------------------------------------------------------------------
@@ -255,20 +292,29 @@ def complete(exchange, transport):
 
 README_HEAD = """# DNS test vectors: real packets from dig and kdig against BIND 9 on loopback
 
-Every file here except this README, `extract_vectors.py` and `zones/` is generated; do not edit by hand.
-Re-create them all (as root; tcpdump needs it) with:
+{count} vectors. Everything here except `extract_vectors.py`, `zones/` and `.gitignore` is generated, this README
+included: do not edit by hand. Re-create it all (as root; tcpdump needs it) with:
 
     scripts/capture-vectors
 
-The script writes a private named.conf in a temp dir, starts `named` on 127.0.0.1 and ::1 port {port} as
-authoritative for the seed's zone `examples/zones/onprem.com.zone` (onprem.com, plus `large` with 100 A records)
-and the extra zones in `tests/vectors/zones/` (onprem.central.com with CNAME, AAAA, TXT, MX, wildcard and
-delegations; broken.test, which fails to load so names in it get SERVFAIL). named runs with `max-udp-size 4096`
-and `edns-udp-size 4096` (the seed's target server), `recursion no`, `server-id "vectors.vpcdns"` (NSID),
-`rrset-order {{ order none; }}` and `response-padding {{ any; }} block-size 128`. tcpdump captures lo on that
-port; each dig/kdig query goes out from its own client port, and `extract_vectors.py` (standard library only)
-cuts each exchange out of the capture by that port, checks the seed's sizes, and writes this README.
-The capture itself is left as `capture.pcap` (git-ignored) for `tcpdump -r`.
+The script writes private named.conf files in a temp dir and starts two BIND servers on 127.0.0.1 and ::1:
+
+- **auth** (port {auth_port}), the seed's target server: authoritative for the seed's zone
+  `examples/zones/onprem.com.zone` (onprem.com, plus `large` with 100 A records) and the extra zones in
+  `tests/vectors/zones/`: onprem.central.com (CNAMEs in and out of zone, AAAA, TXT up to 255 octets, MX,
+  wildcard, delegations with and without glue), 31.172.in-addr.arpa (PTR), broken.test (fails to load: names
+  in it get SERVFAIL). `recursion no`, `allow-transfer {{ none; }}`, `max-udp-size 4096`, `edns-udp-size 4096`,
+  `server-id "vectors.vpcdns"` (NSID), `rrset-order {{ order none; }}` (zone order: 172.31.55.18 first, as in
+  the seed), `response-padding {{ any; }} block-size 128`. Its answers carry AA and no RA.
+- **res** (port {resolver_port}), a forwarding resolver in front of auth, shaped like the seed's ".2": `recursion
+  yes`, `forward only` to auth, `answer-cookie no`, udp 4096. Its answers carry `qr rd ra` and no AA, and its
+  sizes are the seed's (59 bytes for www, 66 for t1, 57-byte query and 1,645-byte TCP answer for large).
+
+tcpdump captures lo on both ports; each dig/kdig query goes out from its own client port, and
+`extract_vectors.py` (standard library only) cuts each exchange out of the capture by (client port, server
+port), checks the seed's sizes, and writes this README. The capture is left as `capture.pcap` (git-ignored)
+for `tcpdump -r`; it also holds res's own queries to auth (EDNS 4096 and a cookie whatever the client sent:
+the seed's per-hop EDNS).
 
 Captured {date} with: {versions}.
 
@@ -279,8 +325,28 @@ Captured {date} with: {versions}.
   header with zero MACs, IPv4 or IPv6, UDP, DNS. One change from the capture: lo does checksum offload, so
   the captured UDP checksum field holds only the pseudo-header sum; the extractor completes it, so every
   frame carries a valid UDP checksum (and its IPv4 header checksum is checked). The pcap keeps the raw ones.
+- `index.tsv`: one line per vector with what an independent parser (the extractor's) read from both messages:
+  size, id, the 16-bit flags word, rcode (with the EDNS extended bits), the four counts, question name in
+  presentation form (`\\DDD` escapes, case as sent), qtype, qclass, EDNS version (-1: no OPT), UDP size, DO,
+  and the options as `code:length` (`-`: none). Meant for data-driven parser tests: iterate, parse, compare.
+- `res-NAME-upstream`: the query res sent to auth to answer `res-NAME` (none when res answered from its
+  cache), captured in the same run: per-hop EDNS as in the seed (udp 4096, DO, CD and a cookie whatever the
+  client sent; the large answer crosses this hop over UDP). Its command column reads `(res forwarding)`.
+- A vector whose UDP answer had TC=1 and which dig then retried over TCP is split in two: `NAME-udp` and
+  `NAME-tcp`.
 
-Query ids, cookies and client ports differ on every run; everything else is stable.
+Query ids, cookies and client ports differ on every run; everything else is stable. For {cross_checked} vectors
+the extractor compared its reading of the final answer (rcode, four counts, size) with what dig or kdig printed
+for it in the same run, and they agree (the others: upstream exchanges, and answers the tool did not print).
+
+## Why 1,645 bytes
+
+12 header + 22 question (`large.onprem.com` A IN) + 100 x 16 (compressed owner, A, 60 s) + 11 OPT = 1,645.
+The seed's ".2" echoes no DNS cookie. BIND as auth echoes the client cookie plus its own server cookie
+(COOKIE option of 24 octets, 28 with its header), so dig's default query gets 1,673 bytes from auth. Flags that
+give 1,645 from auth: `+tcp +nocookie` (or `+bufsize=4096 +nocookie` over UDP); from res (answer-cookie no):
+plain `dig +qr large.onprem.com`, exactly the seed's command, which gets TC=1 over UDP at bufsize 1232 and
+1,645 bytes over TCP. kdig sends no EDNS by default: its TCP answer is 1,634 bytes (no OPT).
 
 ## Sizes fixed by the seed
 
@@ -288,55 +354,129 @@ Query ids, cookies and client ports differ on every run; everything else is stab
 
 ## Vectors
 
-Counts are QD/AN/NS/AR (the OPT record counts in AR). Sizes are DNS message bytes.
+Counts are QD/AN/NS/AR (the OPT record counts in AR). Sizes are DNS message bytes. dig sets AD in its
+queries by default; BIND echoes AD in some truncated answers.
 
-| vector | command (server, port, source added) | transport | query bytes | query EDNS | response bytes | response flags | rcode | counts | response EDNS |
-|---|---|---|---|---|---|---|---|---|---|
+| vector | server | command (server, port, source added) | transport | query bytes | query flags | query EDNS | response bytes | response flags | rcode | counts | response EDNS |
+|---|---|---|---|---|---|---|---|---|---|---|---|
 """
 
 
-def describe_vector(out, name, exchange, transport, expected, command, checks, failures):
-    """Writes one vector, checks its expected response size, and returns its README table row."""
+def check_size(what, name, command, actual, expected, checks, failures):
+    if expected == "-":
+        return
+    verdict = "ok" if actual == int(expected) else "MISMATCH"
+    checks.append(f"- `{name}` (`{command}`): {what} {actual} bytes, seed says {expected}: {verdict}")
+    if verdict != "ok":
+        failures.append(f"{name}: {what} is {actual} bytes, expected {expected}")
+
+
+def describe_vector(out, name, exchange, transport, server, command):
+    """Writes one vector and returns its README table row and the descriptions of its two messages."""
     query, response = write_vector(out, name, exchange, transport)
     q, r = describe(query), describe(response)
-    if expected != "-":
-        verdict = "ok" if r["size"] == int(expected) else "MISMATCH"
-        checks.append(f"- `{name}` (`{command}`): response {r['size']} bytes, seed says {expected}: {verdict}")
-        if verdict != "ok":
-            failures.append(f"{name}: response is {r['size']} bytes, expected {expected}")
     opcode = "" if q["opcode"] == "QUERY" else f" opcode {q['opcode']}"
-    return (f"| {name} | `{command}` | {transport}/IPv{exchange.family} | {q['size']} | {q['edns']}{opcode} | "
-            f"{r['size']} | {r['flags']} | {r['rcode']} | {r['counts']} | {r['edns']} |")
+    row = (f"| {name} | {server} | `{command}` | {transport}/IPv{exchange.family} | {q['size']} | "
+           f"{q['flags']} | {q['edns']}{opcode} | {r['size']} | {r['flags']} | {r['rcode']} | {r['counts']} | "
+           f"{r['edns']} |")
+    index = "\t".join([name, server, transport, str(exchange.family), command.split()[0]]
+                      + index_fields(q) + index_fields(r))
+    return row, index, q, r
+
+
+DIG_REPORT = re.compile(r"status: (\w+),.*?\n;; flags: [^;]*; QUERY: (\d+), ANSWER: (\d+), AUTHORITY: (\d+), "
+                        r"ADDITIONAL: (\d+)(?:(?!status: ).)*?MSG SIZE\s+rcvd: (\d+)", re.S)
+KDIG_REPORT = re.compile(r"status: (\w+);.*?\n;; Flags: [^;]*; QUERY: (\d+); ANSWER: (\d+); AUTHORITY: (\d+); "
+                         r"ADDITIONAL: (\d+)(?:(?!status: ).)*?Received (\d+) B", re.S)
+
+
+def check_against_tool(report_file, name, response, failures):
+    """Compares what this parser read with what dig or kdig itself printed for the same answer.
+
+    Two parsers agreeing on rcode, counts and size is the evidence that the vectors were cut out right.
+    Returns False when the tool printed no answer to compare with (AXFR refusal, for one)."""
+    path = Path(report_file)
+    if not path.exists():
+        return False
+    text = path.read_text(errors="replace")
+    reports = (DIG_REPORT if "<<>> DiG" in text else KDIG_REPORT).findall(text)
+    if not reports:
+        return False
+    status, qd, an, ns, ar, size = reports[-1]
+    printed = (status, int(qd), int(an), int(ns), int(ar), int(size))
+    parsed = (response["rcode"], response["qd"], response["an"], response["ns"], response["ar"], response["size"])
+    if printed != parsed:
+        failures.append(f"{name}: the tool printed {printed}, the capture holds {parsed}")
+    return True
+
+
+def upstream_exchanges(exchanges, used, resolver_vectors, auth_port):
+    """The queries res sent to auth while answering each res vector: NAME-upstream (-2, -3 if several).
+
+    Vectors run one after another, so an exchange with auth that starts while a client waits on res belongs to
+    that client's query; one that starts at no such time (a cache refresh) is left out."""
+    for name, client in resolver_vectors:
+        found = sorted((exchange.first_seen, key) for key, exchange in exchanges.items()
+                       if key[1] == auth_port and key not in used
+                       and client.first_seen <= exchange.first_seen <= client.last_seen)
+        for number, (_, key) in enumerate(found, start=1):
+            upstream = exchanges[key]
+            for transport in sorted(upstream.transports, reverse=True):
+                if complete(upstream, transport):
+                    suffix = "" if number == 1 else f"-{number}"
+                    suffix += "" if len(upstream.transports) == 1 else f"-{transport.lower()}"
+                    yield f"{name}-upstream{suffix}", upstream, transport
 
 
 def main():
     parser = argparse.ArgumentParser()
     for option in ("--pcap", "--manifest", "--out", "--versions", "--date"):
         parser.add_argument(option, required=True)
-    parser.add_argument("--server-port", type=int, required=True)
+    parser.add_argument("--tool-output", required=True, help="directory of NAME.txt, what dig/kdig printed")
+    parser.add_argument("--auth-port", type=int, required=True)
+    parser.add_argument("--resolver-port", type=int, required=True)
     args = parser.parse_args()
 
     out = Path(args.out)
-    exchanges = collect(args.pcap, args.server_port)
-    rows, checks, failures = [], [], []
+    server_names = {args.auth_port: "auth", args.resolver_port: "res"}
+    exchanges = collect(args.pcap, set(server_names))
+    rows, index_lines, checks, failures = [], [], [], []
+    exchanges_used, resolver_vectors, cross_checked = set(), [], 0
     for line in Path(args.manifest).read_text().splitlines():
-        name, client_port, expected, command = line.split("\t")
-        exchange = exchanges.get(int(client_port))
+        name, server_port, client_port, query_bytes, response_bytes, command = line.split("\t")
+        exchange = exchanges.get((int(client_port), int(server_port)))
         if exchange is None:
             failures.append(f"{name}: no packet from client port {client_port}")
             continue
+        exchanges_used.add((int(client_port), int(server_port)))
+        if int(server_port) == args.resolver_port:
+            resolver_vectors.append((name, exchange))
         # A UDP answer with TC=1 followed by dig's retry over TCP gives two vectors: NAME-udp and NAME-tcp.
-        for transport in sorted(exchange.transports, reverse=True):
-            vector = name if len(exchange.transports) == 1 else f"{name}-{transport.lower()}"
+        transports = sorted(exchange.transports, reverse=True)
+        for transport in transports:
+            vector = name if len(transports) == 1 else f"{name}-{transport.lower()}"
             if not complete(exchange, transport):
                 failures.append(f"{vector}: no complete {transport} exchange from client port {client_port}")
                 continue
-            rows.append(describe_vector(out, vector, exchange, transport, expected, command, checks, failures))
+            row, index, q, r = describe_vector(out, vector, exchange, transport, server_names[int(server_port)],
+                                               command)
+            rows.append(row)
+            index_lines.append(index)
+            check_size("query", vector, command, q["size"], query_bytes, checks, failures)
+            if transport == transports[-1]:
+                check_size("response", vector, command, r["size"], response_bytes, checks, failures)
+                cross_checked += check_against_tool(f"{args.tool_output}/{name}.txt", vector, r, failures)
 
-    readme = README_HEAD.format(port=args.server_port, date=args.date, versions=args.versions,
-                                checks="\n".join(checks))
+    for name, upstream, transport in upstream_exchanges(exchanges, exchanges_used, resolver_vectors,
+                                                        args.auth_port):
+        row, index, _, _ = describe_vector(out, name, upstream, transport, "res>auth", "(res forwarding)")
+        rows.append(row)
+        index_lines.append(index)
+
+    readme = README_HEAD.format(auth_port=args.auth_port, resolver_port=args.resolver_port, date=args.date,
+                                versions=args.versions, count=len(rows), cross_checked=cross_checked, checks="\n".join(checks))
     (out / "README.md").write_text(readme + "\n".join(rows) + "\n")
-    print("\n".join(rows))
+    (out / "index.tsv").write_text("\t".join(INDEX_COLUMNS) + "\n" + "\n".join(index_lines) + "\n")
     print("\n".join(checks))
     if failures:
         sys.exit("extract_vectors: " + "; ".join(failures))
