@@ -29,27 +29,29 @@ uint64_t wire_name_hash(const uint8_t *name, size_t len)
 	return h;
 }
 
+/*
+ * Pointers must land before the segment they leave (so every walk ends), outside the header, and on
+ * a name that ends before the pointer itself: a suffix is a name that already appeared.
+ */
 enum wire_err wire_name_skip(const uint8_t *msg, size_t len, size_t off, size_t *end,
 			     size_t *name_len)
 {
-	size_t pos = off, limit = off, total = 0;
+	size_t pos = off, limit = off, bound = len, total = 0;
 	unsigned hops = 0;
 
 	*end = 0;
 	for (;;) {
-		if (pos >= len)
-			return WIRE_E_NAME_TRUNCATED;
+		if (pos >= bound)
+			return bound == len ? WIRE_E_NAME_TRUNCATED : WIRE_E_PTR_FORWARD;
 		uint8_t b = msg[pos];
 		if (b == 0)
 			break;
 		if ((b & PTR_MASK) == PTR_MASK) {
-			if (pos + 1 >= len)
-				return WIRE_E_NAME_TRUNCATED;
+			if (pos + 1 >= bound)
+				return bound == len ? WIRE_E_NAME_TRUNCATED : WIRE_E_PTR_FORWARD;
 			size_t target = (size_t)(b & ~PTR_MASK) << 8 | msg[pos + 1];
 			if (target > pos)
 				return WIRE_E_PTR_FORWARD;
-			/* Each hop must land before the segment it leaves: that is what ends every
-			 * walk. */
 			if (target >= limit)
 				return WIRE_E_PTR_LOOP;
 			if (target < WIRE_DNS_HLEN)
@@ -58,6 +60,7 @@ enum wire_err wire_name_skip(const uint8_t *msg, size_t len, size_t off, size_t 
 				return WIRE_E_PTR_HOPS;
 			if (*end == 0)
 				*end = pos + 2;
+			bound = pos;
 			pos = limit = target;
 			continue;
 		}
@@ -73,6 +76,29 @@ enum wire_err wire_name_skip(const uint8_t *msg, size_t len, size_t off, size_t 
 	if (name_len)
 		*name_len = total + 1;
 	return WIRE_OK;
+}
+
+bool wire_name_overlaps(const uint8_t *msg, size_t len, size_t off, size_t lo, size_t hi)
+{
+	size_t pos = off;
+	unsigned steps = 0;
+
+	while (pos < len && steps++ < WIRE_NAME_MAX + WIRE_PTR_HOPS_MAX) {
+		uint8_t b = msg[pos];
+		size_t width = (b & PTR_MASK) == PTR_MASK ? 2 : (b & PTR_MASK) ? 1 : (size_t)b + 1;
+		if (pos < hi && pos + width > lo)
+			return true;
+		if (b == 0 || (b & PTR_MASK) == 0x40 || (b & PTR_MASK) == 0x80)
+			return false;
+		if ((b & PTR_MASK) == PTR_MASK) {
+			if (pos + 1 >= len)
+				return false;
+			pos = (size_t)(b & ~PTR_MASK) << 8 | msg[pos + 1];
+		} else {
+			pos += width;
+		}
+	}
+	return false;
 }
 
 size_t wire_name_length(const uint8_t *msg, size_t len, size_t off)

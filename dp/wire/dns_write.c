@@ -103,9 +103,9 @@ enum wire_err wire_dns_append_opt(uint8_t *buf, size_t *len, size_t cap, struct 
 
 /*
  * Re-points the compression pointer ending the name at pos, if it points past the OPT being cut
- * ([cut, cut + cut_len)); reports a pointer into the OPT. Only checks when !apply. The name was
- * validated by the parse, so walking its labels in place (never following pointers) is safe.
- * Returns the offset just past the name in place, or 0 on a pointer into the OPT.
+ * ([cut, cut + cut_len)); without apply, only checks that the name it points to reads no octet of
+ * the OPT. The name was validated by the parse, so walking its labels in place is safe. Returns the
+ * offset just past the name in place, or 0 when the name reads into the OPT.
  */
 static size_t repoint_name(uint8_t *buf, size_t end, size_t pos, size_t cut, size_t cut_len,
 			   bool apply)
@@ -118,7 +118,7 @@ static size_t repoint_name(uint8_t *buf, size_t end, size_t pos, size_t cut, siz
 		if (pos + 1 >= end)
 			return end;
 		size_t target = (size_t)(buf[pos] & ~PTR_MASK) << 8 | buf[pos + 1];
-		if (target >= cut && target < cut + cut_len)
+		if (!apply && wire_name_overlaps(buf, end, target, cut, cut + cut_len))
 			return 0;
 		if (target >= cut + cut_len && apply)
 			wr16(buf + pos, (uint16_t)(0xc000 | (target - cut_len)));

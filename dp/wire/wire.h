@@ -256,10 +256,10 @@ struct wire_rr {
 /*
  * Parses a response (QR=1, at most one question) and walks every record, following compression
  * pointers in owner names, and in the RDATA names of the RFC 3597 compressible types, safely (only
- * backwards, into no header, at most WIRE_PTR_HOPS_MAX hops). The first `cap` records are described
- * in rrs (rrs may be NULL when cap is 0); the walk goes on past cap, validating bounds and finding
- * the OPT, and *count gets the total (more than cap when records were left out). Opcodes are not
- * checked: a response to a forwarded QUERY is a QUERY.
+ * backwards, into no header, to a name ending before the pointer, at most WIRE_PTR_HOPS_MAX hops).
+ * The first `cap` records are described in rrs (rrs may be NULL when cap is 0); the walk goes on
+ * past cap, validating bounds and finding the OPT, and *count gets the total (more than cap when
+ * records were left out). Opcodes are not checked: a response to a forwarded QUERY is a QUERY.
  */
 enum wire_err wire_dns_parse_response(const uint8_t *msg, size_t len, struct wire_dns_msg *m,
 				      struct wire_rr *rrs, size_t cap, size_t *count);
@@ -296,7 +296,7 @@ enum wire_err wire_dns_append_opt(uint8_t *buf, size_t *len, size_t cap, struct 
  * Removes the OPT wherever it sits in the additional section and decrements ARCOUNT. Names in
  * records after it that point past it are re-pointed (owner names, and RDATA names of the RFC 3597
  * compressible types NS, MD, MF, CNAME, SOA, MB, MG, MR, PTR, MINFO, MX); a name pointing into the
- * OPT itself gives WIRE_E_PTR_INTO_OPT and leaves buf unchanged.
+ * OPT's octets gives WIRE_E_PTR_INTO_OPT and leaves buf unchanged.
  */
 enum wire_err wire_dns_strip_opt(uint8_t *buf, size_t *len, struct wire_dns_msg *m);
 

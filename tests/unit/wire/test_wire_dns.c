@@ -497,3 +497,15 @@ Test(dns_response, name_length_is_zero_for_an_invalid_name)
 	cr_assert_eq(wire_name_length(b.b, b.n, 20), 0);
 	cr_assert_eq(wire_name_length(b.b, b.n, 12), 5);
 }
+
+Test(dns_response, rejects_a_pointer_to_a_name_running_past_the_pointer)
+{
+	/* The owner points at "\x01" inside the question: a label that would read through the
+	 * pointer. */
+	mb_hdr(&b, 1, 0x8000, 1, 1, 0, 0);
+	mb_question(&b, "abc", 1, 1); /* 12: 03 'a' 'b' 'c' 00 | 00 01 | 00 01 */
+	mb_ptr(&b, 18); /* 18: 01 00 01 -> a 1-octet label, then 01 ... past the pointer */
+	mb_rr_fixed(&b, 1, 1, 60, 4);
+	mb_u32(&b, 1);
+	cr_assert_eq(response(), WIRE_E_PTR_FORWARD);
+}

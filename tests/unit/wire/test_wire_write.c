@@ -302,3 +302,24 @@ Test(dns_write, answer_needs_room_for_its_opt)
 	cr_assert_eq(wire_dns_make_answer(b.b, &len, 23, &m, WIRE_RCODE_FORMERR, 512), WIRE_OK);
 	cr_assert_eq(len, 23);
 }
+
+Test(dns_write, refuses_to_strip_an_opt_a_later_name_reads_through)
+{
+	/* A later owner points at an A record's RDATA "\x03abc", whose root is the OPT's owner
+	 * octet. */
+	mb_hdr(&b, 1, 0x8180, 1, 1, 0, 2);
+	mb_question(&b, "x", 1, 1);
+	mb_ptr(&b, 12);
+	mb_rr_fixed(&b, 1, 1, 60, 4);
+	uint16_t rdata = (uint16_t)b.n;
+	mb_u8(&b, 3);
+	mb_bytes(&b, "abc", 3);
+	mb_opt(&b, 4096, 0, 0, false, NULL, 0);
+	mb_ptr(&b, rdata);
+	mb_rr_fixed(&b, 1, 1, 60, 4);
+	mb_u32(&b, 1);
+	len = b.n;
+	cr_assert_eq(wire_dns_parse_response(b.b, len, &m, NULL, 0, &count), WIRE_OK);
+	cr_assert_eq(wire_dns_strip_opt(b.b, &len, &m), WIRE_E_PTR_INTO_OPT);
+	cr_assert_eq(len, b.n);
+}

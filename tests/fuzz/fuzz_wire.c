@@ -1,0 +1,165 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * tests/fuzz: the libFuzzer target for dp/wire. Every input is tried as an Ethernet frame, as a DNS
+ * query and as a DNS response; whatever parses is walked and put through every in-place writer on a
+ * copy of exactly its size (plus the room the writer may use), and the invariants are checked:
+ * nothing is read or written past the span (ASan), offsets stay inside it, and what a writer
+ * produced parses.
+ */
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "dp/wire/wire.h"
+
+#define RR_CAP 64
+
+#define CHECK(cond)                                                                                \
+	do {                                                                                       \
+		if (!(cond))                                                                       \
+			__builtin_trap();                                                          \
+	} while (0)
+
+/* A heap copy with exactly `cap` octets, so ASan sees any write past what the writer may use. */
+static uint8_t *copy_of(const uint8_t *data, size_t size, size_t cap)
+{
+	uint8_t *buf = malloc(cap ? cap : 1);
+	CHECK(buf);
+	memcpy(buf, data, size);
+	return buf;
+}
+
+static void check_reparses(const uint8_t *buf, size_t len)
+{
+	struct wire_dns_msg m;
+	size_t count;
+	CHECK(wire_dns_parse_response(buf, len, &m, NULL, 0, &count) == WIRE_OK);
+}
+
+static void fuzz_frame(const uint8_t *data, size_t size)
+{
+	struct wire_pkt p;
+	if (wire_pkt_parse(data, size, &p) != WIRE_OK)
+		return;
+	CHECK(p.l3_off < p.l4_off && p.l4_off < p.payload_off);
+	CHECK((size_t)p.payload_off + p.payload_len == p.ip_end && p.ip_end <= size);
+	CHECK(p.src_addr == data + p.src_addr_off && p.src_addr_off + p.addr_len <= p.l4_off);
+
+	uint8_t *buf = copy_of(data, size, size);
+	wire_pkt_set_cksums(buf, &p);
+	CHECK(wire_pkt_udp_cksum_ok(buf, &p));
+	/* Incremental == full after an address and a word change. */
+	uint8_t *ip = buf + p.l3_off, *udp = buf + p.l4_off;
+	uint8_t addr[16];
+	memcpy(addr, buf + p.dst_addr_off, p.addr_len);
+	addr[0] ^= 0xa5;
+	uint16_t ck = (uint16_t)(udp[6] << 8 | udp[7]);
+	ck = wire_cksum_update_addr(ck, buf + p.src_addr_off, addr, p.addr_len);
+	memcpy(buf + p.src_addr_off, addr, p.addr_len);
+	uint16_t sport = (uint16_t)(udp[0] << 8 | udp[1]);
+	ck = wire_cksum_update16(ck, sport, (uint16_t)~sport);
+	udp[0] = (uint8_t)(~sport >> 8);
+	udp[1] = (uint8_t)~sport;
+	CHECK(wire_udp_cksum_store(ck) == wire_udp_cksum(ip, udp, (size_t)p.ip_end - p.l4_off));
+	free(buf);
+}
+
+static void fuzz_answer(const uint8_t *data, size_t size, const struct wire_dns_msg *parsed,
+			int rcode)
+{
+	struct wire_dns_msg m = *parsed;
+	uint8_t *buf = copy_of(data, size, size);
+	size_t len = size;
+	if (wire_dns_make_answer(buf, &len, size, &m, rcode, 1232) == WIRE_OK) {
+		CHECK(len <= size);
+		check_reparses(buf, len);
+	}
+	free(buf);
+}
+
+static void fuzz_query(const uint8_t *data, size_t size)
+{
+	struct wire_dns_msg m;
+	enum wire_err err = wire_dns_parse_query(data, size, &m);
+	int rcode = wire_err_rcode(err);
+	if (err != WIRE_OK) {
+		if (rcode > 0)
+			fuzz_answer(data, size, &m, rcode);
+		return;
+	}
+	CHECK(m.msg_end == size && m.question_end <= size && m.qname_len <= WIRE_NAME_MAX);
+	CHECK(m.qname_hash == wire_name_hash(data + WIRE_DNS_HLEN, m.qname_len));
+	fuzz_answer(data, size, &m, WIRE_RCODE_SERVFAIL);
+
+	/* Per-hop EDNS: set or add the OPT, and the query still parses. */
+	uint8_t *buf = copy_of(data, size, size + WIRE_OPT_RR_LEN);
+	size_t len = size;
+	struct wire_dns_msg w = m;
+	if (w.has_opt)
+		CHECK(wire_dns_set_opt_udp_size(buf, &w, 4096) == WIRE_OK);
+	else
+		CHECK(wire_dns_append_opt(buf, &len, size + WIRE_OPT_RR_LEN, &w, 4096, true) ==
+			  WIRE_OK ||
+		      size + WIRE_OPT_RR_LEN > UINT16_MAX || m.arcount == UINT16_MAX);
+	struct wire_dns_msg again;
+	CHECK(wire_dns_parse_query(buf, len, &again) == WIRE_OK);
+	CHECK(again.qname_hash == m.qname_hash);
+	free(buf);
+}
+
+static void fuzz_response(const uint8_t *data, size_t size)
+{
+	struct wire_dns_msg m;
+	struct wire_rr rrs[RR_CAP];
+	size_t count = 0;
+	if (wire_dns_parse_response(data, size, &m, rrs, RR_CAP, &count) != WIRE_OK)
+		return;
+	CHECK(count == (size_t)m.ancount + m.nscount + m.arcount && m.msg_end == size);
+	for (size_t i = 0; i < count && i < RR_CAP; i++) {
+		CHECK((size_t)rrs[i].rdata_off + rrs[i].rdata_len <= size);
+		CHECK(rrs[i].ttl_off + 4u <= size);
+		size_t name_len = wire_name_length(data, size, rrs[i].owner_off);
+		CHECK(name_len >= 1 && name_len <= WIRE_NAME_MAX);
+	}
+
+	/* Forwarded back: flags, OPT stripped, an OPT appended again. */
+	uint8_t *buf = copy_of(data, size, size + WIRE_OPT_RR_LEN);
+	size_t len = size;
+	struct wire_dns_msg w = m;
+	wire_dns_set_resolver_flags(buf, WIRE_FLAG_RD);
+	if (w.has_opt) {
+		enum wire_err err = wire_dns_strip_opt(buf, &len, &w);
+		CHECK(err == WIRE_OK || err == WIRE_E_PTR_INTO_OPT);
+		if (err == WIRE_OK) {
+			CHECK(len == size - m.opt.len);
+			check_reparses(buf, len);
+		}
+	}
+	if (!w.has_opt &&
+	    wire_dns_append_opt(buf, &len, size + WIRE_OPT_RR_LEN, &w, 1232, false) == WIRE_OK)
+		check_reparses(buf, len);
+	free(buf);
+
+	/* Truncated with and without the OPT. */
+	for (int keep = 0; keep < 2; keep++) {
+		buf = copy_of(data, size, size);
+		len = size;
+		w = m;
+		CHECK(wire_dns_truncate(buf, &len, &w, keep) == WIRE_OK);
+		CHECK(len <= size);
+		check_reparses(buf, len);
+		free(buf);
+	}
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	fuzz_frame(data, size);
+	fuzz_query(data, size);
+	fuzz_response(data, size);
+	for (int e = 0; e <= WIRE_E__COUNT; e++)
+		CHECK(wire_err_name((enum wire_err)e) != NULL);
+	return 0;
+}
