@@ -509,3 +509,48 @@ Test(dns_response, rejects_a_pointer_to_a_name_running_past_the_pointer)
 	mb_u32(&b, 1);
 	cr_assert_eq(response(), WIRE_E_PTR_FORWARD);
 }
+
+Test(dns_response, rejects_an_owner_label_over_63_octets)
+{
+	mb_hdr(&b, 1, 0x8000, 1, 1, 0, 0);
+	mb_question(&b, "abc", 1, 1);
+	mb_u8(&b, 0x41);
+	mb_rr_fixed(&b, 1, 1, 60, 4);
+	mb_u32(&b, 1);
+	cr_assert_eq(response(), WIRE_E_LABEL_TOO_LONG);
+}
+
+Test(dns_response, rejects_a_bad_question_like_a_query_does)
+{
+	mb_hdr(&b, 1, 0x8000, 1, 0, 0, 0);
+	mb_u8(&b, 1);
+	mb_u8(&b, 'a');
+	mb_ptr(&b, 12);
+	mb_u32(&b, 0x00010001);
+	cr_assert_eq(response(), WIRE_E_QNAME_POINTER);
+	mb_hdr(&b, 1, 0x8000, 1, 0, 0, 0);
+	mb_name(&b, "abc");
+	cr_assert_eq(response(), WIRE_E_QUESTION_TRUNCATED);
+}
+
+Test(dns_response, walks_minfo_rdata_names)
+{
+	mb_hdr(&b, 1, 0x8000, 1, 1, 0, 0);
+	mb_question(&b, "abc", 14, 1);
+	mb_ptr(&b, 12);
+	mb_rr_fixed(&b, 14, 1, 60, 4);
+	mb_ptr(&b, 12);
+	mb_ptr(&b, 12);
+	cr_assert_eq(response(), WIRE_OK);
+	b.b[b.n - 5] = 2; /* room for only the first name */
+	b.n -= 2;
+	cr_assert_eq(response(), WIRE_E_RDATA_LEN);
+}
+
+Test(dns_response, rejects_a_message_longer_than_dns_can_be)
+{
+	static struct mb big;
+	mb_hdr(&big, 1, 0x8000, 0, 0, 0, 0);
+	cr_assert_eq(wire_dns_parse_response(big.b, 65536, &m, NULL, 0, &count),
+		     WIRE_E_TRAILING_DATA);
+}

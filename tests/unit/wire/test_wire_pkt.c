@@ -339,3 +339,10 @@ Test(wire_cksum, incremental_update_handles_the_all_ones_edge)
 	 */
 	cr_assert_eq(wire_cksum_update16(0xdd2f, 0x5555, 0x3285), 0x0000);
 }
+
+Test(wire_pkt, rejects_an_ipv6_header_with_another_version)
+{
+	size_t len = mb_frame_v6(frame, dns, sizeof(dns), src6, dst6, 1, 53);
+	frame[14] = 0x40;
+	cr_assert_eq(wire_pkt_parse(frame, len, &pkt), WIRE_E_IP_VERSION);
+}

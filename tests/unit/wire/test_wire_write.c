@@ -323,3 +323,27 @@ Test(dns_write, refuses_to_strip_an_opt_a_later_name_reads_through)
 	cr_assert_eq(wire_dns_strip_opt(b.b, &len, &m), WIRE_E_PTR_INTO_OPT);
 	cr_assert_eq(len, b.n);
 }
+
+Test(dns_write, refuses_to_strip_an_opt_an_rdata_name_points_into)
+{
+	mb_hdr(&b, 1, 0x8180, 1, 0, 0, 2);
+	mb_question(&b, "abc", 5, 1);
+	uint16_t opt = (uint16_t)b.n;
+	mb_opt(&b, 4096, 0, 0, false, NULL, 0);
+	mb_ptr(&b, 12);
+	mb_rr_fixed(&b, 5, 1, 60, 2); /* CNAME to the root, borrowed from the OPT's owner */
+	mb_ptr(&b, opt);
+	len = b.n;
+	cr_assert_eq(wire_dns_parse_response(b.b, len, &m, NULL, 0, &count), WIRE_OK);
+	cr_assert_eq(wire_dns_strip_opt(b.b, &len, &m), WIRE_E_PTR_INTO_OPT);
+}
+
+Test(dns_write, makes_no_answer_from_less_than_a_header)
+{
+	mb_query(&b, 1, "abc", 1, false);
+	len = b.n;
+	cr_assert_eq(wire_dns_parse_query(b.b, len, &m), WIRE_OK);
+	len = 11;
+	cr_assert_eq(wire_dns_make_answer(b.b, &len, 64, &m, WIRE_RCODE_SERVFAIL, 512),
+		     WIRE_E_DNS_SHORT);
+}
