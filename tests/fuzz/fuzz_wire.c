@@ -126,7 +126,11 @@ static void fuzz_response(const uint8_t *data, size_t size)
 	uint8_t *buf = copy_of(data, size, size + WIRE_OPT_RR_LEN);
 	size_t len = size;
 	struct wire_dns_msg w = m;
+	wire_dns_set_id(buf, 0x5a5a);
+	wire_dns_set_rcode(buf, WIRE_RCODE(m.flags));
 	wire_dns_set_resolver_flags(buf, WIRE_FLAG_RD);
+	if (w.has_opt)
+		CHECK(wire_dns_set_opt_udp_size(buf, &w, 512) == WIRE_OK);
 	if (w.has_opt) {
 		enum wire_err err = wire_dns_strip_opt(buf, &len, &w);
 		CHECK(err == WIRE_OK || err == WIRE_E_PTR_INTO_OPT);
