@@ -321,15 +321,16 @@ static enum wire_err walk_records(const uint8_t *msg, size_t len, struct wire_dn
 	return WIRE_OK;
 }
 
-/* Common start: the header, with the length bounded to what 16-bit offsets describe. */
+/* Common start: the header (kept even for an oversize message, so it can be answered). */
 static enum wire_err begin(const uint8_t *msg, size_t len, struct wire_dns_msg *m)
 {
 	memset(m, 0, sizeof(*m));
 	if (len < WIRE_DNS_HLEN)
 		return WIRE_E_DNS_SHORT;
+	parse_header(msg, m);
+	/* No DNS message is longer, and the views hold 16-bit offsets. */
 	if (len > UINT16_MAX)
 		return WIRE_E_TRAILING_DATA;
-	parse_header(msg, m);
 	return WIRE_OK;
 }
 

@@ -296,7 +296,8 @@ enum wire_err wire_dns_append_opt(uint8_t *buf, size_t *len, size_t cap, struct 
  * Removes the OPT wherever it sits in the additional section and decrements ARCOUNT. Names in
  * records after it that point past it are re-pointed (owner names, and RDATA names of the RFC 3597
  * compressible types NS, MD, MF, CNAME, SOA, MB, MG, MR, PTR, MINFO, MX); a name pointing into the
- * OPT's octets gives WIRE_E_PTR_INTO_OPT and leaves buf unchanged.
+ * OPT's octets gives WIRE_E_PTR_INTO_OPT and leaves buf unchanged. Records after the OPT move back
+ * by its length: descriptors taken before are stale for them.
  */
 enum wire_err wire_dns_strip_opt(uint8_t *buf, size_t *len, struct wire_dns_msg *m);
 
