@@ -1,6 +1,7 @@
 #!/usr/bin/python3
 """extract_vectors: cuts the DNS exchanges of scripts/capture-vectors out of a classic pcap (linktype
-Ethernet, as tcpdump writes for lo) into .bin files, checks the sizes the seed fixes, and writes README.md.
+Ethernet, as tcpdump writes for lo) into .bin files, checks the sizes the seed fixes, cross-checks each
+answer against what dig or kdig printed for it, and writes README.md and index.tsv.
 
 Standard library only (no scapy): the pcap, Ethernet/IP/UDP/TCP and DNS headers are parsed here, just far
 enough to find each payload and to describe it in the README table.
@@ -64,7 +65,7 @@ def parse_frame(frame):
 
 
 class Exchange:
-    """All packets of one client port: UDP datagrams, or TCP segments of each direction."""
+    """All packets between one client port and one server port: UDP datagrams, TCP segments of each direction."""
 
     def __init__(self):
         self.family = None
@@ -90,7 +91,8 @@ class Exchange:
     def tcp_messages(self, direction):
         """The stream of one direction, reassembled and split at the 2-byte length prefixes."""
         stream, expected = b"", self.tcp_isn.get(direction)
-        for seq in sorted(self.tcp[direction]):
+        start = expected if expected is not None else min(self.tcp[direction], default=0)
+        for seq in sorted(self.tcp[direction], key=lambda seq: (seq - start) & 0xFFFFFFFF):  # seq may wrap
             if expected is not None and seq != expected:
                 sys.exit("extract_vectors: gap in a TCP stream")
             stream += self.tcp[direction][seq]
@@ -98,6 +100,8 @@ class Exchange:
         messages = []
         while len(stream) >= 2:
             length = struct.unpack("!H", stream[:2])[0]
+            if len(stream) < 2 + length:
+                sys.exit("extract_vectors: a TCP stream ends inside a message")
             messages.append(stream[2:2 + length])
             stream = stream[2 + length:]
         return messages
@@ -166,7 +170,8 @@ RCODES = {0: "NOERROR", 1: "FORMERR", 2: "SERVFAIL", 3: "NXDOMAIN", 4: "NOTIMP",
           16: "BADVERS", 23: "BADCOOKIE"}
 TYPES = {1: "A", 2: "NS", 5: "CNAME", 6: "SOA", 15: "MX", 16: "TXT", 28: "AAAA", 41: "OPT", 252: "AXFR", 255: "ANY"}
 CLASSES = {1: "IN", 3: "CH"}
-EDNS_OPTIONS = {3: "NSID", 8: "ECS", 10: "COOKIE", 11: "KEEPALIVE", 12: "PADDING"}
+EDNS_OPTIONS = {3: "NSID", 8: "ECS", 9: "EXPIRE", 10: "COOKIE", 11: "KEEPALIVE", 12: "PADDING", 15: "EDE"}
+TYPES.update({12: "PTR", 65: "HTTPS"})
 
 
 def skip_name(msg, offset):
@@ -338,6 +343,7 @@ Captured {date} with: {versions}.
 Query ids, cookies and client ports differ on every run; everything else is stable. For {cross_checked} vectors
 the extractor compared its reading of the final answer (rcode, four counts, size) with what dig or kdig printed
 for it in the same run, and they agree (the others: upstream exchanges, and answers the tool did not print).
+{dnspython}
 
 ## Why 1,645 bytes
 
@@ -357,8 +363,8 @@ plain `dig +qr large.onprem.com`, exactly the seed's command, which gets TC=1 ov
 Counts are QD/AN/NS/AR (the OPT record counts in AR). Sizes are DNS message bytes. dig sets AD in its
 queries by default; BIND echoes AD in some truncated answers.
 
-| vector | server | command (server, port, source added) | transport | query bytes | query flags | query EDNS | response bytes | response flags | rcode | counts | response EDNS |
-|---|---|---|---|---|---|---|---|---|---|---|---|
+| vector | server | command (server, port, source added) | question | transport | query bytes | query flags | query EDNS | response bytes | response flags | rcode | counts | response EDNS |
+|---|---|---|---|---|---|---|---|---|---|---|---|---|
 """
 
 
@@ -376,7 +382,9 @@ def describe_vector(out, name, exchange, transport, server, command):
     query, response = write_vector(out, name, exchange, transport)
     q, r = describe(query), describe(response)
     opcode = "" if q["opcode"] == "QUERY" else f" opcode {q['opcode']}"
-    row = (f"| {name} | {server} | `{command}` | {transport}/IPv{exchange.family} | {q['size']} | "
+    qtype = TYPES.get(q["qtype"], f"TYPE{q['qtype']}")
+    question = "-" if q["qname"] == "-" else f"{q['qname']} {CLASSES.get(q['qclass'], q['qclass'])} {qtype}"
+    row = (f"| {name} | {server} | `{command}` | {question} | {transport}/IPv{exchange.family} | {q['size']} | "
            f"{q['flags']} | {q['edns']}{opcode} | {r['size']} | {r['flags']} | {r['rcode']} | {r['counts']} | "
            f"{r['edns']} |")
     index = "\t".join([name, server, transport, str(exchange.family), command.split()[0]]
@@ -410,6 +418,30 @@ def check_against_tool(report_file, name, response, failures):
     return True
 
 
+def check_with_dnspython(out, report):
+    """A third, independent parser (Debian's python3-dnspython, if installed) must read every message the
+    same way: id, rcode with its EDNS bits, EDNS version and UDP size, question name. Returns a README line."""
+    try:
+        import dns.message  # pylint: disable=import-outside-toplevel
+        import dns.version  # pylint: disable=import-outside-toplevel
+    except ImportError:
+        return "dnspython is not installed (apt-get install python3-dnspython): that check was skipped."
+    columns, checked = INDEX_COLUMNS, 0
+    for line in report.index_lines:
+        fields = dict(zip(columns, line.split("\t")))
+        for side in ("query", "response"):
+            message = dns.message.from_wire((out / f"{fields['name']}.{side}.bin").read_bytes())
+            parsed = (message.id, message.rcode(), message.edns, message.payload if message.edns >= 0 else 0,
+                      str(message.question[0].name) if message.question else "-")
+            expected = (int(fields[f"{side}_id"]), int(fields[f"{side}_rcode"]),
+                        int(fields[f"{side}_edns_version"]), int(fields[f"{side}_edns_udp"]), fields[f"{side}_qname"])
+            if parsed != expected:
+                report.failures.append(f"{fields['name']}.{side}: dnspython reads {parsed}, we read {expected}")
+            checked += 1
+    return (f"dnspython {dns.version.version} parsed all {checked} messages and read the same id, rcode, EDNS "
+            "version, UDP size and question name as the extractor.")
+
+
 def upstream_exchanges(exchanges, used, resolver_vectors, auth_port):
     """The queries res sent to auth while answering each res vector: NAME-upstream (-2, -3 if several).
 
@@ -428,6 +460,50 @@ def upstream_exchanges(exchanges, used, resolver_vectors, auth_port):
                     yield f"{name}-upstream{suffix}", upstream, transport
 
 
+class Report:
+    """What the run found: README rows, index.tsv lines, size checks, and everything that failed."""
+
+    def __init__(self):
+        self.rows, self.index_lines, self.checks, self.failures = [], [], [], []
+        self.cross_checked = 0
+
+    def add(self, row_and_index):
+        row, index = row_and_index
+        self.rows.append(row)
+        self.index_lines.append(index)
+
+
+def client_vectors(args, exchanges, out, report):
+    """Writes the vectors of the manifest; returns the exchanges used and the res vectors (name, exchange)."""
+    server_names = {args.auth_port: "auth", args.resolver_port: "res"}
+    used, resolver_vectors = set(), []
+    for line in Path(args.manifest).read_text().splitlines():
+        name, server_port, client_port, query_bytes, response_bytes, command = line.split("\t")
+        key = (int(client_port), int(server_port))
+        exchange = exchanges.get(key)
+        if exchange is None:
+            report.failures.append(f"{name}: no packet from client port {client_port}")
+            continue
+        used.add(key)
+        if key[1] == args.resolver_port:
+            resolver_vectors.append((name, exchange))
+        # A UDP answer with TC=1 followed by dig's retry over TCP gives two vectors: NAME-udp and NAME-tcp.
+        transports = sorted(exchange.transports, reverse=True)
+        for transport in transports:
+            vector = name if len(transports) == 1 else f"{name}-{transport.lower()}"
+            if not complete(exchange, transport):
+                report.failures.append(f"{vector}: no complete {transport} exchange from port {client_port}")
+                continue
+            row, index, q, r = describe_vector(out, vector, exchange, transport, server_names[key[1]], command)
+            report.add((row, index))
+            check_size("query", vector, command, q["size"], query_bytes, report.checks, report.failures)
+            if transport == transports[-1]:
+                check_size("response", vector, command, r["size"], response_bytes, report.checks, report.failures)
+                report.cross_checked += check_against_tool(f"{args.tool_output}/{name}.txt", vector, r,
+                                                           report.failures)
+    return used, resolver_vectors
+
+
 def main():
     parser = argparse.ArgumentParser()
     for option in ("--pcap", "--manifest", "--out", "--versions", "--date"):
@@ -437,50 +513,23 @@ def main():
     parser.add_argument("--resolver-port", type=int, required=True)
     args = parser.parse_args()
 
-    out = Path(args.out)
-    server_names = {args.auth_port: "auth", args.resolver_port: "res"}
-    exchanges = collect(args.pcap, set(server_names))
-    rows, index_lines, checks, failures = [], [], [], []
-    exchanges_used, resolver_vectors, cross_checked = set(), [], 0
-    for line in Path(args.manifest).read_text().splitlines():
-        name, server_port, client_port, query_bytes, response_bytes, command = line.split("\t")
-        exchange = exchanges.get((int(client_port), int(server_port)))
-        if exchange is None:
-            failures.append(f"{name}: no packet from client port {client_port}")
-            continue
-        exchanges_used.add((int(client_port), int(server_port)))
-        if int(server_port) == args.resolver_port:
-            resolver_vectors.append((name, exchange))
-        # A UDP answer with TC=1 followed by dig's retry over TCP gives two vectors: NAME-udp and NAME-tcp.
-        transports = sorted(exchange.transports, reverse=True)
-        for transport in transports:
-            vector = name if len(transports) == 1 else f"{name}-{transport.lower()}"
-            if not complete(exchange, transport):
-                failures.append(f"{vector}: no complete {transport} exchange from client port {client_port}")
-                continue
-            row, index, q, r = describe_vector(out, vector, exchange, transport, server_names[int(server_port)],
-                                               command)
-            rows.append(row)
-            index_lines.append(index)
-            check_size("query", vector, command, q["size"], query_bytes, checks, failures)
-            if transport == transports[-1]:
-                check_size("response", vector, command, r["size"], response_bytes, checks, failures)
-                cross_checked += check_against_tool(f"{args.tool_output}/{name}.txt", vector, r, failures)
-
-    for name, upstream, transport in upstream_exchanges(exchanges, exchanges_used, resolver_vectors,
-                                                        args.auth_port):
+    out, report = Path(args.out), Report()
+    exchanges = collect(args.pcap, {args.auth_port, args.resolver_port})
+    used, resolver_vectors = client_vectors(args, exchanges, out, report)
+    for name, upstream, transport in upstream_exchanges(exchanges, used, resolver_vectors, args.auth_port):
         row, index, _, _ = describe_vector(out, name, upstream, transport, "res>auth", "(res forwarding)")
-        rows.append(row)
-        index_lines.append(index)
+        report.add((row, index))
 
+    dnspython = check_with_dnspython(out, report)
     readme = README_HEAD.format(auth_port=args.auth_port, resolver_port=args.resolver_port, date=args.date,
-                                versions=args.versions, count=len(rows), cross_checked=cross_checked, checks="\n".join(checks))
-    (out / "README.md").write_text(readme + "\n".join(rows) + "\n")
-    (out / "index.tsv").write_text("\t".join(INDEX_COLUMNS) + "\n" + "\n".join(index_lines) + "\n")
-    print("\n".join(checks))
-    if failures:
-        sys.exit("extract_vectors: " + "; ".join(failures))
-    print(f"extract_vectors: {len(rows)} vectors written to {out}")
+                                versions=args.versions, count=len(report.rows), dnspython=dnspython,
+                                cross_checked=report.cross_checked, checks="\n".join(report.checks))
+    (out / "README.md").write_text(readme + "\n".join(report.rows) + "\n")
+    (out / "index.tsv").write_text("\t".join(INDEX_COLUMNS) + "\n" + "\n".join(report.index_lines) + "\n")
+    print("\n".join(report.checks))
+    if report.failures:
+        sys.exit("extract_vectors: " + "; ".join(report.failures))
+    print(f"extract_vectors: {len(report.rows)} vectors written to {out}")
 
 
 if __name__ == "__main__":
