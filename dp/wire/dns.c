@@ -110,6 +110,27 @@ size_t wire_name_length(const uint8_t *msg, size_t len, size_t off)
 	return name_len;
 }
 
+uint16_t wire_dns_udp_limit(const struct wire_dns_msg *m)
+{
+	if (!m->has_opt || m->opt.udp_size < WIRE_UDP_MIN)
+		return WIRE_UDP_MIN;
+	return m->opt.udp_size;
+}
+
+bool wire_dns_same_question(const uint8_t *a, const struct wire_dns_msg *ma, const uint8_t *b,
+			    const struct wire_dns_msg *mb)
+{
+	if (!ma->question_end || !mb->question_end || ma->qname_len != mb->qname_len ||
+	    ma->qtype != mb->qtype || ma->qclass != mb->qclass)
+		return false;
+	/* Both names are uncompressed at the same offset: length octets compare equal under folding
+	 * only if equal, since they are at most 63 and never letters. */
+	for (size_t i = WIRE_DNS_HLEN; i < WIRE_DNS_HLEN + (size_t)ma->qname_len; i++)
+		if (fold_case(a[i]) != fold_case(b[i]))
+			return false;
+	return true;
+}
+
 /* The question's name: uncompressed, walked once for labels, length and hash. */
 static enum wire_err parse_qname(const uint8_t *msg, size_t len, struct wire_dns_msg *m)
 {

@@ -164,6 +164,7 @@ static inline uint16_t wire_udp_cksum_store(uint16_t cksum)
 #define WIRE_LABELS_MAX	  127 /* labels (the root excluded) in a 255-octet name */
 #define WIRE_PTR_HOPS_MAX 16  /* compression pointers followed in one name */
 #define WIRE_OPT_RR_LEN	  11  /* an OPT record without options */
+#define WIRE_UDP_MIN	  512 /* the UDP answer size every client takes (RFC 1035) */
 #define WIRE_TYPE_OPT	  41
 #define WIRE_CLASS_IN	  1
 
@@ -266,6 +267,19 @@ enum wire_err wire_dns_parse_response(const uint8_t *msg, size_t len, struct wir
 
 /* The uncompressed length of the name at off (following pointers), or 0 if it is invalid. */
 size_t wire_name_length(const uint8_t *msg, size_t len, size_t off);
+
+/*
+ * The largest UDP answer the sender of query m takes (RFC 6891 6.2.3, 6.2.5): 512 without an OPT,
+ * else its UDP size, never below 512.
+ */
+uint16_t wire_dns_udp_limit(const struct wire_dns_msg *m);
+
+/*
+ * True if two parsed messages ask the same question: QTYPE, QCLASS and QNAME equal, the name
+ * compared case-insensitively (DNS comparison, RFC 4343). False if either has no question.
+ */
+bool wire_dns_same_question(const uint8_t *a, const struct wire_dns_msg *ma, const uint8_t *b,
+			    const struct wire_dns_msg *mb);
 
 /* ---- DNS: rewriting in place --------------------------------------------------------------------
  *

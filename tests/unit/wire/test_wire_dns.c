@@ -554,3 +554,40 @@ Test(dns_response, rejects_a_message_longer_than_dns_can_be)
 	cr_assert_eq(wire_dns_parse_response(big.b, 65536, &m, NULL, 0, &count),
 		     WIRE_E_TRAILING_DATA);
 }
+
+Test(dns_query, udp_limit_is_512_without_edns_and_never_below)
+{
+	mb_query(&b, 1, "abc", 1, false);
+	cr_assert_eq(query(), WIRE_OK);
+	cr_assert_eq(wire_dns_udp_limit(&m), 512);
+	mb_query(&b, 1, "abc", 1, true);
+	cr_assert_eq(query(), WIRE_OK);
+	cr_assert_eq(wire_dns_udp_limit(&m), 1232);
+	b.b[b.n - 8] = 1; /* OPT CLASS (the UDP size): 256 */
+	b.b[b.n - 7] = 0;
+	cr_assert_eq(query(), WIRE_OK);
+	cr_assert_eq(m.opt.udp_size, 256);
+	cr_assert_eq(wire_dns_udp_limit(&m), 512);
+}
+
+Test(dns_response, same_question_compares_names_ignoring_case)
+{
+	static struct mb other;
+	struct wire_dns_msg mo;
+	mb_query(&b, 1, "www.Example.COM", 1, false);
+	cr_assert_eq(query(), WIRE_OK);
+	mb_hdr(&other, 1, 0x8180, 1, 0, 0, 0);
+	mb_question(&other, "WWW.example.com", 1, 1);
+	cr_assert_eq(wire_dns_parse_response(other.b, other.n, &mo, NULL, 0, &count), WIRE_OK);
+	cr_assert(wire_dns_same_question(b.b, &m, other.b, &mo));
+	other.b[other.n - 3] = 28; /* AAAA */
+	cr_assert_eq(wire_dns_parse_response(other.b, other.n, &mo, NULL, 0, &count), WIRE_OK);
+	cr_assert_not(wire_dns_same_question(b.b, &m, other.b, &mo));
+	mb_hdr(&other, 1, 0x8180, 1, 0, 0, 0);
+	mb_question(&other, "www.example.org", 1, 1);
+	cr_assert_eq(wire_dns_parse_response(other.b, other.n, &mo, NULL, 0, &count), WIRE_OK);
+	cr_assert_not(wire_dns_same_question(b.b, &m, other.b, &mo));
+	mb_hdr(&other, 1, 0x8180, 0, 0, 0, 0);
+	cr_assert_eq(wire_dns_parse_response(other.b, other.n, &mo, NULL, 0, &count), WIRE_OK);
+	cr_assert_not(wire_dns_same_question(b.b, &m, other.b, &mo));
+}

@@ -378,6 +378,22 @@ Test(wire_vectors, notimp_answer_to_a_status_query)
 	cr_assert_eq(a.qdcount, 0, "like BIND: no question from a query it did not read");
 }
 
+Test(wire_vectors, responses_ask_the_question_of_their_query_whatever_the_case)
+{
+	struct wire_dns_msg mq, mr;
+	must_load("dig-www-a.query.bin", &v);
+	must_load("dig-www-a.response.bin", &w);
+	cr_assert_eq(wire_dns_parse_query(v.b, v.n, &mq), WIRE_OK);
+	cr_assert_eq(wire_dns_parse_response(w.b, w.n, &mr, NULL, 0, &count), WIRE_OK);
+	cr_assert(wire_dns_same_question(v.b, &mq, w.b, &mr));
+	must_load("kdig-www-a-0x20.response.bin", &w);
+	cr_assert_eq(wire_dns_parse_response(w.b, w.n, &mr, NULL, 0, &count), WIRE_OK);
+	cr_assert(wire_dns_same_question(v.b, &mq, w.b, &mr));
+	must_load("dig-www-aaaa-v6.response.bin", &w);
+	cr_assert_eq(wire_dns_parse_response(w.b, w.n, &mr, NULL, 0, &count), WIRE_OK);
+	cr_assert_not(wire_dns_same_question(v.b, &mq, w.b, &mr), "AAAA is another question");
+}
+
 /* ---- frames ---- */
 
 static void check_frame(const char *name)
