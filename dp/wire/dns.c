@@ -110,6 +110,17 @@ size_t wire_name_length(const uint8_t *msg, size_t len, size_t off)
 	return name_len;
 }
 
+uint32_t wire_rr_ttl(const uint8_t *msg, const struct wire_rr *rr)
+{
+	uint32_t ttl = rd32(msg + rr->ttl_off);
+	return (ttl & 0x80000000u) ? 0 : ttl;
+}
+
+void wire_rr_set_ttl(uint8_t *buf, const struct wire_rr *rr, uint32_t ttl)
+{
+	wr32(buf + rr->ttl_off, ttl);
+}
+
 uint16_t wire_dns_udp_limit(const struct wire_dns_msg *m)
 {
 	if (!m->has_opt || m->opt.udp_size < WIRE_UDP_MIN)

@@ -265,6 +265,12 @@ struct wire_rr {
 enum wire_err wire_dns_parse_response(const uint8_t *msg, size_t len, struct wire_dns_msg *m,
 				      struct wire_rr *rrs, size_t cap, size_t *count);
 
+/* A record's TTL; one with the top bit set reads as 0 (RFC 2181 8). Not for the OPT (flags). */
+uint32_t wire_rr_ttl(const uint8_t *msg, const struct wire_rr *rr);
+
+/* Patches a record's TTL in place (cache aging, serve-stale's 30 s). */
+void wire_rr_set_ttl(uint8_t *buf, const struct wire_rr *rr, uint32_t ttl);
+
 /* The uncompressed length of the name at off (following pointers), or 0 if it is invalid. */
 size_t wire_name_length(const uint8_t *msg, size_t len, size_t off);
 

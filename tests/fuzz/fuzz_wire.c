@@ -118,6 +118,7 @@ static void fuzz_response(const uint8_t *data, size_t size)
 	for (size_t i = 0; i < count && i < RR_CAP; i++) {
 		CHECK((size_t)rrs[i].rdata_off + rrs[i].rdata_len <= size);
 		CHECK(rrs[i].ttl_off + 4u <= size);
+		CHECK(rrs[i].type == WIRE_TYPE_OPT || wire_rr_ttl(data, &rrs[i]) <= 0x7fffffffu);
 		size_t name_len = wire_name_length(data, size, rrs[i].owner_off);
 		CHECK(name_len >= 1 && name_len <= WIRE_NAME_MAX);
 	}

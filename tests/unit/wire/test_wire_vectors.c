@@ -325,14 +325,16 @@ Test(wire_vectors, ttl_patching_in_place_reads_back)
 {
 	must_load("dig-large-udp4096.response.bin", &v);
 	cr_assert_eq(wire_dns_parse_response(v.b, v.n, &m, rrs, 512, &count), WIRE_OK);
-	for (size_t i = 0; i < 100; i++) {
-		uint8_t *t = v.b + rrs[i].ttl_off;
-		t[0] = 0, t[1] = 0, t[2] = 0, t[3] = 30; /* serve-stale TTL */
-	}
+	cr_assert_eq(wire_rr_ttl(v.b, &rrs[0]), be32(v.b + rrs[0].ttl_off));
+	cr_assert_gt(wire_rr_ttl(v.b, &rrs[0]), 0);
+	for (size_t i = 0; i < 100; i++)
+		wire_rr_set_ttl(v.b, &rrs[i], 30); /* serve-stale TTL */
 	struct wire_rr again[512];
 	cr_assert_eq(wire_dns_parse_response(v.b, v.n, &m, again, 512, &count), WIRE_OK);
 	for (size_t i = 0; i < 100; i++)
-		cr_assert_eq(be32(v.b + again[i].ttl_off), 30);
+		cr_assert_eq(wire_rr_ttl(v.b, &again[i]), 30);
+	wire_rr_set_ttl(v.b, &again[0], 0x80000001u);
+	cr_assert_eq(wire_rr_ttl(v.b, &again[0]), 0, "a TTL with the top bit set reads as 0");
 }
 
 Test(wire_vectors, truncating_the_large_answer_matches_binds_own_tc_answer)
