@@ -22,12 +22,11 @@
 #include <stddef.h>
 #include <stdint.h>
 
-/* ---- one error space ------------------------------------------------------------------------- */
+/* ---- one error space ---- */
 
 enum wire_err {
 	WIRE_OK = 0,
-	/* L2-L4, "not ours": well-formed traffic the fast path hands to the slow path
-	   (wire_err_not_ours) */
+	/* L2-L4, "not ours" (wire_err_not_ours): well-formed, for the slow path */
 	WIRE_E_ETHERTYPE,    /* neither IPv4 nor IPv6 (ARP, LLDP, ...) */
 	WIRE_E_VLAN_STACKED, /* a second VLAN tag (QinQ) */
 	WIRE_E_NOT_UDP,	     /* an IP protocol other than UDP (TCP, ICMP, ...) */
@@ -46,15 +45,14 @@ enum wire_err {
 	WIRE_E_QR_RESPONSE, /* a response where a query was expected (never answer: reflection) */
 	WIRE_E_QR_QUERY,    /* a query where a response was expected */
 	WIRE_E_OPCODE,	    /* opcode other than QUERY */
-	WIRE_E_QD_COUNT, /* a query without exactly one question, or a response with more than one
-			  */
+	WIRE_E_QD_COUNT,    /* not one question (a query), more than one (a response) */
 	WIRE_E_LABEL_TOO_LONG, /* a length octet of 64-191: a label over 63 octets (or the obsolete
 				* extended label types 0x40/0x80, which RFC 6891 retired) */
 	WIRE_E_NAME_TOO_LONG,  /* a name over 255 octets */
 	WIRE_E_NAME_TRUNCATED, /* a name running past the message */
 	WIRE_E_QNAME_POINTER,  /* a compression pointer in the question */
 	WIRE_E_QUESTION_TRUNCATED, /* no room for QTYPE and QCLASS */
-	WIRE_E_PTR_FORWARD,	   /* a compression pointer pointing forward */
+	WIRE_E_PTR_FORWARD,	   /* a pointer forward, or to a name running up to the pointer */
 	WIRE_E_PTR_LOOP,	   /* a compression pointer back into the name it ends */
 	WIRE_E_PTR_HEADER,	   /* a compression pointer into the DNS header */
 	WIRE_E_PTR_HOPS,	   /* more than WIRE_PTR_HOPS_MAX pointers in one name */
@@ -72,7 +70,7 @@ enum wire_err {
 	WIRE_E_NO_ROOM,	     /* the buffer's capacity cannot hold the result */
 	WIRE_E_NO_OPT,	     /* the operation needs an OPT record and there is none */
 	WIRE_E_HAS_OPT,	     /* appending an OPT to a message that has one */
-	WIRE_E_PTR_INTO_OPT, /* stripping an OPT that a later name points into */
+	WIRE_E_PTR_INTO_OPT, /* stripping an OPT that a later name reads into */
 	WIRE_E_BAD_RCODE,    /* an answer RCODE the builder does not make */
 	WIRE_E__COUNT
 };
@@ -86,8 +84,7 @@ int wire_err_rcode(enum wire_err err);
 /* True for the L2-L4 reasons that mean "valid, but for the slow path" rather than "malformed". */
 bool wire_err_not_ours(enum wire_err err);
 
-/* ---- L2-L4: Ethernet, 802.1Q, IPv4, IPv6, UDP ---------------------------------------------------
- */
+/* ---- L2-L4: Ethernet, 802.1Q, IPv4, IPv6, UDP ---- */
 
 #define WIRE_ETH_HLEN  14
 #define WIRE_VLAN_HLEN 4
@@ -118,18 +115,18 @@ struct wire_pkt {
  */
 enum wire_err wire_pkt_parse(const uint8_t *frame, size_t len, struct wire_pkt *pkt);
 
-/* ---- checksums (RFC 1071, RFC 1624) ------------------------------------------------------------
- */
+/* ---- checksums (RFC 1071, RFC 1624) ---- */
 
-/* The one's-complement sum of data as big-endian 16-bit words (odd tail padded), folded to 16 bits.
- */
+/* The one's-complement sum of data as big-endian 16-bit words (odd tail padded), folded. */
 uint16_t wire_cksum_sum(const uint8_t *data, size_t len, uint32_t initial);
 
 /* The IPv4 header checksum to store for the header at ip (its checksum field counts as zero). */
 uint16_t wire_ipv4_hdr_cksum(const uint8_t *ip);
 
-/* The UDP checksum to store (never 0: 0xffff instead), over the pseudo-header of the IP header at
- * ip (version 4 or 6) and the udp_len octets at udp (its checksum field counts as zero). */
+/*
+ * The UDP checksum to store (never 0: 0xffff instead), over the pseudo-header of the IP header at
+ * ip (version 4 or 6) and the udp_len octets at udp (its checksum field counts as zero).
+ */
 uint16_t wire_udp_cksum(const uint8_t *ip, const uint8_t *udp, size_t udp_len);
 
 /* Writes the IPv4 header checksum (IPv4 only) and the UDP checksum of a parsed frame. */
@@ -155,8 +152,7 @@ static inline uint16_t wire_udp_cksum_store(uint16_t cksum)
 	return cksum ? cksum : 0xffff;
 }
 
-/* ---- DNS: messages parsed in place -------------------------------------------------------------
- */
+/* ---- DNS: messages parsed in place ---- */
 
 #define WIRE_DNS_HLEN	  12
 #define WIRE_NAME_MAX	  255 /* octets in a wire name, the root label included */
@@ -287,7 +283,7 @@ uint16_t wire_dns_udp_limit(const struct wire_dns_msg *m);
 bool wire_dns_same_question(const uint8_t *a, const struct wire_dns_msg *ma, const uint8_t *b,
 			    const struct wire_dns_msg *mb);
 
-/* ---- DNS: rewriting in place --------------------------------------------------------------------
+/* ---- DNS: rewriting in place ----
  *
  * Writers take the message (buf), its length (*len, updated) and the buffer's capacity (cap), and a
  * view parsed from it (m) that they keep current for the fields they change. They return WIRE_OK or
