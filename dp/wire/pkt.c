@@ -161,6 +161,24 @@ enum wire_err wire_pkt_parse(const uint8_t *frame, size_t len, struct wire_pkt *
 	return WIRE_OK;
 }
 
+void wire_pkt_set_payload_len(uint8_t *frame, struct wire_pkt *pkt, uint16_t payload_len)
+{
+	uint8_t *ip = frame + pkt->l3_off;
+	uint16_t udp_len = (uint16_t)(WIRE_UDP_HLEN + payload_len);
+
+	if (pkt->ip_version == 4) {
+		uint16_t old_total = rd16(ip + 2);
+		uint16_t total = (uint16_t)(pkt->l4_off - pkt->l3_off + udp_len);
+		wr16(ip + 2, total);
+		wr16(ip + 10, wire_cksum_update16(rd16(ip + 10), old_total, total));
+	} else {
+		wr16(ip + 4, udp_len);
+	}
+	wr16(frame + pkt->l4_off + 4, udp_len);
+	pkt->payload_len = payload_len;
+	pkt->ip_end = (uint16_t)(pkt->l4_off + udp_len);
+}
+
 /* ---- checksums ---- */
 
 static uint16_t fold(uint64_t sum)

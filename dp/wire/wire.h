@@ -115,6 +115,14 @@ struct wire_pkt {
  */
 enum wire_err wire_pkt_parse(const uint8_t *frame, size_t len, struct wire_pkt *pkt);
 
+/*
+ * Sets the UDP payload length of a parsed frame after the DNS message grew or shrank in place: the
+ * IPv4 total length (and its header checksum, incrementally) or the IPv6 payload length, the UDP
+ * length, and pkt's ip_end and payload_len. Ethernet padding is dropped. The caller owns room for
+ * the new length in the frame's buffer, and recomputes the UDP checksum (wire_pkt_set_cksums).
+ */
+void wire_pkt_set_payload_len(uint8_t *frame, struct wire_pkt *pkt, uint16_t payload_len);
+
 /* ---- checksums (RFC 1071, RFC 1624) ---- */
 
 /* The one's-complement sum of data as big-endian 16-bit words (odd tail padded), folded. */

@@ -61,6 +61,14 @@ static void fuzz_frame(const uint8_t *data, size_t size)
 	udp[0] = (uint8_t)(~sport >> 8);
 	udp[1] = (uint8_t)~sport;
 	CHECK(wire_udp_cksum_store(ck) == wire_udp_cksum(ip, udp, (size_t)p.ip_end - p.l4_off));
+
+	/* Shrink the payload (a truncated answer): the frame still parses, checksums right. */
+	struct wire_pkt shrunk = p;
+	wire_pkt_set_payload_len(buf, &shrunk, (uint16_t)(p.payload_len / 2));
+	wire_pkt_set_cksums(buf, &shrunk);
+	struct wire_pkt again;
+	CHECK(wire_pkt_parse(buf, shrunk.ip_end, &again) == WIRE_OK);
+	CHECK(again.payload_len == p.payload_len / 2 && wire_pkt_udp_cksum_ok(buf, &again));
 	free(buf);
 }
 

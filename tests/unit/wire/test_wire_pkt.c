@@ -346,3 +346,27 @@ Test(wire_pkt, rejects_an_ipv6_header_with_another_version)
 	frame[14] = 0x40;
 	cr_assert_eq(wire_pkt_parse(frame, len, &pkt), WIRE_E_IP_VERSION);
 }
+
+Test(wire_pkt, setting_a_shorter_payload_fixes_ipv6_and_udp_lengths)
+{
+	size_t len = mb_frame_v6(frame, dns, sizeof(dns), src6, dst6, 40000, 53);
+	cr_assert_eq(wire_pkt_parse(frame, len, &pkt), WIRE_OK);
+	wire_pkt_set_payload_len(frame, &pkt, 12);
+	wire_pkt_set_cksums(frame, &pkt);
+	struct wire_pkt again;
+	cr_assert_eq(wire_pkt_parse(frame, pkt.ip_end, &again), WIRE_OK);
+	cr_assert_eq(again.payload_len, 12);
+	cr_assert_eq(be16(frame + 18), 20);
+	cr_assert(wire_pkt_udp_cksum_ok(frame, &again));
+}
+
+Test(wire_pkt, setting_a_longer_payload_drops_ethernet_padding_and_keeps_ipv4_checksum_right)
+{
+	size_t len = v4(5);
+	cr_assert_eq(wire_pkt_parse(frame, len + 10, &pkt), WIRE_OK, "10 octets of padding");
+	wire_pkt_set_cksums(frame, &pkt);
+	wire_pkt_set_payload_len(frame, &pkt, (uint16_t)(sizeof(dns) + 8));
+	cr_assert_eq(pkt.ip_end, len + 8);
+	cr_assert_eq(be16(frame + 18 + 2), 20 + 8 + sizeof(dns) + 8);
+	cr_assert_eq(be16(frame + 18 + 10), wire_ipv4_hdr_cksum(frame + 18));
+}

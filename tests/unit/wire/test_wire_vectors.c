@@ -443,6 +443,39 @@ static void check_frame(const char *name)
 	cr_assert(wire_pkt_udp_cksum_ok(v.b, &p));
 }
 
+/* Per-hop EDNS on the whole frame: an OPT appended to a query without one, lengths fixed. */
+static int frames_grown;
+
+static void grow_frame(const char *name)
+{
+	struct wire_pkt p, again;
+	must_load(name, &v);
+	cr_assert_eq(wire_pkt_parse(v.b, v.n, &p), WIRE_OK);
+	uint8_t *dns = v.b + p.payload_off;
+	size_t len = p.payload_len;
+	if (wire_dns_parse_query(dns, len, &m) != WIRE_OK || m.has_opt)
+		return;
+	cr_assert_eq(wire_dns_append_opt(dns, &len, sizeof(v.b) - p.payload_off, &m, 4096, false),
+		     WIRE_OK);
+	wire_pkt_set_payload_len(v.b, &p, (uint16_t)len);
+	wire_pkt_set_cksums(v.b, &p);
+	cr_assert_eq(wire_pkt_parse(v.b, p.ip_end, &again), WIRE_OK, "%s", name);
+	cr_assert_eq(again.payload_len, len);
+	cr_assert(wire_pkt_udp_cksum_ok(v.b, &again));
+	if (p.ip_version == 4)
+		cr_assert_eq(be16(v.b + p.l3_off + 10), wire_ipv4_hdr_cksum(v.b + p.l3_off),
+			     "incremental IPv4 header checksum after the length change");
+	cr_assert_eq(wire_dns_parse_query(dns, len, &m), WIRE_OK);
+	cr_assert_eq(m.opt.udp_size, 4096);
+	frames_grown++;
+}
+
+Test(wire_vectors, appending_an_opt_to_a_query_frame_fixes_its_lengths)
+{
+	cr_assert_gt(each_vector(".query.frame.bin", grow_frame), 40);
+	cr_assert_gt(frames_grown, 3, "the vectors hold queries without EDNS");
+}
+
 Test(wire_vectors, every_captured_frame_parses_checksums_and_rewrites_incrementally)
 {
 	cr_assert_gt(each_vector(".frame.bin", check_frame), 60);
