@@ -219,6 +219,11 @@ uint16_t wire_ipv4_hdr_cksum(const uint8_t *ip)
 	size_t ihl = (size_t)(ip[0] & 0xf) * 4;
 	uint64_t sum = sum_bytes(ip, 10, 0);
 
+	/* A header that never passed wire_pkt_parse must still not make us read before or past it.
+	 */
+	if (ihl < WIRE_IPV4_HLEN)
+		ihl = WIRE_IPV4_HLEN;
+
 	sum = sum_bytes(ip + 12, ihl - 12, sum);
 	return (uint16_t)~fold(sum);
 }

@@ -128,7 +128,10 @@ void wire_pkt_set_payload_len(uint8_t *frame, struct wire_pkt *pkt, uint16_t pay
 /* The one's-complement sum of data as big-endian 16-bit words (odd tail padded), folded. */
 uint16_t wire_cksum_sum(const uint8_t *data, size_t len, uint32_t initial);
 
-/* The IPv4 header checksum to store for the header at ip (its checksum field counts as zero). */
+/*
+ * The IPv4 header checksum to store for the header at ip (its checksum field counts as zero); the
+ * header is IHL words long (20 octets at least), which the caller has checked (wire_pkt_parse).
+ */
 uint16_t wire_ipv4_hdr_cksum(const uint8_t *ip);
 
 /*

@@ -370,3 +370,14 @@ Test(wire_pkt, setting_a_longer_payload_drops_ethernet_padding_and_keeps_ipv4_ch
 	cr_assert_eq(be16(frame + 18 + 2), 20 + 8 + sizeof(dns) + 8);
 	cr_assert_eq(be16(frame + 18 + 10), wire_ipv4_hdr_cksum(frame + 18));
 }
+
+Test(wire_cksum, ipv4_header_checksum_reads_20_octets_when_ihl_is_bogus)
+{
+	v4(-1);
+	frame[14] = 0x40; /* IHL 0 */
+	uint16_t bogus = wire_ipv4_hdr_cksum(frame + 14);
+	frame[14] = 0x45;
+	uint16_t right = wire_ipv4_hdr_cksum(frame + 14);
+	/* Only the version/IHL octet differs between the two sums. */
+	cr_assert_eq(wire_cksum_update16(bogus, 0x4000, 0x4500), right);
+}
