@@ -78,29 +78,6 @@ enum wire_err wire_name_skip(const uint8_t *msg, size_t len, size_t off, size_t 
 	return WIRE_OK;
 }
 
-bool wire_name_overlaps(const uint8_t *msg, size_t len, size_t off, size_t lo, size_t hi)
-{
-	size_t pos = off;
-	unsigned steps = 0;
-
-	while (pos < len && steps++ < WIRE_NAME_MAX + WIRE_PTR_HOPS_MAX) {
-		uint8_t b = msg[pos];
-		size_t width = (b & PTR_MASK) == PTR_MASK ? 2 : (b & PTR_MASK) ? 1 : (size_t)b + 1;
-		if (pos < hi && pos + width > lo)
-			return true;
-		if (b == 0 || (b & PTR_MASK) == 0x40 || (b & PTR_MASK) == 0x80)
-			return false;
-		if ((b & PTR_MASK) == PTR_MASK) {
-			if (pos + 1 >= len)
-				return false;
-			pos = (size_t)(b & ~PTR_MASK) << 8 | msg[pos + 1];
-		} else {
-			pos += width;
-		}
-	}
-	return false;
-}
-
 size_t wire_name_length(const uint8_t *msg, size_t len, size_t off)
 {
 	size_t end, name_len;

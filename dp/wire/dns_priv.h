@@ -17,12 +17,6 @@
 enum wire_err wire_name_skip(const uint8_t *msg, size_t len, size_t off, size_t *end,
 			     size_t *name_len);
 
-/*
- * True if walking the (validated) name at off, pointers followed, reads any octet in [lo, hi): the
- * names that would change if those octets were cut out.
- */
-bool wire_name_overlaps(const uint8_t *msg, size_t len, size_t off, size_t lo, size_t hi);
-
 /* Reads the record at *pos into rr (all but its section) and moves *pos past it. */
 enum wire_err wire_rr_read(const uint8_t *msg, size_t len, size_t *pos, struct wire_rr *rr);
 

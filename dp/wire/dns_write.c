@@ -102,69 +102,73 @@ enum wire_err wire_dns_append_opt(uint8_t *buf, size_t *len, size_t cap, struct 
 }
 
 /*
- * Re-points the compression pointer ending the name at pos, if it points past the OPT being cut
- * ([cut, cut + cut_len)); without apply, only checks that the name it points to reads no octet of
- * the OPT. The name was validated by the parse, so walking its labels in place is safe. Returns the
- * offset just past the name in place, or 0 when the name reads into the OPT.
+ * True if the name at pos ends in place, or in a pointer to a name read wholly before `cut`. The
+ * name was validated by the parse, so walking its labels in place is safe; *pos moves past it.
  */
-static size_t repoint_name(uint8_t *buf, size_t end, size_t pos, size_t cut, size_t cut_len,
-			   bool apply)
+static bool name_points_before(const uint8_t *buf, size_t end, size_t *pos, size_t cut)
 {
-	while (pos < end && buf[pos] != 0) {
-		if ((buf[pos] & PTR_MASK) != PTR_MASK) {
-			pos += (size_t)buf[pos] + 1;
-			continue;
-		}
-		if (pos + 1 >= end)
-			return end;
-		size_t target = (size_t)(buf[pos] & ~PTR_MASK) << 8 | buf[pos + 1];
-		if (!apply && wire_name_overlaps(buf, end, target, cut, cut + cut_len))
-			return 0;
-		if (target >= cut + cut_len && apply)
-			wr16(buf + pos, (uint16_t)(0xc000 | (target - cut_len)));
-		return pos + 2;
+	size_t p = *pos, suffix_end;
+
+	while (p < end && buf[p] != 0 && (buf[p] & PTR_MASK) != PTR_MASK)
+		p += (size_t)buf[p] + 1;
+	if (p + 1 >= end || (buf[p] & PTR_MASK) != PTR_MASK) {
+		*pos = p + 1;
+		return true;
 	}
-	return pos + 1;
+	*pos = p + 2;
+	size_t target = (size_t)(buf[p] & ~PTR_MASK) << 8 | buf[p + 1];
+	/* Parsing with the span cut short at `cut` fails if the suffix reads any octet from there.
+	 */
+	return target < cut && wire_name_skip(buf, cut, target, &suffix_end, NULL) == WIRE_OK;
 }
 
-/* Walks the records from pos to end, re-pointing (or, without apply, checking) every name. */
-static enum wire_err repoint_records(uint8_t *buf, size_t end, size_t pos, size_t cut,
-				     size_t cut_len, bool apply)
+/*
+ * True if every name in the records from pos to end (owners, and RDATA names of the compressible
+ * types) points only before `cut`: then moving those records back changes no name. A chain that
+ * lands before `cut` stays there, since pointers only go back.
+ */
+static bool records_point_before(const uint8_t *buf, size_t end, size_t pos, size_t cut)
 {
 	while (pos < end) {
 		struct wire_rdata_shape shape;
-		if (!(pos = repoint_name(buf, end, pos, cut, cut_len, apply)))
-			return WIRE_E_PTR_INTO_OPT;
+		if (!name_points_before(buf, end, &pos, cut))
+			return false;
 		if (pos + RR_FIXED > end)
-			break;
-		uint16_t type = rd16(buf + pos);
+			return true;
 		size_t rdata = pos + RR_FIXED;
 		size_t next = rdata + rd16(buf + pos + 8);
-		if (wire_rdata_shape(type, &shape)) {
+		if (wire_rdata_shape(rd16(buf + pos), &shape)) {
 			size_t name = rdata + shape.prefix;
 			for (unsigned i = 0; i < shape.names; i++)
-				if (!(name = repoint_name(buf, next, name, cut, cut_len, apply)))
-					return WIRE_E_PTR_INTO_OPT;
+				if (!name_points_before(buf, next, &name, cut))
+					return false;
 		}
 		pos = next;
 	}
-	return WIRE_OK;
+	return true;
 }
 
 enum wire_err wire_dns_strip_opt(uint8_t *buf, size_t *len, struct wire_dns_msg *m)
 {
 	if (!m->has_opt)
 		return WIRE_E_NO_OPT;
-	size_t cut = m->opt.off, cut_len = m->opt.len, after = cut + cut_len;
-	enum wire_err err = repoint_records(buf, *len, after, cut, cut_len, false);
-	if (err)
-		return err;
-	repoint_records(buf, *len, after, cut, cut_len, true);
-	memmove(buf + cut, buf + after, *len - after);
-	*len -= cut_len;
+	size_t cut = m->opt.off, after = cut + m->opt.len;
+	size_t records = (size_t)m->ancount + m->nscount + m->arcount;
+	uint16_t arcount = (uint16_t)(m->arcount - 1);
+
+	if (records_point_before(buf, *len, after, cut)) {
+		memmove(buf + cut, buf + after, *len - after);
+		*len -= m->opt.len;
+	} else {
+		/* Re-pointing names into moved records is error-prone; this case is rare (servers
+		 * put the OPT last) and additional data is optional (RFC 2181 9): drop what
+		 * follows. */
+		arcount = (uint16_t)(arcount - (records - m->opt_index - 1));
+		*len = cut;
+	}
 	m->has_opt = false;
 	memset(&m->opt, 0, sizeof(m->opt));
-	set_counts(buf, m, m->qdcount, m->ancount, m->nscount, (uint16_t)(m->arcount - 1));
+	set_counts(buf, m, m->qdcount, m->ancount, m->nscount, arcount);
 	m->msg_end = (uint16_t)*len;
 	return WIRE_OK;
 }

@@ -52,7 +52,6 @@ static const struct err_info err_table[WIRE_E__COUNT] = {
     [WIRE_E_NO_ROOM] = {"no_room", -1},
     [WIRE_E_NO_OPT] = {"no_opt", -1},
     [WIRE_E_HAS_OPT] = {"has_opt", -1},
-    [WIRE_E_PTR_INTO_OPT] = {"ptr_into_opt", -1},
     [WIRE_E_BAD_RCODE] = {"bad_rcode", -1},
 };
 

@@ -67,11 +67,10 @@ enum wire_err {
 	WIRE_E_OPT_OPTION,	   /* an EDNS option running past the OPT RDATA */
 	WIRE_E_EDNS_VERSION,	   /* EDNS version above 0: answer BADVERS */
 	/* in-place writers */
-	WIRE_E_NO_ROOM,	     /* the buffer's capacity cannot hold the result */
-	WIRE_E_NO_OPT,	     /* the operation needs an OPT record and there is none */
-	WIRE_E_HAS_OPT,	     /* appending an OPT to a message that has one */
-	WIRE_E_PTR_INTO_OPT, /* stripping an OPT that a later name reads into */
-	WIRE_E_BAD_RCODE,    /* an answer RCODE the builder does not make */
+	WIRE_E_NO_ROOM,	  /* the buffer's capacity cannot hold the result */
+	WIRE_E_NO_OPT,	  /* the operation needs an OPT record and there is none */
+	WIRE_E_HAS_OPT,	  /* appending an OPT to a message that has one */
+	WIRE_E_BAD_RCODE, /* an answer RCODE the builder does not make */
 	WIRE_E__COUNT
 };
 
@@ -320,11 +319,11 @@ enum wire_err wire_dns_append_opt(uint8_t *buf, size_t *len, size_t cap, struct 
 				  uint16_t udp_size, bool do_bit);
 
 /*
- * Removes the OPT wherever it sits in the additional section and decrements ARCOUNT. Names in
- * records after it that point past it are re-pointed (owner names, and RDATA names of the RFC 3597
- * compressible types NS, MD, MF, CNAME, SOA, MB, MG, MR, PTR, MINFO, MX); a name pointing into the
- * OPT's octets gives WIRE_E_PTR_INTO_OPT and leaves buf unchanged. Records after the OPT move back
- * by its length: descriptors taken before are stale for them.
+ * Removes the OPT wherever it sits in the additional section and decrements ARCOUNT. Records after
+ * it (servers put the OPT last, so rarely any) move back when their names point only before it, as
+ * glue pointing at an NS name does; otherwise they go with it, which RFC 2181 9 allows for
+ * additional data, and ARCOUNT (in buf and m) says how many are left. Either way no name changes.
+ * Descriptors taken before are stale for the records after the OPT.
  */
 enum wire_err wire_dns_strip_opt(uint8_t *buf, size_t *len, struct wire_dns_msg *m);
 
