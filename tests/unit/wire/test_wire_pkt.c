@@ -381,3 +381,12 @@ Test(wire_cksum, ipv4_header_checksum_reads_20_octets_when_ihl_is_bogus)
 	/* Only the version/IHL octet differs between the two sums. */
 	cr_assert_eq(wire_cksum_update16(bogus, 0x4000, 0x4500), right);
 }
+
+Test(wire_pkt, reads_no_further_than_64_kib_of_a_longer_buffer)
+{
+	static uint8_t big[70000];
+	size_t len = v4(-1);
+	memcpy(big, frame, len);
+	cr_assert_eq(wire_pkt_parse(big, sizeof(big), &pkt), WIRE_OK, "the rest is padding");
+	cr_assert_eq(pkt.payload_len, sizeof(dns));
+}

@@ -361,3 +361,16 @@ Test(dns_write, makes_no_answer_from_less_than_a_header)
 	cr_assert_eq(wire_dns_make_answer(b.b, &len, 64, &m, WIRE_RCODE_SERVFAIL, 512),
 		     WIRE_E_DNS_SHORT);
 }
+
+Test(dns_write, keeps_uncompressed_records_after_a_middle_opt)
+{
+	mb_hdr(&b, 1, 0x8180, 1, 0, 0, 2);
+	mb_question(&b, "abc", 1, 1);
+	mb_opt(&b, 4096, 0, 0, false, NULL, 0);
+	mb_name(&b, "ns.example");
+	mb_rr_fixed(&b, 16, 1, 60, 3);
+	mb_bytes(&b, "\002hi", 3);
+	strip_and_expect(1, b.n - 11);
+	cr_assert_eq(rrs[0].type, 16);
+	cr_assert_eq(wire_name_length(b.b, len, rrs[0].owner_off), 12);
+}
