@@ -153,6 +153,44 @@ static void fuzz_query(const uint8_t *data, size_t size)
 	free(buf);
 }
 
+/* Forwarded back to a client: ID, flags, OPT size, the OPT stripped, an OPT appended again. */
+static void fuzz_forward_back(const uint8_t *data, size_t size, const struct wire_dns_msg *m)
+{
+	uint8_t *buf = copy_of(data, size, size + WIRE_OPT_RR_LEN);
+	size_t len = size;
+	struct wire_dns_msg w = *m;
+	wire_dns_set_id(buf, 0x5a5a);
+	wire_dns_set_rcode(buf, WIRE_RCODE(m->flags));
+	wire_dns_set_resolver_flags(buf, WIRE_FLAG_RD);
+	if (w.has_opt) {
+		CHECK(wire_dns_set_opt_udp_size(buf, &w, 512) == WIRE_OK);
+		CHECK(wire_dns_strip_opt(buf, &len, &w) == WIRE_OK);
+		CHECK(len == size - m->opt.len || len == m->opt.off);
+		check_reparses(buf, len);
+		check_records_kept(data, size, buf, len);
+	}
+	if (wire_dns_append_opt(buf, &len, size + WIRE_OPT_RR_LEN, &w, 1232, false) == WIRE_OK)
+		check_reparses(buf, len);
+	free(buf);
+}
+
+/* Truncated for a small client, with and without the OPT: same question, nothing else. */
+static void fuzz_truncate(const uint8_t *data, size_t size, const struct wire_dns_msg *m)
+{
+	for (int keep = 0; keep < 2; keep++) {
+		uint8_t *buf = copy_of(data, size, size);
+		size_t len = size, count;
+		struct wire_dns_msg w = *m, t;
+		CHECK(wire_dns_truncate(buf, &len, &w, keep) == WIRE_OK);
+		CHECK(len <= size);
+		CHECK(wire_dns_parse_response(buf, len, &t, NULL, 0, &count) == WIRE_OK);
+		CHECK(count == (keep && m->has_opt ? 1u : 0u));
+		CHECK(wire_dns_same_question(data, m, buf, &t) == (m->question_end != 0));
+		CHECK(wire_dns_udp_limit(&t) >= WIRE_UDP_MIN);
+		free(buf);
+	}
+}
+
 static void fuzz_response(const uint8_t *data, size_t size)
 {
 	struct wire_dns_msg m;
@@ -168,40 +206,8 @@ static void fuzz_response(const uint8_t *data, size_t size)
 		size_t name_len = wire_name_length(data, size, rrs[i].owner_off);
 		CHECK(name_len >= 1 && name_len <= WIRE_NAME_MAX);
 	}
-
-	/* Forwarded back: flags, OPT stripped, an OPT appended again. */
-	uint8_t *buf = copy_of(data, size, size + WIRE_OPT_RR_LEN);
-	size_t len = size;
-	struct wire_dns_msg w = m;
-	wire_dns_set_id(buf, 0x5a5a);
-	wire_dns_set_rcode(buf, WIRE_RCODE(m.flags));
-	wire_dns_set_resolver_flags(buf, WIRE_FLAG_RD);
-	if (w.has_opt)
-		CHECK(wire_dns_set_opt_udp_size(buf, &w, 512) == WIRE_OK);
-	if (w.has_opt) {
-		CHECK(wire_dns_strip_opt(buf, &len, &w) == WIRE_OK);
-		CHECK(len == size - m.opt.len || len == m.opt.off);
-		check_reparses(buf, len);
-		check_records_kept(data, size, buf, len);
-	}
-	if (!w.has_opt &&
-	    wire_dns_append_opt(buf, &len, size + WIRE_OPT_RR_LEN, &w, 1232, false) == WIRE_OK)
-		check_reparses(buf, len);
-	free(buf);
-
-	/* Truncated with and without the OPT. */
-	for (int keep = 0; keep < 2; keep++) {
-		buf = copy_of(data, size, size);
-		len = size;
-		w = m;
-		CHECK(wire_dns_truncate(buf, &len, &w, keep) == WIRE_OK);
-		CHECK(len <= size);
-		struct wire_dns_msg t;
-		CHECK(wire_dns_parse_response(buf, len, &t, NULL, 0, &count) == WIRE_OK);
-		CHECK(wire_dns_same_question(data, &m, buf, &t) == (m.question_end != 0));
-		CHECK(wire_dns_udp_limit(&t) >= WIRE_UDP_MIN);
-		free(buf);
-	}
+	fuzz_forward_back(data, size, &m);
+	fuzz_truncate(data, size, &m);
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
