@@ -189,7 +189,8 @@ enum wire_err wire_dns_truncate(uint8_t *buf, size_t *len, struct wire_dns_msg *
 		memset(&m->opt, 0, sizeof(m->opt));
 	}
 	set_counts(buf, m, m->question_end ? 1 : 0, 0, 0, opt ? 1 : 0);
-	m->flags |= WIRE_FLAG_TC;
+	/* From buf, not m: the flags may have been rewritten since the parse (resolver flags). */
+	m->flags = rd16(buf + 2) | WIRE_FLAG_TC;
 	wr16(buf + 2, m->flags);
 	*len = end;
 	m->msg_end = (uint16_t)end;
@@ -225,8 +226,9 @@ enum wire_err wire_dns_make_answer(uint8_t *buf, size_t *len, size_t cap, struct
 		return WIRE_E_DNS_SHORT;
 	if (end + (opt ? WIRE_OPT_RR_LEN : 0) > cap)
 		return WIRE_E_NO_ROOM;
-	m->flags = (uint16_t)(WIRE_FLAG_QR | WIRE_FLAG_RA | (m->flags & OPCODE_MASK) |
-			      (m->flags & (WIRE_FLAG_RD | WIRE_FLAG_CD)) | (rcode & RCODE_MASK));
+	uint16_t sent = rd16(buf + 2);
+	m->flags = (uint16_t)(WIRE_FLAG_QR | WIRE_FLAG_RA | (sent & OPCODE_MASK) |
+			      (sent & (WIRE_FLAG_RD | WIRE_FLAG_CD)) | (rcode & RCODE_MASK));
 	wr16(buf + 2, m->flags);
 	if (opt) {
 		write_opt(buf, end, m, udp_size, (uint8_t)(rcode >> 4), m->opt.do_bit);

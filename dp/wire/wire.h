@@ -296,8 +296,9 @@ bool wire_dns_same_question(const uint8_t *a, const struct wire_dns_msg *ma, con
 /* ---- DNS: rewriting in place ----
  *
  * Writers take the message (buf), its length (*len, updated) and the buffer's capacity (cap), and a
- * view parsed from it (m) that they keep current for the fields they change. They return WIRE_OK or
- * the reason nothing was changed.
+ * view parsed from it (m) that they keep current for the fields they change; header fields they
+ * keep (ID, flags) they read from buf, so the setters below need not touch m. They return WIRE_OK
+ * or the reason nothing was changed.
  */
 
 void wire_dns_set_id(uint8_t *buf, uint16_t id);

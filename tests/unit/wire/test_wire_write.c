@@ -374,3 +374,16 @@ Test(dns_write, keeps_uncompressed_records_after_a_middle_opt)
 	cr_assert_eq(rrs[0].type, 16);
 	cr_assert_eq(wire_name_length(b.b, len, rrs[0].owner_off), 12);
 }
+
+Test(dns_write, truncate_keeps_flags_rewritten_after_the_parse)
+{
+	mb_hdr(&b, 1, WIRE_FLAG_QR | WIRE_FLAG_AA, 1, 1, 0, 0);
+	mb_question(&b, "abc", 1, 1);
+	mb_a(&b, 12, 60, 1);
+	len = b.n;
+	cr_assert_eq(wire_dns_parse_response(b.b, len, &m, NULL, 0, &count), WIRE_OK);
+	wire_dns_set_resolver_flags(b.b, WIRE_FLAG_RD);
+	cr_assert_eq(wire_dns_truncate(b.b, &len, &m, true), WIRE_OK);
+	cr_assert_eq(be16(b.b + 2), WIRE_FLAG_QR | WIRE_FLAG_TC | WIRE_FLAG_RD | WIRE_FLAG_RA);
+	cr_assert_eq(m.flags, be16(b.b + 2));
+}
