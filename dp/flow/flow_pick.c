@@ -1,0 +1,108 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * dp/flow tries: which target and endpoint address each try of a flow goes to, and what a try
+ * teaches the table. The first try is random on both; each retry prefers a target not yet tried
+ * and never repeats the last endpoint address or (when it can help it) the last target, leaves
+ * with a fresh (port, ID), and waits for that target's current RTO.
+ */
+#include "dp/flow/flow_internal.h"
+
+static bool choice_sizes_valid(unsigned n_targets, unsigned n_endpoints)
+{
+	return n_targets >= 1 && n_targets <= FLOW_TARGETS_PER_RULE && n_endpoints >= 1 &&
+	       n_endpoints <= 255;
+}
+
+/* A uniformly random set bit of mask (mask != 0). */
+static unsigned random_bit(struct flow_rng *rng, uint32_t mask)
+{
+	uint32_t skip = flow_rng_below(rng, (uint32_t)__builtin_popcount(mask));
+
+	while (skip--)
+		mask &= mask - 1;
+	return (unsigned)__builtin_ctz(mask);
+}
+
+/* Random in 0..n-1 but not last, unless n is 1. */
+static unsigned random_other_than(struct flow_rng *rng, unsigned n, unsigned last)
+{
+	unsigned r;
+
+	if (n == 1)
+		return 0;
+	r = flow_rng_below(rng, n - 1);
+	return r >= last ? r + 1 : r;
+}
+
+static void send_try(struct flow_table *t, struct flow *f, uint64_t now, const uint32_t *targets,
+		     unsigned target_slot, unsigned endpoint_slot, struct flow_choice *out)
+{
+	struct flow_target_state *s;
+
+	f->target_slot = (uint8_t)target_slot;
+	f->endpoint_slot = (uint8_t)endpoint_slot;
+	f->target = targets[target_slot];
+	f->tried_mask |= (uint8_t)(1u << target_slot);
+	f->tries++;
+	f->sent_ns = now;
+	s = &t->targets[f->target];
+	s->requests++;
+	flow_timer_arm(t, f, now + s->rto_ns);
+
+	out->target_slot = f->target_slot;
+	out->endpoint_slot = f->endpoint_slot;
+	out->target = f->target;
+	out->timeout_ns = s->rto_ns;
+}
+
+static bool targets_known(const struct flow_table *t, const uint32_t *targets, unsigned n)
+{
+	for (unsigned i = 0; i < n; i++)
+		if (targets[i] >= t->n_targets)
+			return false;
+	return true;
+}
+
+bool flow_pick_first(struct flow_table *t, struct flow *f, uint64_t now, const uint32_t *targets,
+		     unsigned n_targets, unsigned n_endpoints, struct flow_choice *out)
+{
+	if (!choice_sizes_valid(n_targets, n_endpoints) || !targets_known(t, targets, n_targets))
+		return false;
+	f->tries = 0;
+	f->tried_mask = 0;
+	send_try(t, f, now, targets, flow_rng_below(&t->rng, n_targets),
+		 flow_rng_below(&t->rng, n_endpoints), out);
+	return true;
+}
+
+bool flow_retry(struct flow_table *t, struct flow *f, uint64_t now, const uint32_t *targets,
+		unsigned n_targets, unsigned n_endpoints, struct flow_choice *out)
+{
+	uint32_t untried;
+	unsigned target_slot;
+
+	if (!choice_sizes_valid(n_targets, n_endpoints) || !targets_known(t, targets, n_targets))
+		return false;
+	if (f->tries >= t->tries) {
+		t->stats.exhausted++;
+		return false;
+	}
+	if (!flow_key_redraw(t, f))
+		return false;
+	untried = ((1u << n_targets) - 1) & ~(uint32_t)f->tried_mask;
+	if (untried)
+		target_slot = random_bit(&t->rng, untried);
+	else
+		target_slot = random_other_than(&t->rng, n_targets, f->target_slot);
+	flow_timer_cancel(t, f);
+	send_try(t, f, now, targets, target_slot,
+		 random_other_than(&t->rng, n_endpoints, f->endpoint_slot), out);
+	t->stats.retried++;
+	return true;
+}
+
+void flow_record_answer(struct flow_table *t, struct flow *f, uint64_t now)
+{
+	t->targets[f->target].answers++;
+	flow_target_rtt_sample(t, f->target, now >= f->sent_ns ? now - f->sent_ns : 0);
+}
