@@ -2,7 +2,7 @@
 /*
  * dp/flow internals: the flow table's layout and the pieces its files share (the ChaCha20 stream,
  * the (port, ID) hash, the timer wheel, the per-target RTT estimators). Not part of dp/flow's face:
- * only dp/flow's own files and its unit tests include this.
+ * only dp/flow's own files, its unit tests and bench/flow include this.
  */
 #ifndef VPCDNS_DP_FLOW_INTERNAL_H
 #define VPCDNS_DP_FLOW_INTERNAL_H

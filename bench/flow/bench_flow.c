@@ -1,0 +1,322 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * bench_flow: what dp/flow costs per query on one core with 64k queries in flight: open + find +
+ * close (with and without the timer armed by the first pick), find for a spoofed (port, ID), a
+ * retry, expiry per expired flow and per empty poll, ChaCha20 per draw, and our timing wheel's
+ * arm + cancel against DPDK's rte_timer_reset + rte_timer_stop at the same number pending. Prints
+ * the median of several runs as a table. Run: build/bench/flow/bench_flow [--no-dpdk]
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <rte_cycles.h>
+#include <rte_eal.h>
+#include <rte_lcore.h>
+#include <rte_timer.h>
+
+#include "dp/flow/flow.h"
+#include "dp/flow/flow_internal.h"
+
+#define IN_FLIGHT 65536u
+#define OPS	  (4u * IN_FLIGHT)
+#define RUNS	  7
+#define MS	  1000000ull
+#define T0	  (1000ull * MS)
+
+static const uint32_t targets[] = {0, 1, 2, 3};
+
+static uint64_t wall_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+static struct flow_table *new_table(void)
+{
+	struct flow_table_params p = {
+	    .capacity = IN_FLIGHT,
+	    .port_lo = 10000,
+	    .port_hi = 10000 + 1023, /* 1,024 ports: an lcore's share of 64k among 64 lcores */
+	    .tries = 3,
+	    .timeout_initial_ns = FLOW_TIMEOUT_INITIAL_DEFAULT,
+	    .timeout_min_ns = FLOW_TIMEOUT_MIN_DEFAULT,
+	    .timeout_max_ns = FLOW_TIMEOUT_MAX_DEFAULT,
+	    .n_targets = 4,
+	};
+	enum flow_params_error err;
+	struct flow_table *t;
+
+	for (int i = 0; i < FLOW_SEED_BYTES; i++)
+		p.seed[i] = (uint8_t)(i * 31 + 7);
+	t = flow_table_new(&p, &err);
+	if (!t) {
+		fprintf(stderr, "flow_table_new: %s\n", flow_params_error_str(err));
+		exit(1);
+	}
+	return t;
+}
+
+static struct flow *must_open(struct flow_table *t, uint64_t now)
+{
+	struct flow *f;
+	enum flow_open_result r = flow_open(t, now, &f);
+
+	if (r != FLOW_OPEN_OK) {
+		fprintf(stderr, "flow_open: %s\n", flow_open_result_str(r));
+		exit(1);
+	}
+	return f;
+}
+
+/* The table holds IN_FLIGHT - 1 flows; each op opens one, finds it, and closes the oldest, so
+ * closes touch memory as cold as a real reply's would. ns per op. */
+static double open_find_close(bool with_timer)
+{
+	struct flow_table *t = new_table();
+	struct flow **ring = calloc(IN_FLIGHT, sizeof(*ring));
+	struct flow_choice c;
+	uint64_t now = T0, start, sink = 0;
+	uint32_t head = 0;
+
+	for (uint32_t i = 0; i < IN_FLIGHT - 1; i++) {
+		ring[i] = must_open(t, now);
+		if (with_timer)
+			flow_pick_first(t, ring[i], now, targets, 4, 2, &c);
+	}
+	start = wall_ns();
+	for (uint32_t op = 0; op < OPS; op++) {
+		uint32_t tail = (head + IN_FLIGHT - 1) & (IN_FLIGHT - 1);
+		struct flow *f = must_open(t, now);
+		if (with_timer)
+			flow_pick_first(t, f, now, targets, 4, 2, &c);
+		sink += (uintptr_t)flow_find(t, f->port, f->id);
+		ring[tail] = f;
+		flow_close(t, ring[head]);
+		head = (head + 1) & (IN_FLIGHT - 1);
+		now += 1000;
+	}
+	double ns = (double)(wall_ns() - start) / OPS;
+	if (sink == 0)
+		puts("");
+	free(ring);
+	flow_table_free(t);
+	return ns;
+}
+
+/* A spoofed reply: a (port, ID) in our range that no flow holds. ns per find. */
+static double find_miss(void)
+{
+	struct flow_table *t = new_table();
+	struct flow_rng r;
+	uint8_t seed[FLOW_SEED_BYTES] = {1};
+	uint64_t start, hits = 0;
+
+	for (uint32_t i = 0; i < IN_FLIGHT; i++)
+		must_open(t, T0);
+	flow_rng_init(&r, seed);
+	start = wall_ns();
+	for (uint32_t op = 0; op < OPS; op++)
+		hits += flow_find(t, (uint16_t)(10000 + (flow_rng_u16(&r) & 1023)),
+				  flow_rng_u16(&r)) != NULL;
+	double ns = (double)(wall_ns() - start) / OPS;
+	if (hits > OPS / 2)
+		puts("");
+	flow_table_free(t);
+	return ns;
+}
+
+/* 64k in flight, sent over 200 ms; the clock then moves 100 us per poll and each poll expires
+ * up to a burst of 32 and retries each (a new (port, ID), timer re-armed). ns per expired flow
+ * (expire + retry), and ns per empty poll (nothing due). */
+static void expire_and_retry(double *per_expired, double *per_empty_poll)
+{
+	struct flow_table *t = new_table();
+	struct flow *out[32];
+	struct flow_choice c;
+	uint64_t now, expired = 0, spent = 0, start;
+
+	for (uint32_t i = 0; i < IN_FLIGHT; i++) {
+		struct flow *f = must_open(t, T0);
+		flow_pick_first(t, f, T0 + (uint64_t)i * 200 * MS / IN_FLIGHT, targets, 4, 2, &c);
+	}
+	flow_expire(t, T0, out, 32);
+	for (now = T0 + 200 * MS; now < T0 + 420 * MS; now += 100000) {
+		size_t n;
+		start = wall_ns();
+		while ((n = flow_expire(t, now, out, 32)) > 0) {
+			for (size_t i = 0; i < n; i++)
+				if (!flow_retry(t, out[i], now, targets, 4, 2, &c))
+					flow_close(t, out[i]);
+			expired += n;
+		}
+		spent += wall_ns() - start;
+	}
+	*per_expired = (double)spent / (double)expired;
+
+	/* Every flow is now armed 20 ms to 2 s ahead: polls find nothing. */
+	start = wall_ns();
+	for (uint32_t op = 0; op < OPS; op++)
+		expired += flow_expire(t, now, out, 32);
+	*per_empty_poll = (double)(wall_ns() - start) / OPS;
+	flow_table_free(t);
+}
+
+/* ns per 16-bit draw (a ChaCha20 block every 32 draws). */
+static double rng_draw(void)
+{
+	struct flow_rng r;
+	uint8_t seed[FLOW_SEED_BYTES] = {2};
+	uint32_t acc = 0;
+	uint64_t start;
+
+	flow_rng_init(&r, seed);
+	start = wall_ns();
+	for (uint32_t op = 0; op < 8 * OPS; op++)
+		acc += flow_rng_u16(&r);
+	double ns = (double)(wall_ns() - start) / (8.0 * OPS);
+	if (acc == 1)
+		puts("");
+	return ns;
+}
+
+/* Our wheel at 64k pending: cancel one timer and arm it again 20 ms to 2 s ahead. */
+static double wheel_arm_cancel(void)
+{
+	struct flow_table *t = new_table();
+	struct flow_rng r;
+	uint8_t seed[FLOW_SEED_BYTES] = {3};
+	uint64_t start;
+
+	flow_rng_init(&r, seed);
+	for (uint32_t i = 0; i < IN_FLIGHT; i++)
+		flow_timer_arm(t, must_open(t, T0), T0 + 20 * MS + flow_rng_below(&r, 1980) * MS);
+	start = wall_ns();
+	for (uint32_t op = 0; op < OPS; op++) {
+		struct flow *f = &t->flows[op & (IN_FLIGHT - 1)];
+		flow_timer_cancel(t, f);
+		flow_timer_arm(t, f, T0 + 20 * MS + flow_rng_below(&r, 1980) * MS);
+	}
+	double ns = (double)(wall_ns() - start) / OPS;
+	flow_table_free(t);
+	return ns;
+}
+
+static void timer_fired(struct rte_timer *tim, void *arg)
+{
+	(void)tim;
+	(void)arg;
+}
+
+/* rte_timer at 64k pending: rte_timer_stop then rte_timer_reset 20 ms to 2 s ahead. */
+static double rte_timer_stop_reset(double *per_empty_manage)
+{
+	struct rte_timer *tims = calloc(IN_FLIGHT, sizeof(*tims));
+	struct flow_rng r;
+	uint8_t seed[FLOW_SEED_BYTES] = {3};
+	uint64_t hz_ms = rte_get_timer_hz() / 1000, start;
+	unsigned lcore = rte_lcore_id();
+
+	flow_rng_init(&r, seed);
+	for (uint32_t i = 0; i < IN_FLIGHT; i++) {
+		rte_timer_init(&tims[i]);
+		rte_timer_reset(&tims[i], (20 + flow_rng_below(&r, 1980)) * hz_ms, SINGLE, lcore,
+				timer_fired, NULL);
+	}
+	start = wall_ns();
+	for (uint32_t op = 0; op < OPS; op++) {
+		struct rte_timer *tim = &tims[op & (IN_FLIGHT - 1)];
+		rte_timer_stop(tim);
+		rte_timer_reset(tim, (20 + flow_rng_below(&r, 1980)) * hz_ms, SINGLE, lcore,
+				timer_fired, NULL);
+	}
+	double ns = (double)(wall_ns() - start) / OPS;
+	start = wall_ns();
+	for (uint32_t op = 0; op < OPS; op++)
+		rte_timer_manage();
+	*per_empty_manage = (double)(wall_ns() - start) / OPS;
+	for (uint32_t i = 0; i < IN_FLIGHT; i++)
+		rte_timer_stop(&tims[i]);
+	free(tims);
+	return ns;
+}
+
+static int cmp_double(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+
+	return (x > y) - (x < y);
+}
+
+static double median(double *v)
+{
+	qsort(v, RUNS, sizeof(*v), cmp_double);
+	return v[RUNS / 2];
+}
+
+enum row {
+	ROW_OFC,
+	ROW_OFC_TIMER,
+	ROW_FIND_MISS,
+	ROW_EXPIRE,
+	ROW_EMPTY_POLL,
+	ROW_RNG,
+	ROW_WHEEL,
+	ROW_RTE_TIMER,
+	ROW_RTE_MANAGE,
+	ROWS
+};
+
+static const char *const row_names[ROWS] = {
+    "open + find + close",	    "open + pick (timer) + find + close",
+    "find, spoofed (port, ID)",	    "expire + retry, per expired flow",
+    "expire, empty poll",	    "ChaCha20, per 16-bit draw",
+    "wheel: cancel + arm",	    "rte_timer: stop + reset",
+    "rte_timer_manage, empty poll",
+};
+
+static bool use_dpdk(int argc, char **argv)
+{
+	char *eal_argv[] = {
+	    argv[0], "--no-huge",	  "-m", "256", "--no-pci", "--no-shconf", "-l",
+	    "0",     "--log-level=error", NULL};
+
+	for (int i = 1; i < argc; i++)
+		if (strcmp(argv[i], "--no-dpdk") == 0)
+			return false;
+	if (rte_eal_init(9, eal_argv) < 0 || rte_timer_subsystem_init() < 0) {
+		fprintf(stderr, "EAL or rte_timer init failed: rte_timer rows skipped\n");
+		return false;
+	}
+	return true;
+}
+
+int main(int argc, char **argv)
+{
+	double v[ROWS][RUNS];
+	bool dpdk = use_dpdk(argc, argv);
+
+	for (int run = 0; run < RUNS; run++) {
+		v[ROW_OFC][run] = open_find_close(false);
+		v[ROW_OFC_TIMER][run] = open_find_close(true);
+		v[ROW_FIND_MISS][run] = find_miss();
+		expire_and_retry(&v[ROW_EXPIRE][run], &v[ROW_EMPTY_POLL][run]);
+		v[ROW_RNG][run] = rng_draw();
+		v[ROW_WHEEL][run] = wheel_arm_cancel();
+		if (dpdk)
+			v[ROW_RTE_TIMER][run] = rte_timer_stop_reset(&v[ROW_RTE_MANAGE][run]);
+	}
+	printf("dp/flow, one core, %u flows in flight, median of %d runs\n", IN_FLIGHT, RUNS);
+	printf("%-40s %10s\n", "operation", "ns");
+	for (int row = 0; row < ROWS; row++) {
+		if (!dpdk && (row == ROW_RTE_TIMER || row == ROW_RTE_MANAGE))
+			continue;
+		printf("%-40s %10.1f\n", row_names[row], median(v[row]));
+	}
+	if (dpdk)
+		rte_eal_cleanup();
+	return 0;
+}
