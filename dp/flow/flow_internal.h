@@ -26,18 +26,30 @@
  * variant with a published test vector we can check ourselves against, a 64-byte block costs about
  * as much as a few cache misses, and one block serves eight queries (bench/flow measures it).
  */
+#define FLOW_RNG_BLOCKS 8 /* blocks per refill, computed side by side */
+#define FLOW_RNG_LANES	(FLOW_RNG_BLOCKS * 32)
 struct flow_rng {
 	uint32_t input[16]; /* constants, key, 64-bit block counter, zero nonce */
-	uint16_t lanes[32]; /* the current block, handed out 16 bits at a time */
+	uint16_t lanes[FLOW_RNG_LANES] __attribute__((aligned(32))); /* keystream, 16 bits a time */
 	unsigned next_lane;
 };
 
 void flow_chacha20_block(const uint32_t input[16], uint32_t out[16]);
 void flow_rng_init(struct flow_rng *r, const uint8_t seed[FLOW_SEED_BYTES]);
-uint16_t flow_rng_u16(struct flow_rng *r);
+void flow_rng_refill(struct flow_rng *r);
+
+static inline uint16_t flow_rng_u16(struct flow_rng *r)
+{
+	if (__builtin_expect(r->next_lane == FLOW_RNG_LANES, 0))
+		flow_rng_refill(r);
+	return r->lanes[r->next_lane++];
+}
+
 uint32_t flow_rng_u32(struct flow_rng *r);
 /* Uniform in 0..n-1 (no modulo bias), 1 <= n <= 2^32 - 1. */
 uint32_t flow_rng_below(struct flow_rng *r, uint32_t n);
+/* Uniform in 0..n-1, 1 <= n <= 65,536, from one 16-bit draw (rarely more). */
+uint16_t flow_rng_below16(struct flow_rng *r, uint32_t n);
 
 /* One (port, ID) -> flow entry of the open-addressing hash; index FLOW_NIL is an empty entry. */
 struct flow_key_entry {

@@ -16,7 +16,7 @@ static bool choice_sizes_valid(unsigned n_targets, unsigned n_endpoints)
 /* A uniformly random set bit of mask (mask != 0). */
 static unsigned random_bit(struct flow_rng *rng, uint32_t mask)
 {
-	uint32_t skip = flow_rng_below(rng, (uint32_t)__builtin_popcount(mask));
+	uint32_t skip = flow_rng_below16(rng, (uint32_t)__builtin_popcount(mask));
 
 	while (skip--)
 		mask &= mask - 1;
@@ -30,7 +30,7 @@ static unsigned random_other_than(struct flow_rng *rng, unsigned n, unsigned las
 
 	if (n == 1)
 		return 0;
-	r = flow_rng_below(rng, n - 1);
+	r = flow_rng_below16(rng, n - 1);
 	return r >= last ? r + 1 : r;
 }
 
@@ -70,8 +70,8 @@ bool flow_pick_first(struct flow_table *t, struct flow *f, uint64_t now, const u
 		return false;
 	f->tries = 0;
 	f->tried_mask = 0;
-	send_try(t, f, now, targets, flow_rng_below(&t->rng, n_targets),
-		 flow_rng_below(&t->rng, n_endpoints), out);
+	send_try(t, f, now, targets, flow_rng_below16(&t->rng, n_targets),
+		 flow_rng_below16(&t->rng, n_endpoints), out);
 	return true;
 }
 

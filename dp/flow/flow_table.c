@@ -170,7 +170,7 @@ static void key_remove(struct flow_table *t, uint32_t key)
 static bool key_draw(struct flow_table *t, struct flow *f)
 {
 	for (int draw = 0; draw < FLOW_KEY_DRAWS; draw++) {
-		uint16_t port = (uint16_t)(t->port_lo + flow_rng_below(&t->rng, t->n_ports));
+		uint16_t port = (uint16_t)(t->port_lo + flow_rng_below16(&t->rng, t->n_ports));
 		uint16_t id = flow_rng_u16(&t->rng);
 		uint32_t key = key_of(port, id);
 		uint32_t at = key_probe(t, key);

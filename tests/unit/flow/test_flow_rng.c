@@ -146,3 +146,64 @@ Test(flow_rng, consecutive_ids_do_not_follow_each_other)
 	cr_assert_lt(close_pairs, 80, "%d of 10,000 successive IDs within 256", close_pairs);
 	flow_table_free(t);
 }
+
+static void expect_stream_equals_scalar_blocks(struct flow_rng *r, uint32_t counter_lo,
+					       uint32_t counter_hi, int blocks)
+{
+	uint32_t input[16], words[16];
+
+	memcpy(input, r->input, sizeof(input));
+	input[12] = counter_lo;
+	input[13] = counter_hi;
+	for (int b = 0; b < blocks; b++) {
+		flow_chacha20_block(input, words);
+		for (int i = 0; i < 16; i++) {
+			uint32_t got = flow_rng_u32(r);
+			cr_assert_eq(got, words[i], "block %d word %d: %08x, want %08x", b, i, got,
+				     words[i]);
+		}
+		if (++input[12] == 0)
+			input[13]++;
+	}
+}
+
+Test(flow_chacha20, batched_refill_equals_the_scalar_block_function_block_after_block)
+{
+	struct flow_table_params p = test_params(4, 3, 1);
+	struct flow_rng r;
+
+	flow_rng_init(&r, p.seed);
+	expect_stream_equals_scalar_blocks(&r, 0, 0, 3 * FLOW_RNG_BLOCKS + 1);
+}
+
+Test(flow_chacha20, block_counter_carries_into_its_high_word_inside_a_batch)
+{
+	struct flow_table_params p = test_params(4, 3, 1);
+	struct flow_rng r;
+
+	flow_rng_init(&r, p.seed);
+	r.input[12] = UINT32_MAX - 2; /* the carry falls in the middle of the first batch */
+	expect_stream_equals_scalar_blocks(&r, UINT32_MAX - 2, 0, 2 * FLOW_RNG_BLOCKS);
+}
+
+Test(flow_rng, below16_hits_every_value_evenly_including_the_full_range)
+{
+	enum { N = 5, DRAWS = 50000 };
+	struct flow_table_params p = test_params(4, 3, 1);
+	struct flow_rng r;
+	unsigned hits[N] = {0};
+	double chi2 = 0;
+
+	flow_rng_init(&r, p.seed);
+	for (int i = 0; i < DRAWS; i++)
+		hits[flow_rng_below16(&r, N)]++;
+	for (int v = 0; v < N; v++) {
+		double d = (double)hits[v] - DRAWS / N;
+		chi2 += d * d / (DRAWS / N);
+	}
+	/* 4 degrees of freedom: chi-square above 18.5 has probability 0.001. */
+	cr_assert_lt(chi2, 18.5, "chi-square %.1f", chi2);
+	for (int i = 0; i < 1000; i++)
+		cr_assert_leq(flow_rng_below16(&r, 65536), 65535);
+	cr_assert_eq(flow_rng_below16(&r, 1), 0);
+}
