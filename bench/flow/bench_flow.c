@@ -165,6 +165,93 @@ static void expire_and_retry(double *per_expired, double *per_empty_poll)
 	flow_table_free(t);
 }
 
+/* A reply for an open flow, at random among 64k. ns per find. */
+static double find_hit(void)
+{
+	struct flow_table *t = new_table();
+	struct flow_rng r;
+	uint8_t seed[FLOW_SEED_BYTES] = {4};
+	uint32_t *keys = calloc(IN_FLIGHT, sizeof(*keys));
+	uint64_t start, hits = 0;
+
+	for (uint32_t i = 0; i < IN_FLIGHT; i++) {
+		struct flow *f = must_open(t, T0);
+		keys[i] = (uint32_t)f->port << 16 | f->id;
+	}
+	flow_rng_init(&r, seed);
+	start = wall_ns();
+	for (uint32_t op = 0; op < OPS; op++) {
+		uint32_t key = keys[flow_rng_u16(&r)];
+		hits += flow_find(t, (uint16_t)(key >> 16), (uint16_t)key) != NULL;
+	}
+	double ns = (double)(wall_ns() - start) / OPS;
+	if (hits != OPS)
+		puts("find_hit: a flow went missing");
+	free(keys);
+	flow_table_free(t);
+	return ns;
+}
+
+/*
+ * The alternative the brief named: chained hashing with the chain link and key in each flow's
+ * first cache line and a bucket array of heads (load 1/2). Same keys, same lookups.
+ */
+struct chained_flow {
+	uint32_t key, next;
+	uint8_t rest_of_line[56];
+};
+
+struct chained {
+	uint32_t *heads;
+	struct chained_flow *flows;
+	uint32_t bits;
+};
+
+static struct chained_flow *chained_find(const struct chained *c, uint32_t key)
+{
+	uint32_t i = c->heads[(uint32_t)(key * 0x9e3779b1u) >> (32 - c->bits)];
+
+	while (i != FLOW_NIL && c->flows[i].key != key)
+		i = c->flows[i].next;
+	return i == FLOW_NIL ? NULL : &c->flows[i];
+}
+
+static void chained_find_hit_miss(double *hit, double *miss)
+{
+	struct chained c = {.bits = 17};
+	struct flow_rng r;
+	uint8_t seed[FLOW_SEED_BYTES] = {4};
+	uint64_t start, found = 0;
+
+	c.heads = malloc(sizeof(*c.heads) << c.bits);
+	c.flows = aligned_alloc(64, IN_FLIGHT * sizeof(*c.flows));
+	memset(c.heads, 0xff, sizeof(*c.heads) << c.bits);
+	flow_rng_init(&r, seed);
+	for (uint32_t i = 0; i < IN_FLIGHT; i++) {
+		uint32_t key;
+		do
+			key = (10000u + (flow_rng_u16(&r) & 1023)) << 16 | flow_rng_u16(&r);
+		while (chained_find(&c, key));
+		uint32_t *head = &c.heads[(uint32_t)(key * 0x9e3779b1u) >> (32 - c.bits)];
+		c.flows[i].key = key;
+		c.flows[i].next = *head;
+		*head = i;
+	}
+	start = wall_ns();
+	for (uint32_t op = 0; op < OPS; op++)
+		found += chained_find(&c, c.flows[flow_rng_u16(&r)].key) != NULL;
+	*hit = (double)(wall_ns() - start) / OPS;
+	start = wall_ns();
+	for (uint32_t op = 0; op < OPS; op++)
+		found += chained_find(&c, (10000u + (flow_rng_u16(&r) & 1023)) << 16 |
+					      flow_rng_u16(&r)) != NULL;
+	*miss = (double)(wall_ns() - start) / OPS;
+	if (found < OPS)
+		puts("chained: a flow went missing");
+	free(c.heads);
+	free(c.flows);
+}
+
 /* ns per 16-bit draw (a ChaCha20 block every 32 draws). */
 static double rng_draw(void)
 {
@@ -260,7 +347,10 @@ static double median(double *v)
 enum row {
 	ROW_OFC,
 	ROW_OFC_TIMER,
+	ROW_FIND_HIT,
 	ROW_FIND_MISS,
+	ROW_CHAINED_HIT,
+	ROW_CHAINED_MISS,
 	ROW_EXPIRE,
 	ROW_EMPTY_POLL,
 	ROW_RNG,
@@ -271,11 +361,18 @@ enum row {
 };
 
 static const char *const row_names[ROWS] = {
-    "open + find + close",	    "open + pick (timer) + find + close",
-    "find, spoofed (port, ID)",	    "expire + retry, per expired flow",
-    "expire, empty poll",	    "ChaCha20, per 16-bit draw",
-    "wheel: cancel + arm",	    "rte_timer: stop + reset",
-    "rte_timer_manage, empty poll",
+    [ROW_OFC] = "open + find + close",
+    [ROW_OFC_TIMER] = "open + pick (timer) + find + close",
+    [ROW_FIND_HIT] = "find, open flow (open addressing)",
+    [ROW_FIND_MISS] = "find, spoofed (port, ID) (open addressing)",
+    [ROW_CHAINED_HIT] = "find, open flow (chained, proto)",
+    [ROW_CHAINED_MISS] = "find, spoofed (port, ID) (chained, proto)",
+    [ROW_EXPIRE] = "expire + retry, per expired flow",
+    [ROW_EMPTY_POLL] = "expire, empty poll",
+    [ROW_RNG] = "ChaCha20, per 16-bit draw",
+    [ROW_WHEEL] = "wheel: cancel + arm",
+    [ROW_RTE_TIMER] = "rte_timer: stop + reset",
+    [ROW_RTE_MANAGE] = "rte_timer_manage, empty poll",
 };
 
 static bool use_dpdk(int argc, char **argv)
@@ -302,7 +399,9 @@ int main(int argc, char **argv)
 	for (int run = 0; run < RUNS; run++) {
 		v[ROW_OFC][run] = open_find_close(false);
 		v[ROW_OFC_TIMER][run] = open_find_close(true);
+		v[ROW_FIND_HIT][run] = find_hit();
 		v[ROW_FIND_MISS][run] = find_miss();
+		chained_find_hit_miss(&v[ROW_CHAINED_HIT][run], &v[ROW_CHAINED_MISS][run]);
 		expire_and_retry(&v[ROW_EXPIRE][run], &v[ROW_EMPTY_POLL][run]);
 		v[ROW_RNG][run] = rng_draw();
 		v[ROW_WHEEL][run] = wheel_arm_cancel();
@@ -310,11 +409,11 @@ int main(int argc, char **argv)
 			v[ROW_RTE_TIMER][run] = rte_timer_stop_reset(&v[ROW_RTE_MANAGE][run]);
 	}
 	printf("dp/flow, one core, %u flows in flight, median of %d runs\n", IN_FLIGHT, RUNS);
-	printf("%-40s %10s\n", "operation", "ns");
+	printf("%-44s %8s\n", "operation", "ns");
 	for (int row = 0; row < ROWS; row++) {
 		if (!dpdk && (row == ROW_RTE_TIMER || row == ROW_RTE_MANAGE))
 			continue;
-		printf("%-40s %10.1f\n", row_names[row], median(v[row]));
+		printf("%-44s %8.1f\n", row_names[row], median(v[row]));
 	}
 	if (dpdk)
 		rte_eal_cleanup();
