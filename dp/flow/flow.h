@@ -124,8 +124,9 @@ struct flow {
 	uint8_t target_addr[16];
 	uint8_t endpoint_addr[16];
 	/* cache line 1 and after */
-	uint64_t sent_ns; /* when the current try left: the RTT sample's start */
-	void *pkt;	  /* the lcore's: e.g. the query kept for a retry */
+	uint64_t sent_ns;   /* when the current try left: the RTT sample's start */
+	uint64_t opened_ns; /* when the client's query arrived: its whole wait, retries included */
+	void *pkt;	    /* the lcore's: e.g. the query kept for a retry */
 	uint32_t vpc;
 	uint32_t rule;
 	struct flow_client client;
@@ -154,6 +155,7 @@ struct flow_stats {
 
 struct flow_target_stats {
 	uint64_t requests; /* tries sent to it */
+	uint64_t retries;  /* of which after another try of the same query failed */
 	uint64_t answers;  /* replies accepted from it, any rcode */
 	uint64_t timeouts;
 	uint64_t rtt_samples;

@@ -47,6 +47,8 @@ static void send_try(struct flow_table *t, struct flow *f, uint64_t now, const u
 	f->sent_ns = now;
 	s = &t->targets[f->target];
 	s->requests++;
+	if (f->tries > 1)
+		s->retries++;
 	flow_timer_arm(t, f, now + s->rto_ns);
 
 	out->target_slot = f->target_slot;

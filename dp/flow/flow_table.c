@@ -204,7 +204,6 @@ enum flow_open_result flow_open(struct flow_table *t, uint64_t now, struct flow 
 {
 	struct flow *f;
 
-	(void)now;
 	if (t->n_free == 0) {
 		t->stats.full++;
 		return FLOW_OPEN_FULL;
@@ -219,6 +218,7 @@ enum flow_open_result flow_open(struct flow_table *t, uint64_t now, struct flow 
 	f->tries = 0;
 	f->tried_mask = 0;
 	f->pkt = NULL;
+	f->opened_ns = now;
 	t->stats.opened++;
 	*out = f;
 	return FLOW_OPEN_OK;

@@ -132,6 +132,7 @@ bool flow_target_stats(const struct flow_table *t, uint32_t target, struct flow_
 		return false;
 	s = &t->targets[target];
 	out->requests = s->requests;
+	out->retries = s->retries;
 	out->answers = s->answers;
 	out->timeouts = s->timeouts;
 	out->rtt_samples = s->rtt_samples;

@@ -135,6 +135,15 @@ Test(flow_pick, tries_exhausted_returns_false_and_counts_it)
 	flow_table_stats(t, &s);
 	cr_assert_eq(s.retried, 2);
 	cr_assert_eq(s.exhausted, 1);
+	struct flow_target_stats ts;
+	uint64_t requests = 0, retries = 0;
+	for (unsigned i = 0; i < 4; i++) {
+		cr_assert(flow_target_stats(t, targets[i], &ts));
+		requests += ts.requests;
+		retries += ts.retries;
+	}
+	cr_assert_eq(requests, 3);
+	cr_assert_eq(retries, 2);
 	flow_table_free(t);
 }
 

@@ -14,6 +14,7 @@ Test(flow_table, opened_flow_is_found_by_its_port_and_id)
 	struct flow *f = open_flow(t, T0);
 
 	cr_assert_eq(f->state, FLOW_STATE_OPEN);
+	cr_assert_eq(f->opened_ns, T0);
 	cr_assert_eq(flow_find(t, f->port, f->id), f);
 	cr_assert_null(flow_find(t, f->port, (uint16_t)(f->id + 1)));
 	flow_table_free(t);
