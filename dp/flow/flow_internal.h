@@ -31,7 +31,11 @@
 #define FLOW_RNG_LANES	(FLOW_RNG_BLOCKS * 32)
 struct flow_rng {
 	uint32_t input[16]; /* constants, key, 64-bit block counter, zero nonce */
-	uint16_t lanes[FLOW_RNG_LANES] __attribute__((aligned(32))); /* keystream, 16 bits a time */
+	/* The keystream, handed out 16 bits at a time (lane order assumes a little-endian host). */
+	union {
+		uint32_t words[FLOW_RNG_LANES / 2];
+		uint16_t lanes[FLOW_RNG_LANES];
+	} __attribute__((aligned(32)));
 	unsigned next_lane;
 };
 

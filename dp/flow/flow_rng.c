@@ -54,27 +54,24 @@ static uint32_t load_le32(const uint8_t *p)
  * AVX2 or two SSE registers), so a refill costs far less per block than the scalar function. */
 typedef uint32_t flow_vec __attribute__((vector_size(4 * FLOW_RNG_BLOCKS)));
 
-static inline flow_vec vrotl(flow_vec x, unsigned n)
-{
-	return (x << n) | (x >> (32 - n));
-}
+/* A macro, not a function: a vector passed by value would change the ABI without AVX. */
+#define VROTL(x, n) (((x) << (n)) | ((x) >> (32 - (n))))
 
 #define VQUARTER_ROUND(x, a, b, c, d)                                                              \
 	do {                                                                                       \
 		x[a] += x[b];                                                                      \
-		x[d] = vrotl(x[d] ^ x[a], 16);                                                     \
+		x[d] = VROTL(x[d] ^ x[a], 16);                                                     \
 		x[c] += x[d];                                                                      \
-		x[b] = vrotl(x[b] ^ x[c], 12);                                                     \
+		x[b] = VROTL(x[b] ^ x[c], 12);                                                     \
 		x[a] += x[b];                                                                      \
-		x[d] = vrotl(x[d] ^ x[a], 8);                                                      \
+		x[d] = VROTL(x[d] ^ x[a], 8);                                                      \
 		x[c] += x[d];                                                                      \
-		x[b] = vrotl(x[b] ^ x[c], 7);                                                      \
+		x[b] = VROTL(x[b] ^ x[c], 7);                                                      \
 	} while (0)
 
 void flow_rng_refill(struct flow_rng *r)
 {
 	flow_vec in[16], x[16];
-	uint32_t *out = (uint32_t *)r->lanes;
 
 	for (int i = 0; i < 16; i++)
 		for (int b = 0; b < FLOW_RNG_BLOCKS; b++)
@@ -99,7 +96,7 @@ void flow_rng_refill(struct flow_rng *r)
 	for (int i = 0; i < 16; i++) {
 		flow_vec w = x[i] + in[i];
 		for (int b = 0; b < FLOW_RNG_BLOCKS; b++)
-			out[16 * b + i] = w[b];
+			r->words[16 * b + i] = w[b];
 	}
 	r->input[12] += FLOW_RNG_BLOCKS;
 	if (r->input[12] < FLOW_RNG_BLOCKS)
