@@ -184,14 +184,16 @@ void flow_close(struct flow_table *t, struct flow *f);
 
 /* The first try: a random target of the rule's (targets[0..n_targets-1], dense indices, at most
  * FLOW_TARGETS_PER_RULE) and a random endpoint address (0..n_endpoints-1); arms the timer with
- * that target's RTO. False only when n_targets or n_endpoints is 0 or too big. */
+ * that target's RTO. A target in backoff (timed out since its last answer) is passed over while
+ * another is available, but gets one probe per RTO. False only when n_targets or n_endpoints is 0
+ * or too big, or a target index is unknown. */
 bool flow_pick_first(struct flow_table *t, struct flow *f, uint64_t now, const uint32_t *targets,
 		     unsigned n_targets, unsigned n_endpoints, struct flow_choice *out);
 
 /* The next try: a target not yet tried (random among them; once all were, random among all but
- * the last), an endpoint address other than the last (random), a fresh (port, ID) so a late reply
- * to the old try finds nothing, the timer re-armed. False when the tries are used up: the lcore
- * then answers SERVFAIL and closes the flow. */
+ * the last; targets in backoff passed over as above), an endpoint address other than the last
+ * (random), a fresh (port, ID) so a late reply to the old try finds nothing, the timer re-armed.
+ * False when the tries are used up: the lcore then answers SERVFAIL and closes the flow. */
 bool flow_retry(struct flow_table *t, struct flow *f, uint64_t now, const uint32_t *targets,
 		unsigned n_targets, unsigned n_endpoints, struct flow_choice *out);
 

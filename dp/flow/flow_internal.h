@@ -67,10 +67,13 @@ struct flow_wheel_slot {
 	uint32_t next, prev;
 };
 
+/* What a pick reads comes first. */
 struct flow_target_state {
-	uint64_t srtt_ns, rttvar_ns, rto_ns;
-	uint64_t requests, retries, answers, timeouts, rtt_samples;
+	uint64_t rto_ns;
+	uint64_t last_sent_ns; /* spaces the probes of a target in backoff */
 	uint32_t backoff;
+	uint64_t srtt_ns, rttvar_ns;
+	uint64_t requests, retries, answers, timeouts, rtt_samples;
 };
 
 struct flow_table {

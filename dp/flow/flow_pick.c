@@ -4,6 +4,11 @@
  * teaches the table. The first try is random on both; each retry prefers a target not yet tried
  * and never repeats the last endpoint address or (when it can help it) the last target, leaves
  * with a fresh (port, ID), and waits for that target's current RTO.
+ *
+ * Among the targets a try may go to, those in backoff (timed out since their last answer) are
+ * passed over while another is available, except for one probe per RTO: the backoff that doubles
+ * a silent target's RTO also spaces its probes, so a dead target costs one slow query per RTO on
+ * this lcore instead of every other query's failover, and comes back with its first answer.
  */
 #include "dp/flow/flow_internal.h"
 
@@ -34,6 +39,25 @@ static unsigned random_other_than(struct flow_rng *rng, unsigned n, unsigned las
 	return r >= last ? r + 1 : r;
 }
 
+static bool target_welcome(const struct flow_target_state *s, uint64_t now)
+{
+	return s->backoff == 0 || now - s->last_sent_ns >= s->rto_ns;
+}
+
+/* A random slot of candidates (a mask of the rule's slots, not 0), welcome targets first. */
+static unsigned pick_target(struct flow_table *t, const uint32_t *targets, uint32_t candidates,
+			    uint64_t now)
+{
+	uint32_t welcome = 0;
+
+	for (uint32_t m = candidates; m; m &= m - 1) {
+		unsigned slot = (unsigned)__builtin_ctz(m);
+		if (target_welcome(&t->targets[targets[slot]], now))
+			welcome |= 1u << slot;
+	}
+	return random_bit(&t->rng, welcome ? welcome : candidates);
+}
+
 static void send_try(struct flow_table *t, struct flow *f, uint64_t now, const uint32_t *targets,
 		     unsigned target_slot, unsigned endpoint_slot, struct flow_choice *out)
 {
@@ -46,6 +70,7 @@ static void send_try(struct flow_table *t, struct flow *f, uint64_t now, const u
 	f->tries++;
 	f->sent_ns = now;
 	s = &t->targets[f->target];
+	s->last_sent_ns = now;
 	s->requests++;
 	if (f->tries > 1)
 		s->retries++;
@@ -72,7 +97,7 @@ bool flow_pick_first(struct flow_table *t, struct flow *f, uint64_t now, const u
 		return false;
 	f->tries = 0;
 	f->tried_mask = 0;
-	send_try(t, f, now, targets, flow_rng_below16(&t->rng, n_targets),
+	send_try(t, f, now, targets, pick_target(t, targets, (1u << n_targets) - 1, now),
 		 flow_rng_below16(&t->rng, n_endpoints), out);
 	return true;
 }
@@ -80,8 +105,7 @@ bool flow_pick_first(struct flow_table *t, struct flow *f, uint64_t now, const u
 bool flow_retry(struct flow_table *t, struct flow *f, uint64_t now, const uint32_t *targets,
 		unsigned n_targets, unsigned n_endpoints, struct flow_choice *out)
 {
-	uint32_t untried;
-	unsigned target_slot;
+	uint32_t all, candidates;
 
 	if (!choice_sizes_valid(n_targets, n_endpoints) || !targets_known(t, targets, n_targets))
 		return false;
@@ -91,13 +115,12 @@ bool flow_retry(struct flow_table *t, struct flow *f, uint64_t now, const uint32
 	}
 	if (!flow_key_redraw(t, f))
 		return false;
-	untried = ((1u << n_targets) - 1) & ~(uint32_t)f->tried_mask;
-	if (untried)
-		target_slot = random_bit(&t->rng, untried);
-	else
-		target_slot = random_other_than(&t->rng, n_targets, f->target_slot);
+	all = (1u << n_targets) - 1;
+	candidates = all & ~(uint32_t)f->tried_mask;
+	if (!candidates)
+		candidates = n_targets > 1 ? all & ~(1u << f->target_slot) : all;
 	flow_timer_cancel(t, f);
-	send_try(t, f, now, targets, target_slot,
+	send_try(t, f, now, targets, pick_target(t, targets, candidates, now),
 		 random_other_than(&t->rng, n_endpoints, f->endpoint_slot), out);
 	t->stats.retried++;
 	return true;

@@ -205,3 +205,106 @@ Test(flow_pick, timeout_then_retry_charges_the_silent_target_and_fails_over_fast
 	cr_assert_eq(c.timeout_ns, 200 * MS);
 	flow_table_free(t);
 }
+
+/* Sends one try to target 10 of {10, 11} and lets it time out: 10 is then in backoff. */
+static uint64_t silence_target_10(struct flow_table *t)
+{
+	struct flow *f, *out[1];
+	struct flow_choice c;
+
+	do {
+		f = open_flow(t, T0);
+		cr_assert(flow_pick_first(t, f, T0, targets, 2, 2, &c));
+		if (c.target != 10)
+			flow_close(t, f);
+	} while (c.target != 10);
+	cr_assert_eq(flow_expire(t, T0 + 200 * MS, out, 1), 1);
+	flow_close(t, f);
+	return T0 + 200 * MS;
+}
+
+Test(flow_pick, target_in_backoff_is_passed_over_while_another_is_welcome)
+{
+	struct flow_table_params p = test_params(8, 3, 16);
+	struct flow_table *t = new_table(&p);
+	uint64_t now = silence_target_10(t);
+	struct flow_target_stats ts;
+
+	cr_assert(flow_target_stats(t, 10, &ts));
+	cr_assert_eq(ts.backoff, 1);
+	cr_assert_eq(ts.rto_ns, 400 * MS);
+	for (int i = 0; i < 200; i++) {
+		struct flow *f = open_flow(t, now);
+		struct flow_choice c;
+		cr_assert(flow_pick_first(t, f, now, targets, 2, 2, &c));
+		cr_assert_eq(c.target, 11, "pick %d went to the silent target", i);
+		flow_close(t, f);
+	}
+	flow_table_free(t);
+}
+
+Test(flow_pick, target_in_backoff_gets_one_probe_per_rto)
+{
+	struct flow_table_params p = test_params(8, 3, 16);
+	struct flow_table *t = new_table(&p);
+	uint64_t now = silence_target_10(t);
+	int probes = 0;
+
+	/* Its last try left at T0; its RTO is now 400 ms: from T0 + 400 ms one pick may go. */
+	now = T0 + 400 * MS;
+	for (int i = 0; i < 200; i++) {
+		struct flow *f = open_flow(t, now);
+		struct flow_choice c;
+		cr_assert(flow_pick_first(t, f, now, targets, 2, 2, &c));
+		probes += c.target == 10;
+		flow_close(t, f);
+	}
+	cr_assert_eq(probes, 1);
+	flow_table_free(t);
+}
+
+Test(flow_pick, when_every_candidate_is_in_backoff_retry_still_goes_to_one)
+{
+	struct flow_table_params p = test_params(8, 3, 16);
+	struct flow_table *t = new_table(&p);
+	struct flow *f, *out[1];
+	struct flow_choice c;
+
+	f = open_flow(t, T0);
+	cr_assert(flow_pick_first(t, f, T0, targets, 2, 2, &c));
+	cr_assert_eq(flow_expire(t, T0 + 200 * MS, out, 1), 1);
+	cr_assert(flow_retry(t, f, T0 + 200 * MS, targets, 2, 2, &c));
+	cr_assert_eq(flow_expire(t, T0 + 400 * MS, out, 1), 1);
+	/* Both targets timed out just now: neither is welcome, the retry goes anyway. */
+	cr_assert(flow_retry(t, f, T0 + 400 * MS, targets, 2, 2, &c));
+	cr_assert_eq(f->tries, 3);
+	flow_table_free(t);
+}
+
+Test(flow_pick, answer_from_a_target_in_backoff_makes_it_welcome_again)
+{
+	struct flow_table_params p = test_params(8, 3, 16);
+	struct flow_table *t = new_table(&p);
+	uint64_t now = silence_target_10(t);
+	struct flow_choice c;
+	struct flow *f;
+	int hits = 0;
+
+	now = T0 + 400 * MS;
+	do {
+		f = open_flow(t, now);
+		cr_assert(flow_pick_first(t, f, now, targets, 2, 2, &c));
+		if (c.target != 10)
+			flow_close(t, f);
+	} while (c.target != 10);
+	flow_record_answer(t, f, now + 5 * MS);
+	flow_close(t, f);
+	for (int i = 0; i < 200; i++) {
+		f = open_flow(t, now + 5 * MS);
+		cr_assert(flow_pick_first(t, f, now + 5 * MS, targets, 2, 2, &c));
+		hits += c.target == 10;
+		flow_close(t, f);
+	}
+	cr_assert(hits > 60 && hits < 140, "target 10 got %d of 200 after it answered", hits);
+	flow_table_free(t);
+}
