@@ -160,7 +160,8 @@ struct flow_target_stats {
 	uint64_t timeouts;
 	uint64_t rtt_samples;
 	uint64_t srtt_ns, rttvar_ns; /* 0 before the first sample */
-	uint64_t rto_ns;	     /* the timeout its next try gets */
+	uint64_t rto_ns;	     /* RFC 6298's RTO, backoff included */
+	uint64_t probe_wait_ns;	     /* the timeout of a probe while in backoff */
 	uint32_t backoff;	     /* timeouts since its last sample (RTO doubled each) */
 	uint32_t hist[FLOW_HIST_BUCKETS];
 };
@@ -185,7 +186,8 @@ void flow_close(struct flow_table *t, struct flow *f);
 /* The first try: a random target of the rule's (targets[0..n_targets-1], dense indices, at most
  * FLOW_TARGETS_PER_RULE) and a random endpoint address (0..n_endpoints-1); arms the timer with
  * that target's RTO. A target in backoff (timed out since its last answer) is passed over while
- * another is available, but gets one probe per RTO. False only when n_targets or n_endpoints is 0
+ * another is welcome, but gets one probe per RTO, which waits only its RTO from before the
+ * timeouts (at least the initial RTO). False only when n_targets or n_endpoints is 0
  * or too big, or a target index is unknown. */
 bool flow_pick_first(struct flow_table *t, struct flow *f, uint64_t now, const uint32_t *targets,
 		     unsigned n_targets, unsigned n_endpoints, struct flow_choice *out);

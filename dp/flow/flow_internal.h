@@ -70,8 +70,10 @@ struct flow_wheel_slot {
 /* What a pick reads comes first. */
 struct flow_target_state {
 	uint64_t rto_ns;
-	uint64_t last_sent_ns; /* spaces the probes of a target in backoff */
+	uint64_t probe_wait_ns; /* a probe's timeout while the target is in backoff */
+	uint64_t last_sent_ns;	/* spaces the probes of a target in backoff */
 	uint32_t backoff;
+	uint64_t base_rto_ns; /* the RTO before backoff */
 	uint64_t srtt_ns, rttvar_ns;
 	uint64_t requests, retries, answers, timeouts, rtt_samples;
 };

@@ -6,9 +6,12 @@
  * with a fresh (port, ID), and waits for that target's current RTO.
  *
  * Among the targets a try may go to, those in backoff (timed out since their last answer) are
- * passed over while another is available, except for one probe per RTO: the backoff that doubles
- * a silent target's RTO also spaces its probes, so a dead target costs one slow query per RTO on
- * this lcore instead of every other query's failover, and comes back with its first answer.
+ * passed over while another is welcome, except for one probe per RTO: the backoff that doubles a
+ * silent target's RTO spaces its probes, and a probe waits only the RTO from before the timeouts
+ * (at least the initial one), since a welcome target stands by for the retry. So a dead target
+ * costs one query per RTO on this lcore a short wait, and comes back with its first answer. When
+ * no candidate is welcome the try goes to one in backoff and waits its whole RTO, as RFC 6298
+ * has it: that is how a target that became slow, not dead, gets measured again.
  */
 #include "dp/flow/flow_internal.h"
 
@@ -44,29 +47,40 @@ static bool target_welcome(const struct flow_target_state *s, uint64_t now)
 	return s->backoff == 0 || now - s->last_sent_ns >= s->rto_ns;
 }
 
-/* A random slot of candidates (a mask of the rule's slots, not 0), welcome targets first. */
-static unsigned pick_target(struct flow_table *t, const uint32_t *targets, uint32_t candidates,
-			    uint64_t now)
+struct target_pick {
+	unsigned slot;
+	uint64_t wait_ns;
+};
+
+/* A random slot of candidates (a mask of the rule's slots, not 0), welcome targets first, and
+ * how long the try waits for it. */
+static struct target_pick pick_target(struct flow_table *t, const uint32_t *targets,
+				      uint32_t candidates, uint64_t now)
 {
 	uint32_t welcome = 0;
+	struct target_pick pick;
+	const struct flow_target_state *s;
 
 	for (uint32_t m = candidates; m; m &= m - 1) {
 		unsigned slot = (unsigned)__builtin_ctz(m);
 		if (target_welcome(&t->targets[targets[slot]], now))
 			welcome |= 1u << slot;
 	}
-	return random_bit(&t->rng, welcome ? welcome : candidates);
+	pick.slot = random_bit(&t->rng, welcome ? welcome : candidates);
+	s = &t->targets[targets[pick.slot]];
+	pick.wait_ns = welcome && s->backoff ? s->probe_wait_ns : s->rto_ns;
+	return pick;
 }
 
 static void send_try(struct flow_table *t, struct flow *f, uint64_t now, const uint32_t *targets,
-		     unsigned target_slot, unsigned endpoint_slot, struct flow_choice *out)
+		     struct target_pick target, unsigned endpoint_slot, struct flow_choice *out)
 {
 	struct flow_target_state *s;
 
-	f->target_slot = (uint8_t)target_slot;
+	f->target_slot = (uint8_t)target.slot;
 	f->endpoint_slot = (uint8_t)endpoint_slot;
-	f->target = targets[target_slot];
-	f->tried_mask |= (uint8_t)(1u << target_slot);
+	f->target = targets[target.slot];
+	f->tried_mask |= (uint8_t)(1u << target.slot);
 	f->tries++;
 	f->sent_ns = now;
 	s = &t->targets[f->target];
@@ -74,12 +88,12 @@ static void send_try(struct flow_table *t, struct flow *f, uint64_t now, const u
 	s->requests++;
 	if (f->tries > 1)
 		s->retries++;
-	flow_timer_arm(t, f, now + s->rto_ns);
+	flow_timer_arm(t, f, now + target.wait_ns);
 
 	out->target_slot = f->target_slot;
 	out->endpoint_slot = f->endpoint_slot;
 	out->target = f->target;
-	out->timeout_ns = s->rto_ns;
+	out->timeout_ns = target.wait_ns;
 }
 
 static bool targets_known(const struct flow_table *t, const uint32_t *targets, unsigned n)

@@ -25,10 +25,17 @@ static void update_rto(const struct flow_table *t, struct flow_target_state *s)
 		uint64_t spread = 4 * s->rttvar_ns;
 		base = s->srtt_ns + (spread > FLOW_TICK_NS ? spread : FLOW_TICK_NS);
 	}
+	/* RFC 6298 doubles the RTO, floor applied, not the raw estimate. */
+	base = s->base_rto_ns = clamp_rto(t, base);
 	/* Shifting past the ceiling is pointless and could overflow: stop at it. */
 	for (uint32_t i = 0; i < s->backoff && base < t->timeout_max_ns; i++)
 		base <<= 1;
 	s->rto_ns = clamp_rto(t, base);
+	/* A probe asks whether the target is back: it waits what an answer would have taken
+	 * before the timeouts (at least the initial RTO), never the whole backed-off RTO. */
+	uint64_t probe =
+	    s->base_rto_ns > t->timeout_initial_ns ? s->base_rto_ns : t->timeout_initial_ns;
+	s->probe_wait_ns = probe < s->rto_ns ? probe : s->rto_ns;
 }
 
 void flow_targets_init(struct flow_table *t)
@@ -139,6 +146,7 @@ bool flow_target_stats(const struct flow_table *t, uint32_t target, struct flow_
 	out->srtt_ns = s->srtt_ns;
 	out->rttvar_ns = s->rttvar_ns;
 	out->rto_ns = s->rto_ns;
+	out->probe_wait_ns = s->probe_wait_ns;
 	out->backoff = s->backoff;
 	for (unsigned b = 0; b < FLOW_HIST_BUCKETS; b++)
 		out->hist[b] = t->hists[target][b];

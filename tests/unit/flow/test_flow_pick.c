@@ -256,14 +256,18 @@ Test(flow_pick, target_in_backoff_gets_one_probe_per_rto)
 		struct flow *f = open_flow(t, now);
 		struct flow_choice c;
 		cr_assert(flow_pick_first(t, f, now, targets, 2, 2, &c));
-		probes += c.target == 10;
+		if (c.target == 10) {
+			probes++;
+			/* Not the backed-off 400 ms: target 11 stands by for the retry. */
+			cr_assert_eq(c.timeout_ns, 200 * MS);
+		}
 		flow_close(t, f);
 	}
 	cr_assert_eq(probes, 1);
 	flow_table_free(t);
 }
 
-Test(flow_pick, when_every_candidate_is_in_backoff_retry_still_goes_to_one)
+Test(flow_pick, when_every_candidate_is_in_backoff_retry_waits_its_whole_rto)
 {
 	struct flow_table_params p = test_params(8, 3, 16);
 	struct flow_table *t = new_table(&p);
@@ -271,13 +275,14 @@ Test(flow_pick, when_every_candidate_is_in_backoff_retry_still_goes_to_one)
 	struct flow_choice c;
 
 	f = open_flow(t, T0);
-	cr_assert(flow_pick_first(t, f, T0, targets, 2, 2, &c));
+	cr_assert(flow_pick_first(t, f, T0, targets, 1, 2, &c));
 	cr_assert_eq(flow_expire(t, T0 + 200 * MS, out, 1), 1);
-	cr_assert(flow_retry(t, f, T0 + 200 * MS, targets, 2, 2, &c));
-	cr_assert_eq(flow_expire(t, T0 + 400 * MS, out, 1), 1);
-	/* Both targets timed out just now: neither is welcome, the retry goes anyway. */
-	cr_assert(flow_retry(t, f, T0 + 400 * MS, targets, 2, 2, &c));
-	cr_assert_eq(f->tries, 3);
+	/* The rule's only target timed out 0 ms ago: not welcome, but the retry goes to it
+	 * anyway, and waits its backed-off RTO (a target that became slow gets measured). */
+	cr_assert(flow_retry(t, f, T0 + 200 * MS, targets, 1, 2, &c));
+	cr_assert_eq(c.target, 10);
+	cr_assert_eq(c.timeout_ns, 400 * MS);
+	cr_assert_eq(f->deadline_ns, T0 + 600 * MS);
 	flow_table_free(t);
 }
 
@@ -306,5 +311,28 @@ Test(flow_pick, answer_from_a_target_in_backoff_makes_it_welcome_again)
 		flow_close(t, f);
 	}
 	cr_assert(hits > 60 && hits < 140, "target 10 got %d of 200 after it answered", hits);
+	flow_table_free(t);
+}
+
+Test(flow_pick, probe_of_a_once_fast_target_waits_the_initial_rto_not_its_backoff)
+{
+	struct flow_table_params p = test_params(8, 3, 16);
+	struct flow_table *t = new_table(&p);
+	struct flow *f, *out[1];
+	struct flow_choice c;
+	struct flow_target_stats ts;
+
+	/* Target 10 answered in 1 ms (RTO at the 20 ms floor), then fell silent four times. */
+	f = open_flow(t, T0);
+	cr_assert(flow_pick_first(t, f, T0, targets, 1, 1, &c));
+	flow_record_answer(t, f, T0 + MS);
+	for (int i = 0; i < 4; i++) {
+		cr_assert(flow_pick_first(t, f, T0, targets, 1, 1, &c));
+		cr_assert_eq(flow_expire(t, T0 + 10000 * MS, out, 1), 1);
+	}
+	cr_assert(flow_target_stats(t, 10, &ts));
+	cr_assert_eq(ts.rto_ns, 320 * MS);
+	cr_assert_eq(ts.probe_wait_ns, 200 * MS);
+	flow_close(t, f);
 	flow_table_free(t);
 }

@@ -191,3 +191,17 @@ Test(flow_hist, empty_histogram_has_no_quantile)
 
 	cr_assert_eq(flow_hist_quantile(hist, 0.9), 0);
 }
+
+Test(flow_rtt, backoff_doubles_the_floored_rto_not_the_raw_estimate)
+{
+	struct flow_table_params p = test_params(4, 3, 1);
+	struct flow_table *t = new_table(&p);
+
+	flow_target_rtt_sample(t, 0, 1 * MS); /* estimate 3 ms, floored to 20 ms */
+	cr_assert_eq(stats_of(t, 0).rto_ns, 20 * MS);
+	flow_target_timed_out(t, 0);
+	cr_assert_eq(stats_of(t, 0).rto_ns, 40 * MS);
+	flow_target_timed_out(t, 0);
+	cr_assert_eq(stats_of(t, 0).rto_ns, 80 * MS);
+	flow_table_free(t);
+}
