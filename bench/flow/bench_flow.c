@@ -305,7 +305,7 @@ static double rte_timer_stop_reset(double *per_empty_manage)
 	struct flow_rng r;
 	uint8_t seed[FLOW_SEED_BYTES] = {3};
 	uint64_t hz_ms = rte_get_timer_hz() / 1000, start;
-	unsigned lcore = rte_lcore_id();
+	unsigned lcore = rte_lcore_id(), failed = 0;
 
 	flow_rng_init(&r, seed);
 	for (uint32_t i = 0; i < IN_FLIGHT; i++) {
@@ -316,11 +316,13 @@ static double rte_timer_stop_reset(double *per_empty_manage)
 	start = wall_ns();
 	for (uint32_t op = 0; op < OPS; op++) {
 		struct rte_timer *tim = &tims[op & (IN_FLIGHT - 1)];
-		rte_timer_stop(tim);
-		rte_timer_reset(tim, (20 + flow_rng_below(&r, 1980)) * hz_ms, SINGLE, lcore,
-				timer_fired, NULL);
+		failed += rte_timer_stop(tim) != 0;
+		failed += rte_timer_reset(tim, (20 + flow_rng_below(&r, 1980)) * hz_ms, SINGLE,
+					  lcore, timer_fired, NULL) != 0;
 	}
 	double ns = (double)(wall_ns() - start) / OPS;
+	if (failed)
+		fprintf(stderr, "rte_timer: %u calls failed\n", failed);
 	start = wall_ns();
 	for (uint32_t op = 0; op < OPS; op++)
 		rte_timer_manage();
