@@ -56,9 +56,12 @@ void flow_timer_arm(struct flow_table *t, struct flow *f, uint64_t deadline_ns)
 	t->wheel[slot].prev = node;
 }
 
-/* Moves the due flows of one slot to out; true when the slot holds no due flow any more. */
-static bool expire_slot(struct flow_table *t, uint32_t slot, uint64_t now, struct flow **out,
-			size_t max, size_t *n)
+/* Moves the due flows of one slot to out; true when the slot holds no due flow any more. In the
+ * current tick (stop_at_undue) it stops at the first flow not yet due, so a poll costs O(1)
+ * however many flows the tick holds: one armed later with an earlier deadline waits at most until
+ * the tick is over, which is the wheel's resolution. */
+static bool expire_slot(struct flow_table *t, uint32_t slot, uint64_t now, bool stop_at_undue,
+			struct flow **out, size_t max, size_t *n)
 {
 	uint32_t node = t->wheel[slot].next;
 
@@ -66,9 +69,12 @@ static bool expire_slot(struct flow_table *t, uint32_t slot, uint64_t now, struc
 		struct flow *f = &t->flows[node - t->n_slots];
 
 		node = f->wheel_next;
-		/* A flow armed a whole wheel turn ahead shares the slot but is not due. */
-		if (f->deadline_ns > now)
+		if (f->deadline_ns > now) {
+			if (stop_at_undue)
+				return true;
+			/* A flow armed a whole wheel turn ahead shares the slot but is not due. */
 			continue;
+		}
 		if (*n == max)
 			return false;
 		unlink_node(t, f);
@@ -89,11 +95,11 @@ size_t flow_expire(struct flow_table *t, uint64_t now, struct flow **out, size_t
 	if (now_tick >= t->wheel_tick + t->n_slots)
 		t->wheel_tick = now_tick - t->n_slots + 1;
 	while (t->wheel_tick < now_tick) {
-		if (!expire_slot(t, (uint32_t)(t->wheel_tick & mask), now, out, max, &n))
+		if (!expire_slot(t, (uint32_t)(t->wheel_tick & mask), now, false, out, max, &n))
 			return n;
 		t->wheel_tick++;
 	}
-	/* The current tick stays current: flows due later in it are found by the next call. */
-	expire_slot(t, (uint32_t)(now_tick & mask), now, out, max, &n);
+	/* The current tick stays current: flows due later in it are found by a later call. */
+	expire_slot(t, (uint32_t)(now_tick & mask), now, true, out, max, &n);
 	return n;
 }

@@ -56,11 +56,15 @@ Test(flow_timer, expire_returns_exactly_the_due_flows_in_order_of_deadline)
 		for (size_t i = got; i < got + n; i++)
 			cr_assert_leq(out[i]->deadline_ns, now, "flow %zu not due yet", i);
 		got += n;
-		/* Everything due by now has been returned: the next undue flow is the next in
-		 * order of send time. */
-		size_t due = (size_t)((now - T0 - 200 * MS) / (MS / 2) + 1);
-		cr_assert_eq(got, due < N ? due : N);
+		/* Everything due a tick ago has been returned (the wheel's resolution). */
+		uint64_t settled = now - FLOW_TICK_NS;
+		size_t due = settled < T0 + 200 * MS
+				 ? 0
+				 : (size_t)((settled - T0 - 200 * MS) / (MS / 2) + 1);
+		cr_assert_geq(got, due < N ? due : N, "at +%lu ms",
+			      (unsigned long)((now - T0) / MS));
 	}
+	cr_assert_eq(flow_expire(t, T0 + 400 * MS, out, N), 0);
 	cr_assert_eq(got, N);
 	for (size_t i = 1; i < got; i++)
 		cr_assert_leq(out[i - 1]->deadline_ns, out[i]->deadline_ns + FLOW_TICK_NS,
@@ -133,5 +137,42 @@ Test(flow_timer, deadline_already_past_when_armed_expires_on_the_next_call)
 	f = armed_flow(t, T0);
 	cr_assert_eq(flow_expire(t, T0 + 5000 * MS, out, 4), 1);
 	cr_assert_eq(out[0], f);
+	flow_table_free(t);
+}
+
+Test(flow_timer, a_poll_stops_at_the_first_flow_not_yet_due_in_the_current_tick)
+{
+	struct flow_table_params p = test_params(16, 3, 1);
+	struct flow_table *t = new_table(&p);
+	struct flow *out[4], *late, *early;
+	/* A tick-aligned instant, so both deadlines fall in one tick. */
+	uint64_t tick_start = ((T0 + 200 * MS) >> FLOW_TICK_SHIFT) << FLOW_TICK_SHIFT;
+
+	late = open_flow(t, T0);
+	early = open_flow(t, T0);
+	flow_timer_arm(t, late, tick_start + 1000);
+	flow_timer_arm(t, early, tick_start + 10);
+	/* early is due, but sits behind late, which is not: it waits for the tick to end. */
+	cr_assert_eq(flow_expire(t, tick_start + 100, out, 4), 0);
+	cr_assert_eq(flow_expire(t, tick_start + 1000, out, 4), 2);
+	cr_assert_eq(out[0], late);
+	cr_assert_eq(out[1], early);
+	flow_table_free(t);
+}
+
+Test(flow_timer, flow_due_in_the_current_tick_is_late_by_at_most_one_tick)
+{
+	struct flow_table_params p = test_params(16, 3, 1);
+	struct flow_table *t = new_table(&p);
+	struct flow *out[4], *late, *early;
+	uint64_t tick_start = ((T0 + 200 * MS) >> FLOW_TICK_SHIFT) << FLOW_TICK_SHIFT;
+
+	late = open_flow(t, T0);
+	early = open_flow(t, T0);
+	flow_timer_arm(t, late, tick_start + FLOW_TICK_NS - 1);
+	flow_timer_arm(t, early, tick_start + 10);
+	cr_assert_eq(flow_expire(t, tick_start + 100, out, 4), 0);
+	cr_assert_eq(flow_expire(t, tick_start + FLOW_TICK_NS, out, 4), 2);
+	cr_assert_eq(out[1], early);
 	flow_table_free(t);
 }
