@@ -7,11 +7,12 @@
  *
  * Among the targets a try may go to, those in backoff (timed out since their last answer) are
  * passed over while another is welcome, except for one probe per RTO: the backoff that doubles a
- * silent target's RTO spaces its probes, and a probe waits only the RTO from before the timeouts
- * (at least the initial one), since a welcome target stands by for the retry. So a dead target
- * costs one query per RTO on this lcore a short wait, and comes back with its first answer. When
- * no candidate is welcome the try goes to one in backoff and waits its whole RTO, as RFC 6298
- * has it: that is how a target that became slow, not dead, gets measured again.
+ * silent target's RTO spaces its probes. A try to a target more backed off than another of the
+ * rule waits only the RTO from before its timeouts (at least the initial one), since a better
+ * target stands by for the retry. So a dead target costs one query per RTO on this lcore a short
+ * wait, and comes back with its first answer. A try to the least backed-off target of the rule
+ * waits its whole RTO, as RFC 6298 has it: that is how targets that became slow, not dead, get
+ * measured again.
  */
 #include "dp/flow/flow_internal.h"
 
@@ -52,23 +53,34 @@ struct target_pick {
 	uint64_t wait_ns;
 };
 
-/* A random slot of candidates (a mask of the rule's slots, not 0), welcome targets first, and
- * how long the try waits for it. */
-static struct target_pick pick_target(struct flow_table *t, const uint32_t *targets,
+/* A random slot of candidates (a mask of the rule's n slots, not 0): a welcome target if there
+ * is one, else one of the least backed off; and how long the try waits for it. */
+static struct target_pick pick_target(struct flow_table *t, const uint32_t *targets, unsigned n,
 				      uint32_t candidates, uint64_t now)
 {
-	uint32_t welcome = 0;
+	uint32_t welcome = 0, least = 0, least_backoff = UINT32_MAX, rule_backoff = UINT32_MAX;
 	struct target_pick pick;
-	const struct flow_target_state *s;
 
-	for (uint32_t m = candidates; m; m &= m - 1) {
-		unsigned slot = (unsigned)__builtin_ctz(m);
-		if (target_welcome(&t->targets[targets[slot]], now))
+	for (unsigned slot = 0; slot < n; slot++) {
+		const struct flow_target_state *s = &t->targets[targets[slot]];
+		if (s->backoff < rule_backoff)
+			rule_backoff = s->backoff;
+		if (!(candidates & (1u << slot)))
+			continue;
+		if (target_welcome(s, now))
 			welcome |= 1u << slot;
+		if (s->backoff < least_backoff) {
+			least_backoff = s->backoff;
+			least = 0;
+		}
+		if (s->backoff == least_backoff)
+			least |= 1u << slot;
 	}
-	pick.slot = random_bit(&t->rng, welcome ? welcome : candidates);
-	s = &t->targets[targets[pick.slot]];
-	pick.wait_ns = welcome && s->backoff ? s->probe_wait_ns : s->rto_ns;
+	pick.slot = random_bit(&t->rng, welcome ? welcome : least);
+	const struct flow_target_state *s = &t->targets[targets[pick.slot]];
+	/* Waiting out a backed-off RTO is worth it only when no target of the rule is less
+	 * suspect: then it is how a target that became slow, not dead, gets measured again. */
+	pick.wait_ns = s->backoff > rule_backoff ? s->probe_wait_ns : s->rto_ns;
 	return pick;
 }
 
@@ -111,7 +123,7 @@ bool flow_pick_first(struct flow_table *t, struct flow *f, uint64_t now, const u
 		return false;
 	f->tries = 0;
 	f->tried_mask = 0;
-	send_try(t, f, now, targets, pick_target(t, targets, (1u << n_targets) - 1, now),
+	send_try(t, f, now, targets, pick_target(t, targets, n_targets, (1u << n_targets) - 1, now),
 		 flow_rng_below16(&t->rng, n_endpoints), out);
 	return true;
 }
@@ -134,7 +146,7 @@ bool flow_retry(struct flow_table *t, struct flow *f, uint64_t now, const uint32
 	if (!candidates)
 		candidates = n_targets > 1 ? all & ~(1u << f->target_slot) : all;
 	flow_timer_cancel(t, f);
-	send_try(t, f, now, targets, pick_target(t, targets, candidates, now),
+	send_try(t, f, now, targets, pick_target(t, targets, n_targets, candidates, now),
 		 random_other_than(&t->rng, n_endpoints, f->endpoint_slot), out);
 	t->stats.retried++;
 	return true;

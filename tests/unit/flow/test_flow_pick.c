@@ -336,3 +336,26 @@ Test(flow_pick, probe_of_a_once_fast_target_waits_the_initial_rto_not_its_backof
 	flow_close(t, f);
 	flow_table_free(t);
 }
+
+Test(flow_pick, retry_to_a_long_dead_target_waits_its_probe_time_not_its_backed_off_rto)
+{
+	struct flow_table_params p = test_params(8, 3, 16);
+	struct flow_table *t = new_table(&p);
+	struct flow *f, *out[1];
+	struct flow_choice c;
+	uint64_t now;
+
+	/* Target 11 has timed out three times (RTO 1.6 s); then target 10 loses one query. */
+	for (int i = 0; i < 3; i++)
+		flow_target_timed_out(t, 11);
+	now = T0;
+	f = open_flow(t, now);
+	cr_assert(flow_pick_first(t, f, now, targets, 2, 2, &c));
+	cr_assert_eq(c.target, 10, "11 is in backoff and not yet due a probe");
+	cr_assert_eq(flow_expire(t, now + 200 * MS, out, 1), 1);
+	/* Both are in backoff now; 11 is the only untried one and more backed off than 10. */
+	cr_assert(flow_retry(t, f, now + 200 * MS, targets, 2, 2, &c));
+	cr_assert_eq(c.target, 11);
+	cr_assert_eq(c.timeout_ns, 200 * MS);
+	flow_table_free(t);
+}
