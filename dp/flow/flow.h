@@ -186,22 +186,26 @@ void flow_close(struct flow_table *t, struct flow *f);
 /* The first try: a random target of the rule's (targets[0..n_targets-1], dense indices, at most
  * FLOW_TARGETS_PER_RULE) and a random endpoint address (0..n_endpoints-1); arms the timer with
  * that target's RTO. A target in backoff (timed out since its last answer) is passed over while
- * another is welcome, but gets one probe per RTO, which waits only its RTO from before the
- * timeouts (at least the initial RTO). False only when n_targets or n_endpoints is 0
- * or too big, or a target index is unknown. */
+ * another is welcome, but gets one probe per RTO; a try to a target more backed off than another
+ * of the rule waits only its probe time (its RTO from before the timeouts, at least the initial
+ * RTO), since a better target stands by for the retry. False only when n_targets or n_endpoints is
+ * 0 or too big, or a target index is unknown. */
 bool flow_pick_first(struct flow_table *t, struct flow *f, uint64_t now, const uint32_t *targets,
 		     unsigned n_targets, unsigned n_endpoints, struct flow_choice *out);
 
 /* The next try: a target not yet tried (random among them; once all were, random among all but
  * the last; targets in backoff passed over as above), an endpoint address other than the last
  * (random), a fresh (port, ID) so a late reply to the old try finds nothing, the timer re-armed.
- * False when the tries are used up: the lcore then answers SERVFAIL and closes the flow. */
+ * False when the tries are used up (counted as exhausted), when no fresh (port, ID) could be
+ * drawn (counted as no_key), or for arguments flow_pick_first refuses: the lcore then answers
+ * SERVFAIL (or stale data) and closes the flow. */
 bool flow_retry(struct flow_table *t, struct flow *f, uint64_t now, const uint32_t *targets,
 		unsigned n_targets, unsigned n_endpoints, struct flow_choice *out);
 
-/* Up to max flows whose deadline is at or before now, in order of deadline to within one wheel
- * tick (2^20 ns). Each is disarmed and its target charged a timeout (RTO backed off); the flow
- * stays open and findable until the lcore retries or closes it. */
+/* Up to max flows whose deadline is at or before now, in order of deadline, both to within one
+ * wheel tick (2^20 ns): a flow comes out at most one tick after its deadline, never before. Each
+ * is disarmed and its target charged a timeout (RTO backed off); the flow stays open and findable
+ * until the lcore retries or closes it. A call visits at most one turn of the wheel. */
 size_t flow_expire(struct flow_table *t, uint64_t now, struct flow **out, size_t max);
 
 /* A reply from the current try's target was accepted (any rcode): one RTT sample, now - sent_ns,
