@@ -149,7 +149,7 @@ static void expire_and_retry(double *per_expired, double *per_empty_poll)
 		start = wall_ns();
 		while ((n = flow_expire(t, now, out, 32)) > 0) {
 			for (size_t i = 0; i < n; i++)
-				if (!flow_retry(t, out[i], now, targets, 4, 2, &c))
+				if (flow_retry(t, out[i], now, targets, 4, 2, &c) != FLOW_TRY_SENT)
 					flow_close(t, out[i]);
 			expired += n;
 		}
@@ -397,7 +397,8 @@ static void simulate_failover(bool dies, struct sim_result *res)
 		}
 		while ((n = flow_expire(t, now, out, 64)) > 0)
 			for (size_t i = 0; i < n; i++) {
-				if (flow_retry(t, out[i], now, targets, 2, 2, &c)) {
+				if (flow_retry(t, out[i], now, targets, 2, 2, &c) ==
+				    FLOW_TRY_SENT) {
 					sim_send(ring, &tail, out[i], now, dies);
 					continue;
 				}

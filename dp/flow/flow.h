@@ -28,6 +28,7 @@
 #define FLOW_TARGETS_PER_RULE 8	  /* the tried-target mask's width */
 #define FLOW_QUESTION_MAX     259 /* wire name (255) + type + class */
 #define FLOW_SEED_BYTES	      32  /* 256 bits */
+#define FLOW_KEY_DRAWS	      16  /* (port, ID) draws before giving up on a fresh one */
 
 /* Histogram of RTT samples: log-scale, 8 buckets per power of two from 2^10 ns (about 1 us) to
  * 2^36 ns (about 69 s), so a quantile read from it is within 1/8 of the true value. */
@@ -74,6 +75,15 @@ enum flow_open_result {
 	FLOW_OPEN_OK = 0,
 	FLOW_OPEN_FULL,	  /* capacity flows already in flight */
 	FLOW_OPEN_NO_KEY, /* 16 fresh draws all hit an open (port, ID): only when nearly full */
+};
+
+/* What became of a try (flow_pick_first, flow_retry). */
+enum flow_try_result {
+	FLOW_TRY_SENT = 0,  /* target and endpoint chosen, timer armed: the lcore sends */
+	FLOW_TRY_EXHAUSTED, /* flow_retry: the table's tries are used up */
+	FLOW_TRY_NO_KEY,    /* flow_retry: no fresh (port, ID) in FLOW_KEY_DRAWS draws */
+	FLOW_TRY_BAD_RULE,  /* 0 or over FLOW_TARGETS_PER_RULE targets, 0 or over 255 endpoint
+			       addresses, or a target index the table does not know */
 };
 
 /* What a reply was found to be by flow_check_reply. Anything but OK is spoofed or stray. */
@@ -174,6 +184,7 @@ void flow_table_free(struct flow_table *t);
 const char *flow_params_error_str(enum flow_params_error e);
 const char *flow_open_result_str(enum flow_open_result r);
 const char *flow_reply_verdict_str(enum flow_reply_verdict v);
+const char *flow_try_result_str(enum flow_try_result r);
 
 /* Fast path: the owning lcore only. */
 enum flow_open_result flow_open(struct flow_table *t, uint64_t now, struct flow **out);
@@ -188,19 +199,19 @@ void flow_close(struct flow_table *t, struct flow *f);
  * that target's RTO. A target in backoff (timed out since its last answer) is passed over while
  * another is welcome, but gets one probe per RTO; a try to a target more backed off than another
  * of the rule waits only its probe time (its RTO from before the timeouts, at least the initial
- * RTO), since a better target stands by for the retry. False only when n_targets or n_endpoints is
- * 0 or too big, or a target index is unknown. */
-bool flow_pick_first(struct flow_table *t, struct flow *f, uint64_t now, const uint32_t *targets,
-		     unsigned n_targets, unsigned n_endpoints, struct flow_choice *out);
+ * RTO), since a better target stands by for the retry. Fails only with FLOW_TRY_BAD_RULE. */
+enum flow_try_result flow_pick_first(struct flow_table *t, struct flow *f, uint64_t now,
+				     const uint32_t *targets, unsigned n_targets,
+				     unsigned n_endpoints, struct flow_choice *out);
 
 /* The next try: a target not yet tried (random among them; once all were, random among all but
  * the last; targets in backoff passed over as above), an endpoint address other than the last
  * (random), a fresh (port, ID) so a late reply to the old try finds nothing, the timer re-armed.
- * False when the tries are used up (counted as exhausted), when no fresh (port, ID) could be
- * drawn (counted as no_key), or for arguments flow_pick_first refuses: the lcore then answers
- * SERVFAIL (or stale data) and closes the flow. */
-bool flow_retry(struct flow_table *t, struct flow *f, uint64_t now, const uint32_t *targets,
-		unsigned n_targets, unsigned n_endpoints, struct flow_choice *out);
+ * On any result but FLOW_TRY_SENT the lcore answers SERVFAIL (or stale data) and closes the
+ * flow; EXHAUSTED and NO_KEY are counted in flow_stats. */
+enum flow_try_result flow_retry(struct flow_table *t, struct flow *f, uint64_t now,
+				const uint32_t *targets, unsigned n_targets, unsigned n_endpoints,
+				struct flow_choice *out);
 
 /* Up to max flows whose deadline is at or before now, in order of deadline, both to within one
  * wheel tick (2^20 ns): a flow comes out at most one tick after its deadline, never before. Each

@@ -18,9 +18,6 @@
 /* RFC 6298's backoff doubles the RTO per timeout; beyond this many doublings the clamp governs. */
 #define FLOW_BACKOFF_MAX 16
 
-/* flow_open gives up after this many (port, ID) draws that hit an open flow. */
-#define FLOW_KEY_DRAWS 16
-
 /*
  * ChaCha20 (RFC 8439) as a keystream generator. ChaCha20 rather than ChaCha8 or 12: it is the
  * variant with published test vectors we check ourselves against, and computing eight blocks side

@@ -116,31 +116,33 @@ static bool targets_known(const struct flow_table *t, const uint32_t *targets, u
 	return true;
 }
 
-bool flow_pick_first(struct flow_table *t, struct flow *f, uint64_t now, const uint32_t *targets,
-		     unsigned n_targets, unsigned n_endpoints, struct flow_choice *out)
+enum flow_try_result flow_pick_first(struct flow_table *t, struct flow *f, uint64_t now,
+				     const uint32_t *targets, unsigned n_targets,
+				     unsigned n_endpoints, struct flow_choice *out)
 {
 	if (!choice_sizes_valid(n_targets, n_endpoints) || !targets_known(t, targets, n_targets))
-		return false;
+		return FLOW_TRY_BAD_RULE;
 	f->tries = 0;
 	f->tried_mask = 0;
 	send_try(t, f, now, targets, pick_target(t, targets, n_targets, (1u << n_targets) - 1, now),
 		 flow_rng_below16(&t->rng, n_endpoints), out);
-	return true;
+	return FLOW_TRY_SENT;
 }
 
-bool flow_retry(struct flow_table *t, struct flow *f, uint64_t now, const uint32_t *targets,
-		unsigned n_targets, unsigned n_endpoints, struct flow_choice *out)
+enum flow_try_result flow_retry(struct flow_table *t, struct flow *f, uint64_t now,
+				const uint32_t *targets, unsigned n_targets, unsigned n_endpoints,
+				struct flow_choice *out)
 {
 	uint32_t all, candidates;
 
 	if (!choice_sizes_valid(n_targets, n_endpoints) || !targets_known(t, targets, n_targets))
-		return false;
+		return FLOW_TRY_BAD_RULE;
 	if (f->tries >= t->tries) {
 		t->stats.exhausted++;
-		return false;
+		return FLOW_TRY_EXHAUSTED;
 	}
 	if (!flow_key_redraw(t, f))
-		return false;
+		return FLOW_TRY_NO_KEY;
 	all = (1u << n_targets) - 1;
 	candidates = all & ~(uint32_t)f->tried_mask;
 	if (!candidates)
@@ -149,7 +151,7 @@ bool flow_retry(struct flow_table *t, struct flow *f, uint64_t now, const uint32
 	send_try(t, f, now, targets, pick_target(t, targets, n_targets, candidates, now),
 		 random_other_than(&t->rng, n_endpoints, f->endpoint_slot), out);
 	t->stats.retried++;
-	return true;
+	return FLOW_TRY_SENT;
 }
 
 void flow_record_answer(struct flow_table *t, struct flow *f, uint64_t now)

@@ -314,3 +314,18 @@ const char *flow_reply_verdict_str(enum flow_reply_verdict v)
 	}
 	return "unknown";
 }
+
+const char *flow_try_result_str(enum flow_try_result r)
+{
+	switch (r) {
+	case FLOW_TRY_SENT:
+		return "sent";
+	case FLOW_TRY_EXHAUSTED:
+		return "tries used up";
+	case FLOW_TRY_NO_KEY:
+		return "no free (source port, DNS ID) pair found";
+	case FLOW_TRY_BAD_RULE:
+		return "rule has no usable targets or endpoint addresses";
+	}
+	return "unknown";
+}

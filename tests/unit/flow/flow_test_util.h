@@ -44,6 +44,12 @@ static inline struct flow_table *new_table(const struct flow_table_params *p)
 	return t;
 }
 
+#define assert_sent(try_expr)                                                                      \
+	do {                                                                                       \
+		enum flow_try_result try_result_ = (try_expr);                                     \
+		cr_assert_eq(try_result_, FLOW_TRY_SENT, "%s", flow_try_result_str(try_result_));  \
+	} while (0)
+
 static inline struct flow *open_flow(struct flow_table *t, uint64_t now)
 {
 	struct flow *f = NULL;

@@ -15,7 +15,7 @@ Test(flow_pick, first_pick_sends_to_one_of_the_rules_targets_and_arms_its_rto)
 	struct flow_choice c;
 	struct flow_target_stats ts;
 
-	cr_assert(flow_pick_first(t, f, T0, targets, 4, 2, &c));
+	assert_sent(flow_pick_first(t, f, T0, targets, 4, 2, &c));
 	cr_assert_lt(c.target_slot, 4);
 	cr_assert_lt(c.endpoint_slot, 2);
 	cr_assert_eq(c.target, targets[c.target_slot]);
@@ -38,7 +38,7 @@ Test(flow_pick, first_pick_covers_every_target_and_endpoint)
 	for (int i = 0; i < 600; i++) {
 		struct flow *f = open_flow(t, T0);
 		struct flow_choice c;
-		cr_assert(flow_pick_first(t, f, T0, targets, 6, 3, &c));
+		assert_sent(flow_pick_first(t, f, T0, targets, 6, 3, &c));
 		target_hits[c.target_slot]++;
 		endpoint_hits[c.endpoint_slot]++;
 		flow_close(t, f);
@@ -61,12 +61,12 @@ Test(flow_pick, retry_picks_an_untried_target_another_endpoint_and_a_fresh_port_
 	for (int round = 0; round < 50; round++) {
 		struct flow *f = open_flow(t, T0);
 		struct flow_choice c;
-		cr_assert(flow_pick_first(t, f, T0, targets, 6, 2, &c));
+		assert_sent(flow_pick_first(t, f, T0, targets, 6, 2, &c));
 		for (int try = 2; try <= 6; try++) {
 			uint8_t tried_before = f->tried_mask, last_endpoint = f->endpoint_slot;
 			uint16_t old_port = f->port, old_id = f->id;
 			uint64_t now = T0 + (uint64_t)try * MS;
-			cr_assert(flow_retry(t, f, now, targets, 6, 2, &c));
+			assert_sent(flow_retry(t, f, now, targets, 6, 2, &c));
 			cr_assert_eq(tried_before & (1u << c.target_slot), 0,
 				     "try %d went to a tried target", try);
 			cr_assert_neq(c.endpoint_slot, last_endpoint);
@@ -93,11 +93,11 @@ Test(flow_pick, once_every_target_was_tried_retry_avoids_the_last_one)
 	for (int round = 0; round < 100; round++) {
 		struct flow *f = open_flow(t, T0);
 		struct flow_choice c;
-		cr_assert(flow_pick_first(t, f, T0, targets, 2, 1, &c));
-		cr_assert(flow_retry(t, f, T0, targets, 2, 1, &c));
+		assert_sent(flow_pick_first(t, f, T0, targets, 2, 1, &c));
+		assert_sent(flow_retry(t, f, T0, targets, 2, 1, &c));
 		for (int try = 3; try <= 6; try++) {
 			uint8_t last = f->target_slot;
-			cr_assert(flow_retry(t, f, T0, targets, 2, 1, &c));
+			assert_sent(flow_retry(t, f, T0, targets, 2, 1, &c));
 			cr_assert_neq(c.target_slot, last);
 			cr_assert_eq(c.endpoint_slot, 0, "one endpoint address: it is reused");
 		}
@@ -113,8 +113,8 @@ Test(flow_pick, single_target_rule_retries_the_same_target)
 	struct flow *f = open_flow(t, T0);
 	struct flow_choice c;
 
-	cr_assert(flow_pick_first(t, f, T0, targets, 1, 2, &c));
-	cr_assert(flow_retry(t, f, T0, targets, 1, 2, &c));
+	assert_sent(flow_pick_first(t, f, T0, targets, 1, 2, &c));
+	assert_sent(flow_retry(t, f, T0, targets, 1, 2, &c));
 	cr_assert_eq(c.target_slot, 0);
 	flow_table_free(t);
 }
@@ -127,10 +127,10 @@ Test(flow_pick, tries_exhausted_returns_false_and_counts_it)
 	struct flow_choice c;
 	struct flow_stats s;
 
-	cr_assert(flow_pick_first(t, f, T0, targets, 4, 2, &c));
-	cr_assert(flow_retry(t, f, T0, targets, 4, 2, &c));
-	cr_assert(flow_retry(t, f, T0, targets, 4, 2, &c));
-	cr_assert_not(flow_retry(t, f, T0, targets, 4, 2, &c));
+	assert_sent(flow_pick_first(t, f, T0, targets, 4, 2, &c));
+	assert_sent(flow_retry(t, f, T0, targets, 4, 2, &c));
+	assert_sent(flow_retry(t, f, T0, targets, 4, 2, &c));
+	cr_assert_eq(flow_retry(t, f, T0, targets, 4, 2, &c), FLOW_TRY_EXHAUSTED);
 	cr_assert_eq(f->tries, 3);
 	flow_table_stats(t, &s);
 	cr_assert_eq(s.retried, 2);
@@ -154,8 +154,8 @@ Test(flow_pick, one_try_table_never_retries)
 	struct flow *f = open_flow(t, T0);
 	struct flow_choice c;
 
-	cr_assert(flow_pick_first(t, f, T0, targets, 4, 2, &c));
-	cr_assert_not(flow_retry(t, f, T0, targets, 4, 2, &c));
+	assert_sent(flow_pick_first(t, f, T0, targets, 4, 2, &c));
+	cr_assert_eq(flow_retry(t, f, T0, targets, 4, 2, &c), FLOW_TRY_EXHAUSTED);
 	flow_table_free(t);
 }
 
@@ -167,11 +167,12 @@ Test(flow_pick, refuses_empty_or_oversized_choices_and_unknown_targets)
 	uint32_t nine[9] = {0};
 	struct flow_choice c;
 
-	cr_assert_not(flow_pick_first(t, f, T0, targets, 0, 2, &c));
-	cr_assert_not(flow_pick_first(t, f, T0, targets, 2, 0, &c));
-	cr_assert_not(flow_pick_first(t, f, T0, nine, 9, 2, &c));
-	cr_assert_not(flow_pick_first(t, f, T0, targets, 3, 2, &c), "target 12 >= n_targets");
-	cr_assert(flow_pick_first(t, f, T0, targets, 2, 2, &c));
+	cr_assert_eq(flow_pick_first(t, f, T0, targets, 0, 2, &c), FLOW_TRY_BAD_RULE);
+	cr_assert_eq(flow_pick_first(t, f, T0, targets, 2, 0, &c), FLOW_TRY_BAD_RULE);
+	cr_assert_eq(flow_pick_first(t, f, T0, nine, 9, 2, &c), FLOW_TRY_BAD_RULE);
+	cr_assert_eq(flow_pick_first(t, f, T0, targets, 3, 2, &c), FLOW_TRY_BAD_RULE,
+		     "target 12 >= n_targets");
+	assert_sent(flow_pick_first(t, f, T0, targets, 2, 2, &c));
 	flow_table_free(t);
 }
 
@@ -189,18 +190,18 @@ Test(flow_pick, timeout_then_retry_charges_the_silent_target_and_fails_over_fast
 
 	for (int i = 0; i < 8; i++) {
 		f = open_flow(t, now);
-		cr_assert(flow_pick_first(t, f, now, targets, 1, 2, &c));
+		assert_sent(flow_pick_first(t, f, now, targets, 1, 2, &c));
 		flow_record_answer(t, f, now + MS);
 		flow_close(t, f);
 	}
 	f = open_flow(t, now);
-	cr_assert(flow_pick_first(t, f, now, targets, 1, 2, &c));
+	assert_sent(flow_pick_first(t, f, now, targets, 1, 2, &c));
 	cr_assert_eq(c.timeout_ns, 20 * MS);
 	cr_assert_eq(flow_expire(t, now + 20 * MS, out, 2), 1);
 	cr_assert(flow_target_stats(t, 10, &ts));
 	cr_assert_eq(ts.timeouts, 1);
 	cr_assert_eq(ts.answers, 8);
-	cr_assert(flow_retry(t, f, now + 20 * MS, targets + 1, 1, 2, &c));
+	assert_sent(flow_retry(t, f, now + 20 * MS, targets + 1, 1, 2, &c));
 	cr_assert_eq(c.target, 11);
 	cr_assert_eq(c.timeout_ns, 200 * MS);
 	flow_table_free(t);
@@ -214,7 +215,7 @@ static uint64_t silence_target_10(struct flow_table *t)
 
 	do {
 		f = open_flow(t, T0);
-		cr_assert(flow_pick_first(t, f, T0, targets, 2, 2, &c));
+		assert_sent(flow_pick_first(t, f, T0, targets, 2, 2, &c));
 		if (c.target != 10)
 			flow_close(t, f);
 	} while (c.target != 10);
@@ -236,7 +237,7 @@ Test(flow_pick, target_in_backoff_is_passed_over_while_another_is_welcome)
 	for (int i = 0; i < 200; i++) {
 		struct flow *f = open_flow(t, now);
 		struct flow_choice c;
-		cr_assert(flow_pick_first(t, f, now, targets, 2, 2, &c));
+		assert_sent(flow_pick_first(t, f, now, targets, 2, 2, &c));
 		cr_assert_eq(c.target, 11, "pick %d went to the silent target", i);
 		flow_close(t, f);
 	}
@@ -255,7 +256,7 @@ Test(flow_pick, target_in_backoff_gets_one_probe_per_rto)
 	for (int i = 0; i < 200; i++) {
 		struct flow *f = open_flow(t, now);
 		struct flow_choice c;
-		cr_assert(flow_pick_first(t, f, now, targets, 2, 2, &c));
+		assert_sent(flow_pick_first(t, f, now, targets, 2, 2, &c));
 		if (c.target == 10) {
 			probes++;
 			/* Not the backed-off 400 ms: target 11 stands by for the retry. */
@@ -275,11 +276,11 @@ Test(flow_pick, when_every_candidate_is_in_backoff_retry_waits_its_whole_rto)
 	struct flow_choice c;
 
 	f = open_flow(t, T0);
-	cr_assert(flow_pick_first(t, f, T0, targets, 1, 2, &c));
+	assert_sent(flow_pick_first(t, f, T0, targets, 1, 2, &c));
 	cr_assert_eq(flow_expire(t, T0 + 200 * MS, out, 1), 1);
 	/* The rule's only target timed out 0 ms ago: not welcome, but the retry goes to it
 	 * anyway, and waits its backed-off RTO (a target that became slow gets measured). */
-	cr_assert(flow_retry(t, f, T0 + 200 * MS, targets, 1, 2, &c));
+	assert_sent(flow_retry(t, f, T0 + 200 * MS, targets, 1, 2, &c));
 	cr_assert_eq(c.target, 10);
 	cr_assert_eq(c.timeout_ns, 400 * MS);
 	cr_assert_eq(f->deadline_ns, T0 + 600 * MS);
@@ -298,7 +299,7 @@ Test(flow_pick, answer_from_a_target_in_backoff_makes_it_welcome_again)
 	now = T0 + 400 * MS;
 	do {
 		f = open_flow(t, now);
-		cr_assert(flow_pick_first(t, f, now, targets, 2, 2, &c));
+		assert_sent(flow_pick_first(t, f, now, targets, 2, 2, &c));
 		if (c.target != 10)
 			flow_close(t, f);
 	} while (c.target != 10);
@@ -306,7 +307,7 @@ Test(flow_pick, answer_from_a_target_in_backoff_makes_it_welcome_again)
 	flow_close(t, f);
 	for (int i = 0; i < 200; i++) {
 		f = open_flow(t, now + 5 * MS);
-		cr_assert(flow_pick_first(t, f, now + 5 * MS, targets, 2, 2, &c));
+		assert_sent(flow_pick_first(t, f, now + 5 * MS, targets, 2, 2, &c));
 		hits += c.target == 10;
 		flow_close(t, f);
 	}
@@ -324,10 +325,10 @@ Test(flow_pick, probe_of_a_once_fast_target_waits_the_initial_rto_not_its_backof
 
 	/* Target 10 answered in 1 ms (RTO at the 20 ms floor), then fell silent four times. */
 	f = open_flow(t, T0);
-	cr_assert(flow_pick_first(t, f, T0, targets, 1, 1, &c));
+	assert_sent(flow_pick_first(t, f, T0, targets, 1, 1, &c));
 	flow_record_answer(t, f, T0 + MS);
 	for (int i = 0; i < 4; i++) {
-		cr_assert(flow_pick_first(t, f, T0, targets, 1, 1, &c));
+		assert_sent(flow_pick_first(t, f, T0, targets, 1, 1, &c));
 		cr_assert_eq(flow_expire(t, T0 + 10000 * MS, out, 1), 1);
 	}
 	cr_assert(flow_target_stats(t, 10, &ts));
@@ -350,11 +351,11 @@ Test(flow_pick, retry_to_a_long_dead_target_waits_its_probe_time_not_its_backed_
 		flow_target_timed_out(t, 11);
 	now = T0;
 	f = open_flow(t, now);
-	cr_assert(flow_pick_first(t, f, now, targets, 2, 2, &c));
+	assert_sent(flow_pick_first(t, f, now, targets, 2, 2, &c));
 	cr_assert_eq(c.target, 10, "11 is in backoff and not yet due a probe");
 	cr_assert_eq(flow_expire(t, now + 200 * MS, out, 1), 1);
 	/* Both are in backoff now; 11 is the only untried one and more backed off than 10. */
-	cr_assert(flow_retry(t, f, now + 200 * MS, targets, 2, 2, &c));
+	assert_sent(flow_retry(t, f, now + 200 * MS, targets, 2, 2, &c));
 	cr_assert_eq(c.target, 11);
 	cr_assert_eq(c.timeout_ns, 200 * MS);
 	flow_table_free(t);

@@ -131,7 +131,7 @@ Test(flow_rtt, answer_through_a_flow_samples_now_minus_sent)
 	struct flow_choice c;
 	struct flow *f = open_flow(t, T0);
 
-	cr_assert(flow_pick_first(t, f, T0, target, 1, 1, &c));
+	assert_sent(flow_pick_first(t, f, T0, target, 1, 1, &c));
 	flow_record_answer(t, f, T0 + 7 * MS);
 	cr_assert_eq(stats_of(t, 2).srtt_ns, 7 * MS);
 	cr_assert_eq(stats_of(t, 2).answers, 1);

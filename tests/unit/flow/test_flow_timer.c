@@ -14,7 +14,7 @@ static struct flow *armed_flow(struct flow_table *t, uint64_t now)
 	struct flow_choice c;
 	struct flow *f = open_flow(t, now);
 
-	cr_assert(flow_pick_first(t, f, now, one_target, 1, 2, &c));
+	assert_sent(flow_pick_first(t, f, now, one_target, 1, 2, &c));
 	cr_assert_eq(f->deadline_ns, now + 200 * MS);
 	return f;
 }
@@ -48,7 +48,7 @@ Test(flow_timer, expire_returns_exactly_the_due_flows_in_order_of_deadline)
 		int k = (i * 73) % N;
 		flows[k] = open_flow(t, T0);
 		struct flow_choice c;
-		cr_assert(
+		assert_sent(
 		    flow_pick_first(t, flows[k], T0 + (uint64_t)k * MS / 2, one_target, 1, 1, &c));
 	}
 	for (now = T0 + 200 * MS; now <= T0 + 302 * MS; now += 3 * MS) {
