@@ -15,7 +15,7 @@
  * flow_pick_first (target, endpoint, timer armed) -> the lcore fills the upstream addresses and
  * sends. On a reply: flow_find by (port, ID), flow_check_reply, flow_record_answer, then either
  * flow_close, or (REFUSED, SERVFAIL) flow_retry. On a timeout: flow_expire hands the flow back,
- * then flow_retry or, once it returns false, SERVFAIL and flow_close.
+ * then flow_retry or, once that returns anything but FLOW_TRY_SENT, SERVFAIL and flow_close.
  */
 #ifndef VPCDNS_DP_FLOW_H
 #define VPCDNS_DP_FLOW_H
@@ -74,7 +74,7 @@ enum flow_params_error {
 enum flow_open_result {
 	FLOW_OPEN_OK = 0,
 	FLOW_OPEN_FULL,	  /* capacity flows already in flight */
-	FLOW_OPEN_NO_KEY, /* 16 fresh draws all hit an open (port, ID): only when nearly full */
+	FLOW_OPEN_NO_KEY, /* FLOW_KEY_DRAWS draws all hit an open (port, ID): under 4^-16 */
 };
 
 /* What became of a try (flow_pick_first, flow_retry). */
@@ -90,8 +90,7 @@ enum flow_try_result {
 enum flow_reply_verdict {
 	FLOW_REPLY_OK = 0,
 	FLOW_REPLY_WRONG_TARGET,   /* source address or port is not the target we asked */
-	FLOW_REPLY_WRONG_ENDPOINT, /* destination address is not the endpoint address we sent from
-				    */
+	FLOW_REPLY_WRONG_ENDPOINT, /* destination is not the endpoint address we sent from */
 	FLOW_REPLY_WRONG_QUESTION, /* question differs, byte for byte (we chose the case we sent) */
 };
 
@@ -136,7 +135,7 @@ struct flow {
 	/* cache line 1 and after */
 	uint64_t sent_ns;   /* when the current try left: the RTT sample's start */
 	uint64_t opened_ns; /* when the client's query arrived: its whole wait, retries included */
-	void *pkt;	    /* the lcore's: e.g. the query kept for a retry */
+	void *pkt; /* the lcore's (e.g. the query kept for a retry): flow_close leaves it */
 	uint32_t vpc;
 	uint32_t rule;
 	struct flow_client client;
@@ -222,6 +221,10 @@ size_t flow_expire(struct flow_table *t, uint64_t now, struct flow **out, size_t
 /* A reply from the current try's target was accepted (any rcode): one RTT sample, now - sent_ns,
  * which is unambiguous (Karn) because every try has its own (port, ID). */
 void flow_record_answer(struct flow_table *t, struct flow *f, uint64_t now);
+
+/* The open flow after prev (NULL: the first), or NULL: for an lcore that stops with flows in
+ * flight and must release what their pkt fields hold. Not for the fast path: it scans. */
+struct flow *flow_next_open(struct flow_table *t, struct flow *prev);
 
 /* Reading (any core may read; values from another core are a moment old). */
 void flow_table_stats(const struct flow_table *t, struct flow_stats *out);

@@ -243,6 +243,14 @@ void flow_close(struct flow_table *t, struct flow *f)
 	t->stats.closed++;
 }
 
+struct flow *flow_next_open(struct flow_table *t, struct flow *prev)
+{
+	for (uint32_t i = prev ? flow_index(t, prev) + 1 : 0; i < t->capacity; i++)
+		if (t->flows[i].state == FLOW_STATE_OPEN)
+			return &t->flows[i];
+	return NULL;
+}
+
 enum flow_reply_verdict flow_check_reply(const struct flow *f, const uint8_t src_addr[16],
 					 uint16_t src_port, const uint8_t dst_addr[16],
 					 const uint8_t *question, size_t question_len)

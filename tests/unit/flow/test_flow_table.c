@@ -39,6 +39,25 @@ Test(flow_table, find_after_close_fails_and_slot_is_reused)
 	flow_table_free(t);
 }
 
+Test(flow_table, next_open_visits_every_open_flow_once)
+{
+	struct flow_table_params p = test_params(64, 3, 4);
+	struct flow_table *t = new_table(&p);
+	struct flow *flows[40];
+	int seen = 0;
+
+	for (int i = 0; i < 40; i++)
+		flows[i] = open_flow(t, T0);
+	for (int i = 0; i < 40; i += 3)
+		flow_close(t, flows[i]);
+	for (struct flow *f = flow_next_open(t, NULL); f; f = flow_next_open(t, f)) {
+		cr_assert_eq(f->state, FLOW_STATE_OPEN);
+		seen++;
+	}
+	cr_assert_eq(seen, 40 - 14);
+	flow_table_free(t);
+}
+
 static int cmp_u32(const void *a, const void *b)
 {
 	uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
