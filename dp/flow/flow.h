@@ -177,6 +177,14 @@ struct flow_target_stats {
 
 struct flow_table;
 
+/* Splitting the endpoints' source ports lo..hi among n_lcores data lcores: contiguous ranges as
+ * equal as can be (the first ones one port longer), so a reply's destination port says which
+ * lcore's table holds its flow. flow_ports_of_lcore is false when the lcore would get no port. */
+bool flow_ports_of_lcore(uint16_t lo, uint16_t hi, unsigned n_lcores, unsigned lcore,
+			 uint16_t *lcore_lo, uint16_t *lcore_hi);
+/* The lcore whose range holds port, or n_lcores when port is outside lo..hi. */
+unsigned flow_port_owner(uint16_t lo, uint16_t hi, unsigned n_lcores, uint16_t port);
+
 /* Control core. */
 struct flow_table *flow_table_new(const struct flow_table_params *p, enum flow_params_error *err);
 void flow_table_free(struct flow_table *t);

@@ -258,3 +258,44 @@ Test(flow_layout, what_find_and_the_timers_touch_is_in_the_first_cache_line)
 	cr_assert_eq(offsetof(struct flow, sent_ns), 64);
 	cr_assert_eq(sizeof(struct flow) % 64, 0);
 }
+
+static void expect_partition(uint16_t lo, uint16_t hi, unsigned n)
+{
+	uint32_t next = lo, shortest = UINT32_MAX, longest = 0;
+
+	for (unsigned i = 0; i < n; i++) {
+		uint16_t a, b;
+		if (!flow_ports_of_lcore(lo, hi, n, i, &a, &b)) {
+			cr_assert_lt((uint32_t)hi - lo + 1, n, "lcore %u of %u got no port", i, n);
+			continue;
+		}
+		cr_assert_eq(a, next, "ranges of %u lcores are not contiguous at %u", n, i);
+		cr_assert_leq(a, b);
+		next = (uint32_t)b + 1;
+		shortest = (uint32_t)(b - a + 1) < shortest ? (uint32_t)(b - a + 1) : shortest;
+		longest = (uint32_t)(b - a + 1) > longest ? (uint32_t)(b - a + 1) : longest;
+		for (uint32_t port = a; port <= b; port++)
+			cr_assert_eq(flow_port_owner(lo, hi, n, (uint16_t)port), i);
+	}
+	cr_assert_eq(next, (uint32_t)hi + 1, "%u lcores do not cover the range", n);
+	cr_assert_leq(longest - shortest, 1);
+}
+
+Test(flow_ports, lcores_get_contiguous_disjoint_ranges_and_each_port_one_owner)
+{
+	for (unsigned n = 1; n <= 9; n++)
+		expect_partition(1024, 65535, n);
+	expect_partition(40000, 40009, 3);
+	expect_partition(40000, 40009, 10);
+	expect_partition(1, 65535, 64);
+}
+
+Test(flow_ports, port_outside_the_range_has_no_owner)
+{
+	uint16_t a, b;
+
+	cr_assert_eq(flow_port_owner(1024, 2047, 4, 1023), 4);
+	cr_assert_eq(flow_port_owner(1024, 2047, 4, 2048), 4);
+	cr_assert_not(flow_ports_of_lcore(1024, 1025, 4, 3, &a, &b), "more lcores than ports");
+	cr_assert_not(flow_ports_of_lcore(1024, 2047, 4, 4, &a, &b));
+}
