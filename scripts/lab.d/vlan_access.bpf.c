@@ -1,7 +1,8 @@
-// An 802.1Q access port for one lab host, in tc BPF because this kernel has neither the 8021q module
-// nor bridge VLAN filtering: frames the host sends get tagged with LAB_VLAN on the way out, and only
-// frames tagged LAB_VLAN come in (untagged). Everything else on the shared segment stays invisible to
-// the host, as on a real VLAN. Built by scripts/lab with -DLAB_VLAN=N, once with -DLAB_INGRESS.
+// An 802.1Q access port for one lab host, in tc BPF because this kernel has neither the 8021q
+// module nor bridge VLAN filtering: frames the host sends get tagged with LAB_VLAN on the way out,
+// and only frames tagged LAB_VLAN come in (untagged). Everything else on the shared segment stays
+// invisible to the host, as on a real VLAN. Built by scripts/lab with -DLAB_VLAN=N, once with
+// -DLAB_INGRESS.
 #include <linux/bpf.h>
 #include <linux/if_ether.h>
 #include <linux/pkt_cls.h>

@@ -7,7 +7,7 @@ set -uo pipefail
 
 repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 lab="$repo/scripts/lab"
-# shellcheck source=../../scripts/lab.d/lab.env
+# shellcheck source=scripts/lab.d/lab.env
 . "$repo/scripts/lab.d/lab.env"
 [ "$(id -u)" = 0 ] || {
 	echo "lab_smoke: needs root" >&2
@@ -156,7 +156,7 @@ check "exec fwd: bpffs is mounted for XDP" "$lab" exec fwd mountpoint -q /sys/fs
 # proves DPDK receives from and transmits to the segment, untagged and on VLAN 100.
 fw_mac=$(ip netns exec "$LAB_NS_FWD" cat "/sys/class/net/$LAB_IF_FWD/address")
 testpmd_round_trip() { # DRIVER DEVICE-STRING
-	local driver=$1 device=$2 fifo="$work/testpmd-$1.in" log="$work/testpmd-$1.log" i echoed=0 echoed2=0
+	local driver=$1 device=$2 fifo="$work/testpmd-$1.in" log="$work/testpmd-$1.log" echoed=0 echoed2=0
 	# No ARP responder on the port: point the clients at its MAC by hand.
 	ip -n "$LAB_NS_CLI" neigh replace "$LAB_RESOLVER" lladdr "$fw_mac" dev "$LAB_IF_CLI" nud permanent
 	ip -n "$LAB_NS_CLI2" neigh replace "$LAB_RESOLVER" lladdr "$fw_mac" dev "$LAB_IF_CLI2" nud permanent
@@ -166,7 +166,7 @@ testpmd_round_trip() { # DRIVER DEVICE-STRING
 		--forward-mode=5tswap --total-num-mbufs=16384 <"$fifo" >"$log" 2>&1 &
 	testpmd_pid=$!
 	exec 9>"$fifo"
-	for i in $(seq 30); do
+	for _ in $(seq 30); do
 		ask "$LAB_NS_CLI" @"$LAB_RESOLVER" "$LAB_WWW" | grep -q 'query response not set' && {
 			echoed=1
 			break
@@ -175,7 +175,7 @@ testpmd_round_trip() { # DRIVER DEVICE-STRING
 	done
 	ask "$LAB_NS_CLI2" @"$LAB_RESOLVER" "$LAB_WWW" | grep -q 'query response not set' && echoed2=1
 	exec 9>&-
-	for i in $(seq 50); do
+	for _ in $(seq 50); do
 		kill -0 "$testpmd_pid" 2>/dev/null || break
 		sleep 0.1
 	done
@@ -208,7 +208,7 @@ any_alive() {
 	return 1
 }
 expect "down: the lab had started three named" 3 "$(echo "$named_pids" | wc -w)"
-# shellcheck disable=SC2086
+# shellcheck disable=SC2086,SC2016
 check "down: every named it started has stopped" eval '! any_alive $named_pids'
 check "down: the state directory is gone" test ! -e "$state"
 check "down: a second down succeeds (idempotent)" "$lab" down
