@@ -156,10 +156,13 @@ check "exec fwd: bpffs is mounted for XDP" "$lab" exec fwd mountpoint -q /sys/fs
 # proves DPDK receives from and transmits to the segment, untagged and on VLAN 100.
 fw_mac=$(ip netns exec "$LAB_NS_FWD" cat "/sys/class/net/$LAB_IF_FWD/address")
 testpmd_round_trip() { # DRIVER DEVICE-STRING
-	local driver=$1 device=$2 fifo="$work/testpmd-$1.in" log="$work/testpmd-$1.log" echoed=0 echoed2=0
+	local driver=$1 device=$2 fifo="$work/testpmd-$1.in" log="$work/testpmd-$1.log"
+	local echoed=0 echoed2=0 echoed_ll=0 echoed_out=0
 	# No ARP responder on the port: point the clients at its MAC by hand.
 	ip -n "$LAB_NS_CLI" neigh replace "$LAB_RESOLVER" lladdr "$fw_mac" dev "$LAB_IF_CLI" nud permanent
+	ip -n "$LAB_NS_CLI" neigh replace "$LAB_RESOLVER_LL" lladdr "$fw_mac" dev "$LAB_IF_CLI" nud permanent
 	ip -n "$LAB_NS_CLI2" neigh replace "$LAB_RESOLVER" lladdr "$fw_mac" dev "$LAB_IF_CLI2" nud permanent
+	ip -n "$LAB_NS_OUT" neigh replace "$LAB_RESOLVER" lladdr "$fw_mac" dev "$LAB_IF_OUT" nud permanent
 	mkfifo "$fifo"
 	# testpmd runs until its stdin closes (then prints its port statistics and exits).
 	"$lab" exec fwd dpdk-testpmd -l 0,1 --no-huge -m 512 --no-pci --no-shconf --vdev "$device" -- \
@@ -174,6 +177,8 @@ testpmd_round_trip() { # DRIVER DEVICE-STRING
 		kill -0 "$testpmd_pid" 2>/dev/null || break
 	done
 	ask "$LAB_NS_CLI2" @"$LAB_RESOLVER" "$LAB_WWW" | grep -q 'query response not set' && echoed2=1
+	ask "$LAB_NS_CLI" @"$LAB_RESOLVER_LL" "$LAB_WWW" | grep -q 'query response not set' && echoed_ll=1
+	ask "$LAB_NS_OUT" @"$LAB_RESOLVER" "$LAB_WWW" | grep -q 'query response not set' && echoed_out=1
 	exec 9>&-
 	for _ in $(seq 50); do
 		kill -0 "$testpmd_pid" 2>/dev/null || break
@@ -185,6 +190,8 @@ testpmd_round_trip() { # DRIVER DEVICE-STRING
 	check "testpmd $driver: the device probes" eval "! grep -q 'probe failed' '$log' && grep -q 'Port 0: ' '$log'"
 	expect "testpmd $driver: cli's query to $LAB_RESOLVER comes back through DPDK" 1 "$echoed"
 	expect "testpmd $driver: cli2's tagged query comes back through DPDK" 1 "$echoed2"
+	expect "testpmd $driver: cli's query to $LAB_RESOLVER_LL comes back through DPDK" 1 "$echoed_ll"
+	expect "testpmd $driver: the outside client's query comes back through DPDK" 1 "$echoed_out"
 	check "testpmd $driver: port statistics show RX and TX" eval \
 		"grep -A1 'Forward statistics for port 0' '$log' | grep -qE 'RX-packets: [1-9]' &&
 		 grep -A2 'Forward statistics for port 0' '$log' | grep -qE 'TX-packets: [1-9]'"
