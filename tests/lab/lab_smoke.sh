@@ -164,12 +164,18 @@ testpmd_round_trip() { # DRIVER DEVICE-STRING
 	ip -n "$LAB_NS_CLI2" neigh replace "$LAB_RESOLVER" lladdr "$fw_mac" dev "$LAB_IF_CLI2" nud permanent
 	ip -n "$LAB_NS_OUT" neigh replace "$LAB_RESOLVER" lladdr "$fw_mac" dev "$LAB_IF_OUT" nud permanent
 	mkfifo "$fifo"
-	# testpmd runs until its stdin closes (then prints its port statistics and exits).
-	"$lab" exec fwd dpdk-testpmd -l 0,1 --no-huge -m 512 --no-pci --no-shconf --vdev "$device" -- \
+	# testpmd runs until its stdin closes (then prints its port statistics and exits); line-buffered
+	# so that "Press enter to exit" says when it forwards.
+	"$lab" exec fwd stdbuf -oL dpdk-testpmd -l 0,1 --no-huge -m 512 --no-pci --no-shconf --vdev "$device" -- \
 		--forward-mode=5tswap --total-num-mbufs=16384 <"$fifo" >"$log" 2>&1 &
 	testpmd_pid=$!
 	exec 9>"$fifo"
-	for _ in $(seq 30); do
+	for _ in $(seq 100); do
+		grep -q 'Press enter to exit' "$log" && break
+		kill -0 "$testpmd_pid" 2>/dev/null || break
+		sleep 0.1
+	done
+	for _ in $(seq 5); do
 		ask "$LAB_NS_CLI" @"$LAB_RESOLVER" "$LAB_WWW" | grep -q 'query response not set' && {
 			echoed=1
 			break
