@@ -147,6 +147,13 @@ ask "$LAB_NS_CLI2" @"$LAB_RESOLVER" "$LAB_WWW" >/dev/null
 "$lab" capture sw stop "$work/trunk.pcap"
 check "capture sw: cli2's ARP for $LAB_RESOLVER reaches the forwarder's port tagged $LAB_VLAN2" \
 	eval "tcpdump -r '$work/trunk.pcap' -n -e 2>/dev/null | grep -q 'vlan $LAB_VLAN2, .*who-has $LAB_RESOLVER tell $LAB_CLIENT'"
+"$lab" capture cli start "$work/spoof.pcap"
+"$lab" exec t1 "$repo/scripts/lab.d/dns-spoof" --to "$LAB_CLIENT" --ports 40000-40002 --id 4242 \
+	--name "$LAB_WWW" --answer 6.6.6.6 >/dev/null
+"$lab" capture cli stop "$work/spoof.pcap"
+expect "dns-spoof from t1: three forged answers with good checksums reach cli" 3 \
+	"$(tcpdump -r "$work/spoof.pcap" -n -vv 2>/dev/null |
+		grep -c "$LAB_T1\.53 > $LAB_CLIENT\.4000[0-2]: \[udp sum ok\] 4242\* .* A 6\.6\.6\.6")"
 expect "exec: runs a command in a lab namespace" "$LAB_CLIENT/$LAB_CLIENT_PREFIX" \
 	"$("$lab" exec cli ip -o -4 addr show dev "$LAB_IF_CLI" | awk '{print $4}')"
 check "exec fwd: bpffs is mounted for XDP" "$lab" exec fwd mountpoint -q /sys/fs/bpf
