@@ -88,6 +88,10 @@ tx_offload_left_on() {
 	return 1
 }
 check "TX checksum offload is off on every lab veth, both ends" eval '! tx_offload_left_on'
+for ns in $LAB_CLIENT_NAMESPACES; do
+	expect "$ns: a bare dig asks the VPC resolver (resolv.conf)" "nameserver $LAB_RESOLVER" \
+		"$(ip netns exec "$ns" grep '^nameserver' /etc/resolv.conf)"
+done
 check "the outside client has $LAB_OUTSIDE_CLIENT and an on-link route to $LAB_RESOLVER" \
 	eval "ip -n $LAB_NS_OUT -o addr | grep -qw 'inet $LAB_OUTSIDE_CLIENT/$LAB_OUTSIDE_PREFIX' &&
 	      ip -n $LAB_NS_OUT route get $LAB_RESOLVER | grep -q 'dev $LAB_IF_OUT src $LAB_OUTSIDE_CLIENT'"
@@ -231,6 +235,7 @@ expect "down: the lab had started three named" 3 "$(echo "$named_pids" | wc -w)"
 # shellcheck disable=SC2086,SC2016
 check "down: every named it started has stopped" eval '! any_alive $named_pids'
 check "down: the state directory is gone" test ! -e "$state"
+check "down: the clients' /etc/netns entries are gone" eval "! ls -d /etc/netns/vpcdns-* 2>/dev/null"
 check "down: a second down succeeds (idempotent)" "$lab" down
 ip netns add "$LAB_NS_T1" && ip netns add "$LAB_NS_SW"
 check "down after a partial up removes what exists" eval "'$lab' down && ! lab_namespaces_left"
