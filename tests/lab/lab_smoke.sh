@@ -219,6 +219,10 @@ testpmd_round_trip af_packet "$LAB_DEV_AF_PACKET"
 
 # --- down ----------------------------------------------------------------------------------------------
 named_pids=$(cat "$state"/*/daemon.pid 2>/dev/null)
+# A process a test left in the forwarder's namespace (a crashed test's forwarder, say).
+"$lab" exec fwd sleep 300 &
+stray_pid=$!
+sleep 0.2
 "$lab" down >/dev/null
 lab_namespaces_left() {
 	local ns
@@ -234,9 +238,11 @@ any_alive() {
 expect "down: the lab had started three named" 3 "$(echo "$named_pids" | wc -w)"
 # shellcheck disable=SC2086,SC2016
 check "down: every named it started has stopped" eval '! any_alive $named_pids'
+check "down: a process left in a lab namespace is stopped too" eval "! any_alive $stray_pid"
 check "down: the state directory is gone" test ! -e "$state"
 check "down: the clients' /etc/netns entries are gone" eval "! ls -d /etc/netns/vpcdns-* 2>/dev/null"
 check "down: a second down succeeds (idempotent)" "$lab" down
+check "status after down says so" eval "'$lab' status | grep -q 'no lab namespace exists'"
 ip netns add "$LAB_NS_T1" && ip netns add "$LAB_NS_SW"
 check "down after a partial up removes what exists" eval "'$lab' down && ! lab_namespaces_left"
 
