@@ -66,10 +66,19 @@ struct config_ref {
 	uint32_t index; /* into the referenced array; CONFIG_INDEX_NONE when absent */
 };
 
+/* A neighbour whose MAC is configured rather than learnt by ARP or ND. */
+struct config_neighbour {
+	struct config_addr addr;
+	uint8_t mac[6];
+	unsigned line;
+};
+
 struct config_interface {
 	char *name;
 	char *device; /* a DPDK device string: PCI address or vdev with ,key=value args */
 	unsigned line;
+	struct config_neighbour *neighbours;
+	size_t n_neighbours;
 };
 
 struct config_vpc {
@@ -83,6 +92,10 @@ struct config_vpc {
 			      */
 	struct config_addr *resolver_addresses; /* defaults filled in when not given */
 	size_t n_resolver_addresses;
+	/* The VPC router: targets outside the VPC's CIDRs are reached through it. The base + 1 of
+	 * the first IPv4 CIDR unless given (the address a cloud VPC gives its router). */
+	struct config_addr gateway;
+	unsigned gateway_line; /* 0 when it is the default */
 	bool enable_dns_hostnames;
 	bool reverse_auto_rules;
 	struct config_ref *zones; /* after validation: every associated zone, from either side */
@@ -137,7 +150,7 @@ struct config_zone_record {
 };
 
 struct config_zone {
-	char *id;   /* what VPCs' hosted_zones name; the zone's name unless given; case-insensitive */
+	char *id; /* what VPCs' hosted_zones name; the zone's name unless given; case-insensitive */
 	char *name; /* lower case, no trailing dot; tenants may each have a zone of the same name */
 	char *file; /* as written in the config */
 	char *path; /* resolved against the config file's directory */
@@ -174,6 +187,9 @@ struct config_tunables {
 	enum config_outside_policy refuse_outside_cidrs;
 	uint32_t tcp_idle_timeout_ms;
 	uint32_t max_inflight;
+	uint32_t data_lcores;		/* poll-mode cores, one RX/TX queue pair each */
+	uint32_t eal_memory_mb;		/* DPDK memory without hugepages (EAL -m) */
+	uint32_t neighbour_reachable_s; /* a learnt MAC is re-resolved after this */
 };
 
 struct config {
@@ -238,7 +254,8 @@ void config_tables_free(struct config_tables *tables);
 void config_summary_print(const struct config *cfg, const struct config_tables *tables, FILE *out);
 
 /* One line: which rule, zone, auto-defined rule or "." governs name in VPC vpc_id, and where a
- * forward or delegate rule sends it. -1 (with the reason printed) for an unknown VPC or bad name. */
+ * forward or delegate rule sends it. -1 (with the reason printed) for an unknown VPC or bad name.
+ */
 int config_explain(const struct config *cfg, const struct config_tables *tables, const char *vpc_id,
 		   const char *name, FILE *out);
 

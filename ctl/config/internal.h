@@ -25,6 +25,8 @@ bool config_parse_target(const char *text, struct config_target *out, char *why,
  * bytes. */
 bool config_parse_domain(const char *text, char *out, char *why, size_t whylen);
 bool config_check_device(const char *text, char *why, size_t whylen);
+/* "02:00:5e:10:00:01" (colons or dashes, either case) */
+bool config_parse_mac(const char *text, uint8_t mac[6]);
 
 bool config_addr_equal(const struct config_addr *a, const struct config_addr *b);
 bool config_prefix_contains(const struct config_prefix *p, const struct config_addr *a);

@@ -27,6 +27,9 @@ void config_tunables_default(struct config_tunables *t)
 	    .refuse_outside_cidrs = CONFIG_OUTSIDE_REFUSE,
 	    .tcp_idle_timeout_ms = 10000,
 	    .max_inflight = 65536,
+	    .data_lcores = 1,
+	    .eal_memory_mb = 512,
+	    .neighbour_reachable_s = 30,
 	};
 }
 
@@ -92,6 +95,7 @@ void config_free(struct config *cfg)
 	for (size_t i = 0; i < cfg->n_interfaces; i++) {
 		free(cfg->interfaces[i].name);
 		free(cfg->interfaces[i].device);
+		free(cfg->interfaces[i].neighbours);
 	}
 	for (size_t i = 0; i < cfg->n_vpcs; i++)
 		free_vpc(&cfg->vpcs[i]);

@@ -689,6 +689,31 @@ static void check_rules(struct check *c)
 	check_one_rule_per_domain(c);
 }
 
+/* The VPC router must be on the VPC's own segment, and not an address vpcdns answers on. */
+static void check_gateways(struct check *c)
+{
+	for (size_t v = 0; v < c->cfg->n_vpcs; v++) {
+		const struct config_vpc *vpc = &c->cfg->vpcs[v];
+		char ctx[300], addr[64];
+		if (vpc->gateway.family == 0 || !vpc->cidrs_complete)
+			continue;
+		snprintf(ctx, sizeof(ctx), "vpc '%s'", vpc->id ?: "?");
+		config_addr_format(&vpc->gateway, addr, sizeof(addr));
+		unsigned line = vpc->gateway_line ? vpc->gateway_line : vpc->line;
+		if (!vpc_contains(vpc, &vpc->gateway))
+			CHECK_ERROR(
+			    c, line, ctx,
+			    "gateway %s is outside the VPC's CIDRs; the router that reaches "
+			    "targets outside them must be on the VPC's own segment",
+			    addr);
+		else if (is_resolver_address(vpc, &vpc->gateway))
+			CHECK_ERROR(c, line, ctx,
+				    "gateway %s is one of the VPC's resolver addresses; give the "
+				    "router's own address (by default the CIDR base + 1)",
+				    addr);
+	}
+}
+
 void config_validate(struct config *cfg, struct config_errors *errs)
 {
 	struct check c = {.cfg = cfg, .errs = errs};
@@ -700,6 +725,7 @@ void config_validate(struct config *cfg, struct config_errors *errs)
 	merge_zone_associations(&c);
 	check_one_zone_per_name(&c);
 	check_vpcs(&c);
+	check_gateways(&c);
 	check_endpoints(&c);
 	check_rules(&c);
 	free(c.interfaces.v);

@@ -300,3 +300,24 @@ bool config_check_device(const char *text, char *why, size_t whylen)
 	}
 	return true;
 }
+
+bool config_parse_mac(const char *text, uint8_t mac[6])
+{
+	unsigned octets[6];
+	char sep[5], tail;
+	int n = sscanf(text, "%2x%c%2x%c%2x%c%2x%c%2x%c%2x%c", &octets[0], &sep[0], &octets[1],
+		       &sep[1], &octets[2], &sep[2], &octets[3], &sep[3], &octets[4], &sep[4],
+		       &octets[5], &tail);
+	if (n != 11 || strlen(text) != 17)
+		return false;
+	for (int i = 0; i < 5; i++)
+		if (sep[i] != sep[0] || (sep[i] != ':' && sep[i] != '-'))
+			return false;
+	for (int i = 0; i < 6; i++) {
+		if (!isxdigit((unsigned char)text[3 * i]) ||
+		    !isxdigit((unsigned char)text[3 * i + 1]))
+			return false;
+		mac[i] = (uint8_t)octets[i];
+	}
+	return true;
+}

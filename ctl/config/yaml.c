@@ -265,21 +265,55 @@ static void read_addr_list(struct walk *w, struct fy_node *list, const char *ctx
 
 /* --- sections --- */
 
+static void read_neighbour(struct walk *w, struct fy_node *node, const char *ctx,
+			   struct config_neighbour *nb)
+{
+	static const struct field fields[] = {{"address", true}, {"mac", true}};
+	struct fy_node *v[2];
+	nb->line = line_of(node);
+	if (!get_fields(w, node, ctx, fields, 2, v))
+		return;
+	const char *addr = scalar(w, v[0], ctx, "address");
+	if (addr && !config_parse_addr(addr, &nb->addr))
+		WALK_ERROR(w, v[0], ctx, "neighbour address '%s' is not an IPv4 or IPv6 address",
+			   addr);
+	const char *mac = scalar(w, v[1], ctx, "mac");
+	if (mac && !config_parse_mac(mac, nb->mac))
+		WALK_ERROR(w, v[1], ctx,
+			   "neighbour mac '%s' is not a MAC address (six hex octets: "
+			   "02:00:5e:10:00:01)",
+			   mac);
+}
+
+static void read_neighbours(struct walk *w, struct fy_node *list, const char *ctx,
+			    struct config_interface *itf)
+{
+	size_t n = list_count(w, list, ctx, "neighbours");
+	itf->neighbours = n ? calloc(n, sizeof(*itf->neighbours)) : NULL;
+	itf->n_neighbours = itf->neighbours ? n : 0;
+	void *iter = NULL;
+	for (size_t i = 0; i < itf->n_neighbours; i++)
+		read_neighbour(w, list_next(list, &iter), ctx, &itf->neighbours[i]);
+}
+
 static void read_interface(struct walk *w, struct fy_node *node, size_t i)
 {
-	static const struct field fields[] = {{"name", true}, {"device", true}};
-	struct fy_node *v[2];
+	static const struct field fields[] = {
+	    {"name", true}, {"device", true}, {"neighbours", false}};
+	struct fy_node *v[3];
 	struct config_interface *itf = &w->cfg->interfaces[i];
 	char ctx[128], why[512];
 	item_label(fy_node_mapping_lookup_by_string(node, "name", -1), "interface", "interfaces", i,
 		   ctx, sizeof(ctx));
 	itf->line = line_of(node);
-	if (!get_fields(w, node, ctx, fields, 2, v))
+	if (!get_fields(w, node, ctx, fields, 3, v))
 		return;
 	itf->name = read_string(w, v[0], ctx, "name");
 	itf->device = read_string(w, v[1], ctx, "device");
 	if (itf->device && !config_check_device(itf->device, why, sizeof(why)))
 		WALK_ERROR(w, v[1], ctx, "%s", why);
+	if (v[2])
+		read_neighbours(w, v[2], ctx, itf);
 }
 
 static void read_cidrs(struct walk *w, struct fy_node *list, const char *ctx,
@@ -348,6 +382,27 @@ static void read_resolver_addresses(struct walk *w, struct fy_node *list, const 
 			       &vpc->n_resolver_addresses);
 }
 
+/* The router at base + 1 of the first IPv4 CIDR, as a cloud VPC has it, unless given. */
+static void read_gateway(struct walk *w, struct fy_node *node, const char *ctx,
+			 struct config_vpc *vpc)
+{
+	const char *text = node ? scalar(w, node, ctx, "gateway") : NULL;
+	if (text) {
+		vpc->gateway_line = line_of(node);
+		if (!config_parse_addr(text, &vpc->gateway))
+			WALK_ERROR(w, node, ctx, "gateway '%s' is not an IPv4 or IPv6 address",
+				   text);
+		return;
+	}
+	for (size_t i = 0; i < vpc->n_cidrs; i++) {
+		if (vpc->cidrs[i].addr.family != 4)
+			continue;
+		vpc->gateway = vpc->cidrs[i].addr;
+		vpc->gateway.bytes[3] += 1;
+		return;
+	}
+}
+
 static void read_vpc(struct walk *w, struct fy_node *node, size_t i)
 {
 	static const struct field fields[] = {
@@ -359,8 +414,9 @@ static void read_vpc(struct walk *w, struct fy_node *node, size_t i)
 	    {"enable_dns_hostnames", false},
 	    {"reverse_auto_rules", false},
 	    {"hosted_zones", false},
+	    {"gateway", false},
 	};
-	struct fy_node *v[8];
+	struct fy_node *v[9];
 	struct config_vpc *vpc = &w->cfg->vpcs[i];
 	char ctx[128];
 	item_label(fy_node_mapping_lookup_by_string(node, "id", -1), "vpc", "vpcs", i, ctx,
@@ -369,7 +425,7 @@ static void read_vpc(struct walk *w, struct fy_node *node, size_t i)
 	vpc->enable_dns_hostnames = true;
 	vpc->reverse_auto_rules = true;
 	vpc->interface.index = CONFIG_INDEX_NONE;
-	if (!get_fields(w, node, ctx, fields, 8, v))
+	if (!get_fields(w, node, ctx, fields, 9, v))
 		return;
 	vpc->id = read_string(w, v[0], ctx, "id");
 	read_ref(w, v[1], ctx, "interface", &vpc->interface);
@@ -381,6 +437,7 @@ static void read_vpc(struct walk *w, struct fy_node *node, size_t i)
 	read_bool(w, v[5], ctx, "enable_dns_hostnames", &vpc->enable_dns_hostnames);
 	read_bool(w, v[6], ctx, "reverse_auto_rules", &vpc->reverse_auto_rules);
 	read_refs(w, v[7], ctx, "hosted_zones", &vpc->zones, &vpc->n_zones);
+	read_gateway(w, v[8], ctx, vpc);
 }
 
 static void read_direction(struct walk *w, struct fy_node *node, const char *ctx,
@@ -601,7 +658,8 @@ static const struct tunable tunables[] = {
     TUNABLE(negative_ttl_max_s, 0, 86400),	  TUNABLE(servfail_ttl_s, 0, 300),
     TUNABLE(stale_window_s, 0, 604800),		  TUNABLE(stale_ttl_s, 1, 86400),
     TUNABLE(rate_limit_pps, 0, 100000000),	  TUNABLE(tcp_idle_timeout_ms, 100, 600000),
-    TUNABLE(max_inflight, 64, 16777216),
+    TUNABLE(max_inflight, 64, 16777216),	  TUNABLE(data_lcores, 1, 128),
+    TUNABLE(eal_memory_mb, 64, 1048576),	  TUNABLE(neighbour_reachable_s, 1, 3600),
 };
 #define N_TUNABLES (sizeof(tunables) / sizeof(tunables[0]))
 

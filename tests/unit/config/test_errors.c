@@ -109,6 +109,17 @@ Test(config_errors, refuses_a_duplicate_id_naming_the_first)
 		     "unique");
 }
 
+Test(config_errors, names_a_bad_neighbour_mac_and_an_off_segment_gateway)
+{
+	static const char *const expected[] = {
+	    "bad/gateway.yaml:7: interface 'lab0': neighbour mac '02:00:ac:1f:00:1' is not "
+	    "a MAC address (six hex octets: 02:00:5e:10:00:01)",
+	    "bad/gateway.yaml:12: vpc 'vpc-a': gateway 172.32.0.1 is outside the VPC's "
+	    "CIDRs; the router that reaches targets outside them must be on the VPC's own "
+	    "segment"};
+	expect_errors("bad/gateway.yaml", 2, expected);
+}
+
 Test(config_errors, refuses_two_zones_of_one_name_in_a_vpc)
 {
 	expect_error("bad/zone_name_twice.yaml",

@@ -158,6 +158,12 @@ Test(config_model, reads_the_multi_vpc_example)
 	cr_expect_eq(cfg->tunables.tries, 4);
 	cr_expect_eq(cfg->tunables.rate_limit_pps, 2048);
 	cr_expect_eq(cfg->tunables.refuse_outside_cidrs, CONFIG_OUTSIDE_DROP);
+	cr_assert_eq(cfg->interfaces[0].n_neighbours, 1);
+	static const uint8_t router_mac[6] = {0x02, 0x00, 0x0a, 0x00, 0x00, 0xfe};
+	cr_expect_arr_eq(cfg->interfaces[0].neighbours[0].mac, router_mac, 6);
+	cr_expect_eq(cfg->vpcs[0].gateway.bytes[3], 254, "given");
+	cr_expect_eq(cfg->vpcs[1].gateway.bytes[3], 1, "the base + 1 by default");
+	cr_expect_eq(cfg->tunables.data_lcores, 1);
 	cr_assert_eq(cfg->n_zones, 2);
 	cr_expect_str_eq(cfg->zones[0].id, "z0a11corpexample", "ids compare like names");
 	cr_expect_str_eq(cfg->zones[1].name, cfg->zones[0].name, "tenants share a zone name");
