@@ -214,10 +214,11 @@ int io_eal_init(const struct io_eal_params *p, char *err, size_t errlen)
 		kept_argv[i] = kept_buf + (argv[i] - buf);
 	kept_argv[argc] = NULL;
 
+	/* Logged before the EAL's getopt reorders kept_argv; rte_log works before rte_eal_init. */
+	log_argv(argc, argv);
 	if (rte_eal_init(argc, kept_argv) < 0) {
 		set_err(err, errlen, "rte_eal_init: %s", rte_strerror(rte_errno));
 		return -1;
 	}
-	log_argv(argc, kept_argv);
 	return check_devices_probed(p, err, errlen);
 }

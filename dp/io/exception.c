@@ -46,6 +46,7 @@ static const char *const exc_count_names[IO_EXC__COUNT] = {
     [IO_EXC_TX_FULL] = "tx_full",
     [IO_EXC_NO_MBUF] = "no_mbuf",
     [IO_EXC_UNKNOWN_PORT] = "unknown_port",
+    [IO_EXC_SPILL_RX] = "spill_rx",
 };
 
 int io_exceptions_init(unsigned n_data_lcores, unsigned ring_size, char *err, size_t errlen)
@@ -267,6 +268,30 @@ static unsigned drain_rings(uint64_t now_ms)
 	return handled;
 }
 
+/* RX queues no lcore polls (net_af_packet's extra fanout sockets) are drained here. */
+static unsigned drain_spill_queues(uint64_t now_ms)
+{
+	struct rte_mbuf *burst[EXC_BURST];
+	unsigned handled = 0;
+
+	for (uint16_t p = 0; p < RTE_MAX_ETHPORTS; p++) {
+		const struct io_port *port = io_port_get(p);
+		if (!port)
+			continue;
+		for (uint16_t q = port->n_data_queues; q < port->n_rx_queues; q++) {
+			if (port->n_data_queues == 0)
+				break; /* a TAP: its queue 0 is forward_from_taps' */
+			uint16_t n = rte_eth_rx_burst(p, q, burst, EXC_BURST);
+			for (uint16_t i = 0; i < n; i++) {
+				count(IO_EXC_SPILL_RX);
+				handle_frame(burst[i], now_ms);
+			}
+			handled += n;
+		}
+	}
+	return handled;
+}
+
 static unsigned forward_from_taps(void)
 {
 	struct rte_mbuf *burst[EXC_BURST];
@@ -336,6 +361,7 @@ static void send_probes(uint64_t now_ms)
 unsigned io_poll_exceptions(uint64_t now_ms)
 {
 	unsigned handled = drain_rings(now_ms);
+	handled += drain_spill_queues(now_ms);
 	handled += forward_from_taps();
 	send_probes(now_ms);
 	return handled;

@@ -97,6 +97,11 @@ struct io_port {
 	uint16_t port_id;
 	uint16_t n_data_queues;
 	uint16_t ctl_txq; /* the control core's TX queue: the last */
+	/* RX queues configured: n_data_queues, or more when the driver fixes the count
+	 * (net_af_packet: qpairs, spread by the kernel's fanout hash). io_poll_exceptions drains
+	 * the queues past the lcores' like an exception ring, so their DNS frames are lost to the
+	 * fast path (counted as IO_EXC_SPILL_RX): the lcores may poll them instead. */
+	uint16_t n_rx_queues;
 	int socket;
 	struct rte_ether_addr mac;
 	bool rss;	    /* RSS spreads RX over the data queues */
@@ -268,17 +273,18 @@ enum io_exc_count {
 	IO_EXC_ARP_REPLIED,   /* ARP requests for owned addresses answered */
 	IO_EXC_NA_SENT,	      /* neighbour solicitations for owned addresses answered */
 	IO_EXC_NEIGH_HEARD,   /* ARP/ND from next hops learned from */
-	IO_EXC_ARP_OTHER,     /* ARP not for us and from no next hop */
-	IO_EXC_ND_OTHER,      /* NS/NA not for us and from no next hop */
+	IO_EXC_ARP_OTHER,     /* ARP we did not answer (learned from or not), no TAP */
+	IO_EXC_ND_OTHER,      /* NS/NA we did not answer (learned from or not), no TAP */
 	IO_EXC_MALFORMED_ARP, /* ARP wire_arp_parse rejected */
 	IO_EXC_MALFORMED_ND,  /* NS/NA wire_nd_parse rejected */
 	IO_EXC_TO_TAP,	      /* frames given to the kernel */
-	IO_EXC_NO_TAP,	      /* frames dropped: no TAP on that port */
+	IO_EXC_NO_TAP,	      /* other frames dropped: no TAP on that port */
 	IO_EXC_TAP_FULL,      /* frames dropped: the TAP did not take them */
 	IO_EXC_FROM_TAP,      /* kernel frames sent out of the port */
 	IO_EXC_TX_FULL,	      /* our frames dropped: the control TX queue was full */
 	IO_EXC_NO_MBUF,	      /* requests not sent: the pool was empty */
 	IO_EXC_UNKNOWN_PORT,  /* frames from a port io did not set up */
+	IO_EXC_SPILL_RX,      /* frames drained from RX queues past the lcores' (then handled) */
 	IO_EXC__COUNT
 };
 

@@ -153,6 +153,10 @@ static int configure(const struct io_port_params *p, struct io_port *out, char *
 			p->device, n_rxq, n_txq, info.max_rx_queues, info.max_tx_queues);
 		return -1;
 	}
+	/* net_af_packet opens qpairs sockets in one fanout group: the kernel spreads frames over
+	 * all of them, so every one must be an RX queue somebody drains. */
+	if (strcmp(info.driver_name, "net_af_packet") == 0)
+		n_rxq = info.max_rx_queues;
 	memset(&conf, 0, sizeof(conf));
 	choose_offloads(&info, n_rxq, &conf, out);
 	rc = rte_eth_dev_configure(port, n_rxq, n_txq, &conf);
@@ -166,6 +170,7 @@ static int configure(const struct io_port_params *p, struct io_port *out, char *
 		return -1;
 	}
 	out->n_data_queues = p->n_data_queues;
+	out->n_rx_queues = n_rxq;
 	out->ctl_txq = p->n_data_queues;
 	return setup_queues(p, port, n_rxq, n_txq, out->socket, err, errlen);
 }

@@ -347,3 +347,21 @@ Test(io_exception, malformed_neighbour_discovery_is_dropped_and_counted)
 	cr_assert_eq(io_exc_count(IO_EXC_MALFORMED_ND), 1);
 	cr_assert_str_eq(io_exc_count_name(IO_EXC_MALFORMED_ND), "malformed_nd");
 }
+
+/* No fixture: this process's EAL starts with a device that cannot probe. */
+Test(io_eal, names_a_device_that_failed_to_probe)
+{
+	const char *devs[] = {"net_null0", "net_af_packet0,iface=vpcdns-iotest-none"};
+	struct io_eal_params ep = {.devices = devs,
+				   .n_devices = 2,
+				   .n_data_lcores = 1,
+				   .memory_mb = 256,
+				   .no_huge = true,
+				   .log_level = "emerg"};
+	cr_assert_eq(io_eal_init(&ep, err, sizeof(err)), -1);
+	cr_assert_not_null(strstr(err, "net_af_packet0,iface=vpcdns-iotest-none: probe failed"),
+			   "%s", err);
+	uint16_t id;
+	cr_assert_eq(rte_eth_dev_get_port_by_name("net_null0", &id), 0, "the other device probed");
+	rte_eal_cleanup();
+}
