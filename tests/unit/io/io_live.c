@@ -6,7 +6,10 @@
  * IPv4 and one IPv6 address, resolves one IPv4 and one IPv6 next hop, and after the given seconds
  * prints what it learned and io's counters.
  *
- *   io_live DEVICE OWN4 OWN6 PEER4 PEER6 SECONDS
+ *   io_live DEVICE OWN4 OWN6 PEER4 PEER6 SECONDS [TAP_DEVICE]
+ *
+ * With TAP_DEVICE (net_tap0,iface=NAME) every frame io does not consume goes to that kernel
+ * interface and what the kernel sends there leaves through DEVICE: the full-NIC exception path.
  */
 #include <arpa/inet.h>
 #include <stdio.h>
@@ -62,19 +65,37 @@ static void report(struct io_neigh_table *t)
 		       (unsigned long)io_neigh_count(t, c));
 }
 
+static int set_up_tap(const char *device, struct rte_mempool *pool, uint16_t port_id)
+{
+	struct io_port tap;
+	char err[256];
+	struct io_port_params p = {.device = device, .n_data_queues = 0, .pool = pool};
+
+	if (io_port_setup(&p, &tap, err, sizeof(err)) != 0 ||
+	    io_set_tap(port_id, tap.port_id) != 0) {
+		fprintf(stderr, "io_live: TAP %s: %s\n", device, err);
+		return -1;
+	}
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	struct io_owned_addr owned[2] = {{0}};
 	struct io_nexthop nh[2] = {{0}};
 	char err[256];
 
-	if (argc != 7 || parse_addrs(argv, owned, nh) != 0) {
-		fprintf(stderr, "usage: io_live DEVICE OWN4 OWN6 PEER4 PEER6 SECONDS\n");
+	if ((argc != 7 && argc != 8) || parse_addrs(argv, owned, nh) != 0) {
+		fprintf(stderr,
+			"usage: io_live DEVICE OWN4 OWN6 PEER4 PEER6 SECONDS [TAP_DEVICE]\n");
 		return 2;
 	}
-	const char *devs[] = {argv[1]};
-	struct io_eal_params ep = {
-	    .devices = devs, .n_devices = 1, .n_data_lcores = 1, .memory_mb = 256, .no_huge = true};
+	const char *devs[] = {argv[1], argc == 8 ? argv[7] : NULL};
+	struct io_eal_params ep = {.devices = devs,
+				   .n_devices = argc == 8 ? 2 : 1,
+				   .n_data_lcores = 1,
+				   .memory_mb = 256,
+				   .no_huge = true};
 	struct io_pool_sizing s = {.n_ports = 1,
 				   .n_data_lcores = 1,
 				   .rx_desc = 512,
@@ -102,6 +123,8 @@ int main(int argc, char **argv)
 	       port.link_up ? "up" : "down", port.rss, port.tx_cksum_ipv4, port.tx_cksum_udp);
 	fflush(stdout);
 
+	if (argc == 8 && set_up_tap(argv[7], pool, port.port_id) != 0)
+		return 1;
 	for (int i = 0; i < 2; i++)
 		owned[i].port_id = nh[i].port_id = port.port_id;
 	io_set_owned(owned, 2);
