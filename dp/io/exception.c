@@ -59,7 +59,7 @@ int io_exceptions_init(unsigned n_data_lcores, unsigned ring_size, char *err, si
 		char name[RTE_RING_NAMESIZE];
 		snprintf(name, sizeof(name), "io_exc_%u", i);
 		exc.rings[i] = rte_ring_create(name, ring_size, (int)rte_socket_id(),
-					       RING_F_SP_ENQ | RING_F_SC_DEQ);
+					       RING_F_SP_ENQ | RING_F_SC_DEQ | RING_F_EXACT_SZ);
 		if (!exc.rings[i]) {
 			snprintf(err, errlen, "exception ring %u (%u slots): %s", i, ring_size,
 				 rte_strerror(rte_errno));
@@ -276,7 +276,7 @@ static unsigned drain_spill_queues(uint64_t now_ms)
 
 	for (uint16_t p = 0; p < RTE_MAX_ETHPORTS; p++) {
 		const struct io_port *port = io_port_get(p);
-		if (!port)
+		if (!port || port->lcores_poll_extra_rx)
 			continue;
 		for (uint16_t q = port->n_data_queues; q < port->n_rx_queues; q++) {
 			if (port->n_data_queues == 0)

@@ -89,7 +89,8 @@ struct io_port_params {
 	uint16_t rx_desc, tx_desc; /* 0: 1024 */
 	uint16_t mtu;		   /* 0: the driver's default */
 	bool promiscuous;
-	unsigned link_timeout_ms; /* 0: do not wait */
+	bool lcores_poll_extra_rx; /* the lcores drain RX queues past n_data_queues, not io */
+	unsigned link_timeout_ms;  /* 0: do not wait */
 	struct rte_mempool *pool;
 };
 
@@ -102,6 +103,7 @@ struct io_port {
 	 * the queues past the lcores' like an exception ring, so their DNS frames are lost to the
 	 * fast path (counted as IO_EXC_SPILL_RX): the lcores may poll them instead. */
 	uint16_t n_rx_queues;
+	bool lcores_poll_extra_rx;
 	int socket;
 	struct rte_ether_addr mac;
 	bool rss;	    /* RSS spreads RX over the data queues */
@@ -249,7 +251,7 @@ struct io_owned_addr {
 	uint8_t addr[16];
 };
 
-/* Creates one exception ring of ring_size slots per data lcore (SP/SC). 0 or -1. */
+/* Creates one exception ring of ring_size slots (any count) per data lcore (SP/SC). 0 or -1. */
 int io_exceptions_init(unsigned n_data_lcores, unsigned ring_size, char *err, size_t errlen);
 
 /* One exception ring per data lcore (single producer: the lcore; single consumer: the control

@@ -171,6 +171,7 @@ static int configure(const struct io_port_params *p, struct io_port *out, char *
 	}
 	out->n_data_queues = p->n_data_queues;
 	out->n_rx_queues = n_rxq;
+	out->lcores_poll_extra_rx = p->lcores_poll_extra_rx;
 	out->ctl_txq = p->n_data_queues;
 	return setup_queues(p, port, n_rxq, n_txq, out->socket, err, errlen);
 }

@@ -267,6 +267,23 @@ Test(io_exception, learns_a_next_hop_from_its_arp_reply)
 	cr_assert_eq(io_exc_count(IO_EXC_NEIGH_HEARD), 1);
 }
 
+Test(io_exception, requests_for_a_tagged_next_hop_carry_its_vlan_and_stop_when_it_fails)
+{
+	uint8_t out[256];
+	struct wire_arp arp;
+	define_peer(1, 4, 7);
+	for (uint64_t t = 0; t < 3; t++) {
+		io_poll_exceptions(NOW + t * 1000);
+		size_t len = sent_on(tx_rings[1], out, sizeof(out));
+		cr_assert_eq(wire_arp_parse(out, len, &arp), WIRE_OK);
+		cr_assert(arp.has_vlan);
+		cr_assert_eq(arp.vlan_id, 7);
+	}
+	io_poll_exceptions(NOW + 3000);
+	cr_assert_eq(rte_ring_count(tx_rings[1]), 0);
+	cr_assert_eq(io_neigh_state_of(neigh, 1), IO_NEIGH_FAILED);
+}
+
 Test(io_exception, learns_a_next_hop_from_its_solicitation_and_answers_it)
 {
 	uint8_t out[256];
