@@ -10,6 +10,7 @@
  *
  * With TAP_DEVICE (net_tap0,iface=NAME) every frame io does not consume goes to that kernel
  * interface and what the kernel sends there leaves through DEVICE: the full-NIC exception path.
+ * It runs with --no-huge unless IO_LIVE_HUGE is set (then hugepages when free).
  */
 #include <arpa/inet.h>
 #include <stdio.h>
@@ -95,7 +96,7 @@ int main(int argc, char **argv)
 				   .n_devices = argc == 8 ? 2 : 1,
 				   .n_data_lcores = 1,
 				   .memory_mb = 256,
-				   .no_huge = true};
+				   .no_huge = getenv("IO_LIVE_HUGE") == NULL};
 	struct io_pool_sizing s = {.n_ports = 1,
 				   .n_data_lcores = 1,
 				   .rx_desc = 512,
