@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <limits.h>
 #include <unistd.h>
 
 #include <rte_eal.h>
@@ -221,4 +222,14 @@ int io_eal_init(const struct io_eal_params *p, char *err, size_t errlen)
 		return -1;
 	}
 	return check_devices_probed(p, err, errlen);
+}
+
+void io_eal_cleanup(void)
+{
+	char dir[PATH_MAX];
+
+	snprintf(dir, sizeof(dir), "%s", rte_eal_get_runtime_dir());
+	rte_eal_cleanup();
+	if (dir[0])
+		rmdir(dir);
 }

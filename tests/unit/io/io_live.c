@@ -148,6 +148,6 @@ int main(int argc, char **argv)
 	io_exceptions_free();
 	io_neigh_free(t);
 	io_ports_close();
-	rte_eal_cleanup();
+	io_eal_cleanup();
 	return 0;
 }

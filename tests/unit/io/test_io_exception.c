@@ -103,7 +103,7 @@ static void teardown(void)
 	io_exceptions_free();
 	io_neigh_free(neigh);
 	io_ports_close();
-	rte_eal_cleanup();
+	io_eal_cleanup();
 }
 
 TestSuite(io_exception, .init = setup, .fini = teardown, .timeout = 60);
@@ -380,5 +380,5 @@ Test(io_eal, names_a_device_that_failed_to_probe)
 			   "%s", err);
 	uint16_t id;
 	cr_assert_eq(rte_eth_dev_get_port_by_name("net_null0", &id), 0, "the other device probed");
-	rte_eal_cleanup();
+	io_eal_cleanup();
 }
