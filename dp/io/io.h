@@ -57,8 +57,8 @@ int io_eal_argv(const struct io_eal_params *p, bool huge, char **argv, char *buf
  */
 int io_eal_init(const struct io_eal_params *p, char *err, size_t errlen);
 
-/* Ends the EAL (rte_eal_cleanup) and removes its runtime directory, which the EAL leaves behind
- * even with --no-shconf (one per process with the default per-process prefix). */
+/* Ends the EAL (rte_eal_cleanup) and, with the default per-process prefix, removes the runtime
+ * directory the EAL leaves behind even with --no-shconf. */
 void io_eal_cleanup(void);
 
 /* The port name a device string gives (the part before the first ','). */
