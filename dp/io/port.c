@@ -149,8 +149,12 @@ static int configure(const struct io_port_params *p, struct io_port *out, char *
 		return -1;
 	}
 	if (n_rxq > info.max_rx_queues || n_txq > info.max_tx_queues) {
-		set_err(err, errlen, "%s: needs %u RX and %u TX queues, driver has %u and %u",
-			p->device, n_rxq, n_txq, info.max_rx_queues, info.max_tx_queues);
+		/* af_packet, af_xdp and pcap take their queue counts from the device string. */
+		set_err(
+		    err, errlen,
+		    "%s: needs %u RX and %u TX queues, driver has %u and %u (net_af_packet: "
+		    "qpairs=%u; net_af_xdp: queue_count=%u; net_pcap: one rx_pcap/tx_pcap each)",
+		    p->device, n_rxq, n_txq, info.max_rx_queues, info.max_tx_queues, n_txq, n_txq);
 		return -1;
 	}
 	/* net_af_packet opens qpairs sockets in one fanout group: the kernel spreads frames over
@@ -160,8 +164,17 @@ static int configure(const struct io_port_params *p, struct io_port *out, char *
 	memset(&conf, 0, sizeof(conf));
 	choose_offloads(&info, n_rxq, &conf, out);
 	rc = rte_eth_dev_configure(port, n_rxq, n_txq, &conf);
+	/* Some drivers (net_tap) want as many RX queues as TX: the extra one is drained like
+	 * af_packet's. */
+	if (rc != 0 && n_rxq < n_txq && n_txq <= info.max_rx_queues) {
+		n_rxq = n_txq;
+		memset(&conf, 0, sizeof(conf));
+		choose_offloads(&info, n_rxq, &conf, out);
+		rc = rte_eth_dev_configure(port, n_rxq, n_txq, &conf);
+	}
 	if (rc != 0) {
-		set_err(err, errlen, "%s: configure: %s", p->device, rte_strerror(-rc));
+		set_err(err, errlen, "%s: configure %u RX and %u TX queues: %s", p->device, n_rxq,
+			n_txq, rte_strerror(-rc));
 		return -1;
 	}
 	/* Drivers without an MTU setting (ring, null) keep theirs: -ENOTSUP is not an error. */
