@@ -9,6 +9,7 @@
  */
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 
 #include <rte_ethdev.h>
 #include <rte_lcore.h>
@@ -124,8 +125,25 @@ static void count(enum io_exc_count c)
 	exc.counts[c]++;
 }
 
+/* The control core may make system calls: one send per frame, which are few. */
+static void send_kernel(const struct io_port *port, struct rte_mbuf *m)
+{
+	ssize_t sent = -1;
+
+	if (m->nb_segs == 1)
+		sent = send(port->ctl_fd, rte_pktmbuf_mtod(m, const void *),
+			    rte_pktmbuf_data_len(m), MSG_DONTWAIT);
+	if (sent < 0)
+		count(IO_EXC_TX_FULL);
+	rte_pktmbuf_free(m);
+}
+
 static void send_ctl(const struct io_port *port, struct rte_mbuf *m)
 {
+	if (port->ctl_txq == IO_CTL_TXQ_KERNEL) {
+		send_kernel(port, m);
+		return;
+	}
 	m->ol_flags = 0;
 	if (rte_eth_tx_burst(port->port_id, port->ctl_txq, &m, 1) == 0) {
 		rte_pktmbuf_free(m);

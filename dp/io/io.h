@@ -98,10 +98,16 @@ struct io_port_params {
 	struct rte_mempool *pool;
 };
 
+/* ctl_txq when the driver has no TX queue to spare for the control core (net_af_xdp on a
+ * one-queue interface): its frames go out through the kernel interface named by the device
+ * string's iface=, with an AF_PACKET socket (ctl_fd). */
+#define IO_CTL_TXQ_KERNEL UINT16_MAX
+
 struct io_port {
 	uint16_t port_id;
 	uint16_t n_data_queues;
-	uint16_t ctl_txq; /* the control core's TX queue: the last */
+	uint16_t ctl_txq; /* the control core's TX queue: the last, or IO_CTL_TXQ_KERNEL */
+	int ctl_fd;	  /* with IO_CTL_TXQ_KERNEL: an AF_PACKET socket on the driver's iface */
 	/* RX queues configured: n_data_queues, or more when the driver fixes the count
 	 * (net_af_packet: qpairs, spread by the kernel's fanout hash). io_poll_exceptions drains
 	 * the queues past the lcores' like an exception ring, so their DNS frames are lost to the

@@ -4,9 +4,15 @@
  * with one RX+TX queue pair per data lcore plus the control core's TX queue, RSS and checksum
  * offloads only where the driver reports them, and a bounded wait for the link.
  */
+#include <errno.h>
 #include <stdarg.h>
+#include <net/if.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <linux/if_packet.h>
 
 #include <rte_ethdev.h>
 #include <rte_lcore.h>
@@ -125,6 +131,38 @@ static void wait_link(uint16_t port, unsigned timeout_ms, struct io_port *out)
 	out->link_speed_mbps = link.link_speed;
 }
 
+/* The kernel interface a device string names (",iface=NAME"); false if none. */
+static bool device_iface(const char *device, char *iface, size_t len)
+{
+	const char *at = strstr(device, ",iface=");
+	if (!at || len == 0)
+		return false;
+	at += strlen(",iface=");
+	size_t n = strcspn(at, ",");
+	if (n == 0 || n >= len)
+		return false;
+	memcpy(iface, at, n);
+	iface[n] = '\0';
+	return true;
+}
+
+/* An AF_PACKET socket that sends (and, protocol 0, receives nothing) on iface. */
+static int open_kernel_tx(const char *iface, const char *device, char *err, size_t errlen)
+{
+	struct sockaddr_ll sll = {.sll_family = AF_PACKET,
+				  .sll_ifindex = (int)if_nametoindex(iface)};
+	int fd = sll.sll_ifindex ? socket(AF_PACKET, SOCK_RAW, 0) : -1;
+
+	if (fd < 0 || bind(fd, (struct sockaddr *)&sll, sizeof(sll)) != 0) {
+		set_err(err, errlen, "%s: control frames through %s: %s", device, iface,
+			strerror(errno));
+		if (fd >= 0)
+			close(fd);
+		return -1;
+	}
+	return fd;
+}
+
 static int find_port(const char *device, uint16_t *port, char *name, char *err, size_t errlen)
 {
 	io_device_port_name(device, name, IO_PORT_NAME_LEN);
@@ -142,12 +180,20 @@ static int configure(const struct io_port_params *p, struct io_port *out, char *
 	uint16_t port = out->port_id;
 	uint16_t n_rxq = p->n_data_queues ? p->n_data_queues : 1;
 	uint16_t n_txq = (uint16_t)(p->n_data_queues + 1);
+	char iface[IF_NAMESIZE];
 	int rc = rte_eth_dev_info_get(port, &info);
 
 	if (rc != 0) {
 		set_err(err, errlen, "%s: device info: %s", p->device, rte_strerror(-rc));
 		return -1;
 	}
+	/* No TX queue to spare (af_xdp on a one-queue veth or NIC) but a kernel interface under
+	 * the driver: the control core's few frames go out through the kernel instead. */
+	bool kernel_tx = n_txq > info.max_tx_queues && p->n_data_queues > 0 &&
+			 p->n_data_queues <= info.max_tx_queues &&
+			 device_iface(p->device, iface, sizeof(iface));
+	if (kernel_tx)
+		n_txq = p->n_data_queues;
 	if (n_rxq > info.max_rx_queues || n_txq > info.max_tx_queues) {
 		/* af_packet, af_xdp and pcap take their queue counts from the device string. */
 		set_err(
@@ -185,13 +231,16 @@ static int configure(const struct io_port_params *p, struct io_port *out, char *
 	out->n_data_queues = p->n_data_queues;
 	out->n_rx_queues = n_rxq;
 	out->lcores_poll_extra_rx = p->lcores_poll_extra_rx;
-	out->ctl_txq = p->n_data_queues;
+	out->ctl_txq = kernel_tx ? IO_CTL_TXQ_KERNEL : p->n_data_queues;
+	if (kernel_tx && (out->ctl_fd = open_kernel_tx(iface, p->device, err, errlen)) < 0)
+		return -1;
 	return setup_queues(p, port, n_rxq, n_txq, out->socket, err, errlen);
 }
 
 int io_port_setup(const struct io_port_params *p, struct io_port *out, char *err, size_t errlen)
 {
 	memset(out, 0, sizeof(*out));
+	out->ctl_fd = -1;
 	if (!p->pool) {
 		set_err(err, errlen, "%s: no mbuf pool", p->device);
 		return -1;
@@ -233,6 +282,8 @@ void io_ports_close(void)
 			continue;
 		rte_eth_dev_stop(i);
 		rte_eth_dev_close(i);
+		if (io_ports[i].ctl_fd >= 0)
+			close(io_ports[i].ctl_fd);
 		io_port_ready[i] = false;
 	}
 }
