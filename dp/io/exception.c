@@ -76,6 +76,41 @@ struct rte_ring *io_exception_ring(unsigned lcore_index)
 	return lcore_index < exc.n_rings ? exc.rings[lcore_index] : NULL;
 }
 
+#define MC_FILTER_MAX 128
+
+/*
+ * Solicitations for our IPv6 addresses come to their solicited-node groups' MACs, which a NIC
+ * out of promiscuous mode filters out unless told: the port's multicast list gets them all, or
+ * when the driver has no list (or there are too many), all-multicast.
+ */
+static void accept_solicitations(uint16_t port_id, const struct io_owned_addr *addrs, size_t n)
+{
+	struct rte_ether_addr macs[MC_FILTER_MAX];
+	uint32_t n_macs = 0;
+	bool overflow = false;
+
+	for (size_t i = 0; i < n; i++) {
+		uint8_t group[16], mac[RTE_ETHER_ADDR_LEN];
+		if (addrs[i].port_id != port_id || addrs[i].family != 6)
+			continue;
+		wire_nd_solicited_node(addrs[i].addr, group, mac);
+		uint32_t j = 0;
+		while (j < n_macs && memcmp(macs[j].addr_bytes, mac, RTE_ETHER_ADDR_LEN) != 0)
+			j++;
+		if (j < n_macs)
+			continue;
+		if (n_macs == MC_FILTER_MAX) {
+			overflow = true;
+			break;
+		}
+		memcpy(macs[n_macs++].addr_bytes, mac, RTE_ETHER_ADDR_LEN);
+	}
+	if (n_macs == 0)
+		return;
+	if (overflow || rte_eth_dev_set_mc_addr_list(port_id, macs, n_macs) != 0)
+		rte_eth_allmulticast_enable(port_id);
+}
+
 int io_set_owned(const struct io_owned_addr *addrs, size_t n)
 {
 	if (n > IO_MAX_OWNED)
@@ -88,6 +123,9 @@ int io_set_owned(const struct io_owned_addr *addrs, size_t n)
 	free(exc.owned);
 	exc.owned = copy;
 	exc.n_owned = n;
+	for (uint16_t p = 0; p < RTE_MAX_ETHPORTS; p++)
+		if (io_port_get(p))
+			accept_solicitations(p, copy, n);
 	return 0;
 }
 

@@ -270,7 +270,9 @@ int io_exceptions_init(unsigned n_data_lcores, unsigned ring_size, char *err, si
  * the mbuf and counts the drop. */
 struct rte_ring *io_exception_ring(unsigned lcore_index);
 
-/* Replaces the owned addresses (copied; control core only). 0 or -1 (too many: IO_MAX_OWNED). */
+/* Replaces the owned addresses (copied; control core only), after the ports are set up: each
+ * port's multicast filter takes the IPv6 addresses' solicited-node MACs (or all-multicast when
+ * the driver has no list). 0 or -1 (too many: IO_MAX_OWNED). */
 #define IO_MAX_OWNED 4096
 int io_set_owned(const struct io_owned_addr *addrs, size_t n);
 

@@ -259,10 +259,13 @@ int io_port_setup(const struct io_port_params *p, struct io_port *out, char *err
 		return -1;
 	}
 	/* Promiscuous only on request: we own our MAC, and drivers may not support the change. */
-	if (p->promiscuous)
+	if (p->promiscuous) {
 		rte_eth_promiscuous_enable(out->port_id);
-	else
+	} else {
 		rte_eth_promiscuous_disable(out->port_id);
+		/* io_set_owned turns it on again where IPv6 solicitations need it. */
+		rte_eth_allmulticast_disable(out->port_id);
+	}
 	rte_eth_macaddr_get(out->port_id, &out->mac);
 	wait_link(out->port_id, p->link_timeout_ms, out);
 	io_ports[out->port_id] = *out;

@@ -179,6 +179,13 @@ Test(io_exception, port_has_a_control_queue_after_the_data_queues)
 	cr_assert_null(io_exception_ring(1));
 }
 
+Test(io_exception, port_takes_solicited_node_multicast_for_owned_ipv6)
+{
+	/* The ring driver keeps no multicast list, so io falls back to all-multicast. */
+	cr_assert_eq(rte_eth_allmulticast_get(port.port_id), 1);
+	cr_assert_eq(rte_eth_allmulticast_get(tap.port_id), 0, "the TAP owns no address");
+}
+
 Test(io_exception, answers_arp_for_an_owned_address_like_the_kernel)
 {
 	uint8_t out[256];
