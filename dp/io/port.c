@@ -173,54 +173,77 @@ static int find_port(const char *device, uint16_t *port, char *name, char *err, 
 	return 0;
 }
 
+/* How many queues a port gets, and whether the control core sends through the kernel. */
+struct queue_plan {
+	uint16_t n_rxq, n_txq;
+	bool kernel_tx;
+	char iface[IF_NAMESIZE];
+};
+
+static int plan_queues(const struct io_port_params *p, const struct rte_eth_dev_info *info,
+		       struct queue_plan *q, char *err, size_t errlen)
+{
+	q->n_rxq = p->n_data_queues ? p->n_data_queues : 1;
+	q->n_txq = (uint16_t)(p->n_data_queues + 1);
+	/* No TX queue to spare (af_xdp on a one-queue veth or NIC) but a kernel interface under
+	 * the driver: the control core's few frames go out through the kernel instead. */
+	q->kernel_tx = q->n_txq > info->max_tx_queues && p->n_data_queues > 0 &&
+		       p->n_data_queues <= info->max_tx_queues &&
+		       device_iface(p->device, q->iface, sizeof(q->iface));
+	if (q->kernel_tx)
+		q->n_txq = p->n_data_queues;
+	if (q->n_rxq > info->max_rx_queues || q->n_txq > info->max_tx_queues) {
+		/* af_packet, af_xdp and pcap take their queue counts from the device string. */
+		set_err(
+		    err, errlen,
+		    "%s: needs %u RX and %u TX queues, driver has %u and %u (net_af_packet: "
+		    "qpairs=%u; net_af_xdp: queue_count=%u; net_pcap: one rx_pcap/tx_pcap each)",
+		    p->device, q->n_rxq, q->n_txq, info->max_rx_queues, info->max_tx_queues,
+		    q->n_txq, q->n_txq);
+		return -1;
+	}
+	/* net_af_packet opens qpairs sockets in one fanout group: the kernel spreads frames over
+	 * all of them, so every one must be an RX queue somebody drains. */
+	if (strcmp(info->driver_name, "net_af_packet") == 0)
+		q->n_rxq = info->max_rx_queues;
+	return 0;
+}
+
+static int configure_queues(uint16_t port, const struct rte_eth_dev_info *info,
+			    struct queue_plan *q, struct io_port *out)
+{
+	struct rte_eth_conf conf;
+
+	memset(&conf, 0, sizeof(conf));
+	choose_offloads(info, q->n_rxq, &conf, out);
+	int rc = rte_eth_dev_configure(port, q->n_rxq, q->n_txq, &conf);
+	/* Some drivers (net_tap) want as many RX queues as TX: the extra one is drained like
+	 * af_packet's. */
+	if (rc != 0 && q->n_rxq < q->n_txq && q->n_txq <= info->max_rx_queues) {
+		q->n_rxq = q->n_txq;
+		memset(&conf, 0, sizeof(conf));
+		choose_offloads(info, q->n_rxq, &conf, out);
+		rc = rte_eth_dev_configure(port, q->n_rxq, q->n_txq, &conf);
+	}
+	return rc;
+}
+
 static int configure(const struct io_port_params *p, struct io_port *out, char *err, size_t errlen)
 {
 	struct rte_eth_dev_info info;
-	struct rte_eth_conf conf;
+	struct queue_plan q;
 	uint16_t port = out->port_id;
-	uint16_t n_rxq = p->n_data_queues ? p->n_data_queues : 1;
-	uint16_t n_txq = (uint16_t)(p->n_data_queues + 1);
-	char iface[IF_NAMESIZE];
 	int rc = rte_eth_dev_info_get(port, &info);
 
 	if (rc != 0) {
 		set_err(err, errlen, "%s: device info: %s", p->device, rte_strerror(-rc));
 		return -1;
 	}
-	/* No TX queue to spare (af_xdp on a one-queue veth or NIC) but a kernel interface under
-	 * the driver: the control core's few frames go out through the kernel instead. */
-	bool kernel_tx = n_txq > info.max_tx_queues && p->n_data_queues > 0 &&
-			 p->n_data_queues <= info.max_tx_queues &&
-			 device_iface(p->device, iface, sizeof(iface));
-	if (kernel_tx)
-		n_txq = p->n_data_queues;
-	if (n_rxq > info.max_rx_queues || n_txq > info.max_tx_queues) {
-		/* af_packet, af_xdp and pcap take their queue counts from the device string. */
-		set_err(
-		    err, errlen,
-		    "%s: needs %u RX and %u TX queues, driver has %u and %u (net_af_packet: "
-		    "qpairs=%u; net_af_xdp: queue_count=%u; net_pcap: one rx_pcap/tx_pcap each)",
-		    p->device, n_rxq, n_txq, info.max_rx_queues, info.max_tx_queues, n_txq, n_txq);
+	if (plan_queues(p, &info, &q, err, errlen) != 0)
 		return -1;
-	}
-	/* net_af_packet opens qpairs sockets in one fanout group: the kernel spreads frames over
-	 * all of them, so every one must be an RX queue somebody drains. */
-	if (strcmp(info.driver_name, "net_af_packet") == 0)
-		n_rxq = info.max_rx_queues;
-	memset(&conf, 0, sizeof(conf));
-	choose_offloads(&info, n_rxq, &conf, out);
-	rc = rte_eth_dev_configure(port, n_rxq, n_txq, &conf);
-	/* Some drivers (net_tap) want as many RX queues as TX: the extra one is drained like
-	 * af_packet's. */
-	if (rc != 0 && n_rxq < n_txq && n_txq <= info.max_rx_queues) {
-		n_rxq = n_txq;
-		memset(&conf, 0, sizeof(conf));
-		choose_offloads(&info, n_rxq, &conf, out);
-		rc = rte_eth_dev_configure(port, n_rxq, n_txq, &conf);
-	}
-	if (rc != 0) {
-		set_err(err, errlen, "%s: configure %u RX and %u TX queues: %s", p->device, n_rxq,
-			n_txq, rte_strerror(-rc));
+	if ((rc = configure_queues(port, &info, &q, out)) != 0) {
+		set_err(err, errlen, "%s: configure %u RX and %u TX queues: %s", p->device, q.n_rxq,
+			q.n_txq, rte_strerror(-rc));
 		return -1;
 	}
 	/* Drivers without an MTU setting (ring, null) keep theirs: -ENOTSUP is not an error. */
@@ -229,12 +252,12 @@ static int configure(const struct io_port_params *p, struct io_port *out, char *
 		return -1;
 	}
 	out->n_data_queues = p->n_data_queues;
-	out->n_rx_queues = n_rxq;
+	out->n_rx_queues = q.n_rxq;
 	out->lcores_poll_extra_rx = p->lcores_poll_extra_rx;
-	out->ctl_txq = kernel_tx ? IO_CTL_TXQ_KERNEL : p->n_data_queues;
-	if (kernel_tx && (out->ctl_fd = open_kernel_tx(iface, p->device, err, errlen)) < 0)
+	out->ctl_txq = q.kernel_tx ? IO_CTL_TXQ_KERNEL : p->n_data_queues;
+	if (q.kernel_tx && (out->ctl_fd = open_kernel_tx(q.iface, p->device, err, errlen)) < 0)
 		return -1;
-	return setup_queues(p, port, n_rxq, n_txq, out->socket, err, errlen);
+	return setup_queues(p, port, q.n_rxq, q.n_txq, out->socket, err, errlen);
 }
 
 int io_port_setup(const struct io_port_params *p, struct io_port *out, char *err, size_t errlen)
