@@ -109,7 +109,8 @@ struct io_port {
 	uint16_t ctl_txq; /* the control core's TX queue: the last, or IO_CTL_TXQ_KERNEL */
 	int ctl_fd;	  /* with IO_CTL_TXQ_KERNEL: an AF_PACKET socket on the driver's iface */
 	/* RX queues configured: n_data_queues, or more when the driver fixes the count
-	 * (net_af_packet: qpairs, spread by the kernel's fanout hash). io_poll_exceptions drains
+	 * (net_af_packet: qpairs, spread by the kernel's fanout hash) or wants as many RX queues
+	 * as TX (net_tap). Unless lcores_poll_extra_rx, io_poll_exceptions drains
 	 * the queues past the lcores' like an exception ring, so their DNS frames are lost to the
 	 * fast path (counted as IO_EXC_SPILL_RX): the lcores may poll them instead. */
 	uint16_t n_rx_queues;
