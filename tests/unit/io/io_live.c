@@ -116,6 +116,7 @@ int main(int argc, char **argv)
 			  &port, err, sizeof(err)) != 0 ||
 	    io_exceptions_init(1, 256, err, sizeof(err)) != 0) {
 		fprintf(stderr, "io_live: %s\n", err);
+		io_eal_cleanup(); /* also after a failed init: the runtime directory exists */
 		return 1;
 	}
 	char mac[RTE_ETHER_ADDR_FMT_SIZE];
@@ -124,8 +125,11 @@ int main(int argc, char **argv)
 	       port.link_up ? "up" : "down", port.rss, port.tx_cksum_ipv4, port.tx_cksum_udp);
 	fflush(stdout);
 
-	if (argc == 8 && set_up_tap(argv[7], pool, port.port_id) != 0)
+	if (argc == 8 && set_up_tap(argv[7], pool, port.port_id) != 0) {
+		io_ports_close();
+		io_eal_cleanup();
 		return 1;
+	}
 	for (int i = 0; i < 2; i++)
 		owned[i].port_id = nh[i].port_id = port.port_id;
 	io_set_owned(owned, 2);
