@@ -189,6 +189,19 @@ static void send_ctl(const struct io_port *port, struct rte_mbuf *m)
 	}
 }
 
+bool io_ctl_send(uint16_t port_id, struct rte_mbuf *m)
+{
+	const struct io_port *port = io_port_get(port_id);
+	if (!port) {
+		count(IO_EXC_UNKNOWN_PORT);
+		rte_pktmbuf_free(m);
+		return false;
+	}
+	uint64_t before = exc.counts[IO_EXC_TX_FULL];
+	send_ctl(port, m);
+	return exc.counts[IO_EXC_TX_FULL] == before;
+}
+
 /* Frames we do not consume go to the kernel when the port has a TAP. */
 static void pass_on(uint16_t port_id, struct rte_mbuf *m, enum io_exc_count if_no_tap)
 {

@@ -311,6 +311,10 @@ enum io_exc_count {
  */
 unsigned io_poll_exceptions(uint64_t now_ms);
 
+/* Sends one frame of the control core's own out of port_id (its TX queue, or the kernel socket of
+ * IO_CTL_TXQ_KERNEL). Takes m either way; false (counted) when it was not sent. Control core only. */
+bool io_ctl_send(uint16_t port_id, struct rte_mbuf *m);
+
 uint64_t io_exc_count(enum io_exc_count c);
 const char *io_exc_count_name(enum io_exc_count c);
 
