@@ -179,6 +179,24 @@ Test(io_exception, port_has_a_control_queue_after_the_data_queues)
 	cr_assert_null(io_exception_ring(1));
 }
 
+Test(io_exception, control_core_frames_leave_on_the_control_queue)
+{
+	static const uint8_t frame[60] = {2, 0, 0, 0, 0, 0x0a, 2, 0, 0, 0, 0, 0x0b, 0x08, 0x00};
+	struct rte_mbuf *m = rte_pktmbuf_alloc(port.pool);
+	cr_assert_not_null(m);
+	memcpy(rte_pktmbuf_append(m, sizeof(frame)), frame, sizeof(frame));
+	cr_assert(io_ctl_send(port.port_id, m));
+	uint8_t out[64];
+	cr_assert_eq(sent_on(tx_rings[1], out, sizeof(out)), sizeof(frame));
+	cr_assert_arr_eq(out, frame, sizeof(frame));
+	cr_assert_eq(rte_ring_count(tx_rings[0]), 0, "never on an lcore's queue");
+
+	uint64_t unknown = io_exc_count(IO_EXC_UNKNOWN_PORT);
+	m = rte_pktmbuf_alloc(port.pool);
+	cr_assert_not(io_ctl_send(RTE_MAX_ETHPORTS - 1, m), "no such port: freed, not sent");
+	cr_assert_eq(io_exc_count(IO_EXC_UNKNOWN_PORT), unknown + 1);
+}
+
 Test(io_exception, port_takes_solicited_node_multicast_for_owned_ipv6)
 {
 	/* The ring driver keeps no multicast list, so io falls back to all-multicast. */
