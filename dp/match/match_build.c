@@ -457,7 +457,6 @@ static struct match_table *table_from(struct match_builder *b)
 	memset(t->arena + t->arena_len, 0, MATCH_WIRE_SLACK);
 	for (size_t ord = 0; ord < b->nodes; ord++) {
 		unsigned depth = match_node_at(t->arena, b->info[ord].node)->labels;
-		t->depths[depth >> 6] |= 1ULL << (depth & 63);
 		t->max_depth = depth > t->max_depth ? depth : t->max_depth;
 		t->filter[b->info[ord].hash >> t->filter_shift] |=
 		    match_filter_bits(b->info[ord].hash);

@@ -30,6 +30,7 @@
 #error "dp/match loads names as little-endian words"
 #endif
 #define MATCH_SLOT_EMPTY UINT32_MAX
+#define MATCH_HASH_SEED	 0x5bd1e9955bd1e995ULL /* the running hash of the empty suffix */
 
 /* A result as stored: match_result without its padding. */
 struct match_answer {
@@ -67,7 +68,6 @@ struct match_table {
 	uint8_t *arena; /* MATCH_WIRE_SLACK readable octets after its end */
 	size_t arena_len;
 	uint32_t root;	    /* arena offset of the root node, which always exists */
-	uint64_t depths[2]; /* bit l: some node has l labels; lookup probes only those suffixes */
 	unsigned max_depth; /* the most labels any node has: longer suffixes are not hashed */
 	/* A Bloom filter of the node hashes, small enough to stay in cache (match_filter_may_hold)
 	 */
@@ -161,7 +161,7 @@ static inline uint32_t match_hash_final(uint64_t h)
 static inline void match_hash_suffixes_from(const uint8_t *name, const uint8_t *offs,
 					    unsigned labels, unsigned from, uint32_t *out)
 {
-	uint64_t h = 0x5bd1e9955bd1e995ULL;
+	uint64_t h = MATCH_HASH_SEED;
 
 	out[labels] = match_hash_final(h);
 	for (unsigned i = labels; i-- > from;) {
