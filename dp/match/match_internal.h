@@ -2,8 +2,8 @@
 /*
  * dp/match internals, shared by the builder and the two engines and seen by no other module: the
  * node arena (one record per distinct domain, holding its precomputed answers and its case-folded
- * wire name), the open-addressing suffix hash over it, and the hashing and case folding both sides
- * use.
+ * wire name), the open-addressing suffix hash over it, the Bloom filter in front of that hash,
+ * and the hashing and case folding both sides use.
  *
  * Answers are resolved at build time: for every domain, the result a query gets when that domain
  * (or its wildcard) is the most specific match is already stored, SYSTEM fall-through included. A
@@ -69,8 +69,7 @@ struct match_table {
 	size_t arena_len;
 	uint32_t root;	    /* arena offset of the root node, which always exists */
 	unsigned max_depth; /* the most labels any node has: longer suffixes are not hashed */
-	/* A Bloom filter of the node hashes, small enough to stay in cache (match_filter_may_hold)
-	 */
+	/* a Bloom filter of the node hashes, small enough to stay in cache */
 	uint64_t *filter;
 	unsigned filter_shift; /* a hash's top 32 - filter_shift bits pick its word */
 	hs_database_t *hs_db;
@@ -181,10 +180,10 @@ static inline void match_hash_suffixes(const uint8_t *name, const uint8_t *offs,
 	match_hash_suffixes_from(name, offs, labels, 0, out);
 }
 
-/* Filter words for a table of `domains` nodes: 8 to 16 bits a node, at least 64 words. */
+/* Filter words for a table of `domains` nodes: 8 to 16 bits a node, at least one cache line. */
 static inline size_t match_filter_words(size_t domains)
 {
-	size_t words = 64;
+	size_t words = 8;
 
 	while (words * 8 < domains)
 		words *= 2;

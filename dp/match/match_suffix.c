@@ -1,9 +1,11 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * dp/match label-suffix engine: checks and case-folds a query's wire name into a stack buffer,
- * hashes all its suffixes in one right-to-left pass, and probes the open-addressing hash from the
- * most specific suffix to the least; the first domain found is the answer, already resolved at
- * build time. Fast path: no allocation, lock or system call; the table is only read.
+ * hashes its suffixes (none longer than the longest domain) in one right-to-left pass, asks the
+ * table's Bloom filter which of them may be domains, and probes the open-addressing hash for those
+ * from the most specific to the least; the first domain found is the answer, already resolved at
+ * build time. A burst does each step for all its names before the next, so that their memory loads
+ * overlap. Fast path: no allocation, lock or system call; the table is only read.
  *
  * Why not rte_hash: its keys have one fixed length, so names would take 255-octet keys (over 256
  * bytes a rule against about 70 here), its bulk lookup cannot share one suffix pass across the
