@@ -82,6 +82,10 @@ struct suffix_query {
 	uint64_t candidates[2];
 	unsigned labels, wlen;
 	unsigned from; /* the most specific suffix hashed: none longer than the longest domain */
+	/* set by prefetch_nodes: the suffix whose slot first matched its hash, and that slot's node
+	 */
+	int hinted;
+	uint32_t hinted_node;
 };
 
 /*
@@ -141,11 +145,15 @@ static int next_candidate(uint64_t c[2], unsigned labels)
 	return (int)(labels - (w * 64 + depth));
 }
 
-/* Starts loading the node the most specific candidate's slots point at (for bursts). */
-static void prefetch_nodes(const struct match_table *t, const struct suffix_query *q)
+/*
+ * Starts loading the node the most specific candidate's slots point at (for bursts), and notes it:
+ * no candidate before it has a slot with its hash, so the probe can start there.
+ */
+static void prefetch_nodes(const struct match_table *t, struct suffix_query *q)
 {
 	uint64_t c[2] = {q->candidates[0], q->candidates[1]};
 
+	q->hinted = -1;
 	for (int i; (i = next_candidate(c, q->labels)) >= 0;) {
 		for (uint32_t k = q->hashes[i] & t->mask;; k = (k + 1) & t->mask) {
 			const struct match_slot *s = &t->slots[k];
@@ -159,6 +167,8 @@ static void prefetch_nodes(const struct match_table *t, const struct suffix_quer
 				 * the node cannot reach it) */
 				__builtin_prefetch(t->arena + s->node);
 				__builtin_prefetch(t->arena + s->node + 63);
+				q->hinted = i;
+				q->hinted_node = s->node;
 				return; /* the first candidate is nearly always the answer */
 			}
 		}
@@ -178,6 +188,15 @@ static const struct match_node *answering_node(const struct match_table *t,
 	if ((i > 0 && (n->flags & MATCH_NODE_WILD)) || (n->flags & MATCH_NODE_EXACT))
 		return n;
 	return NULL;
+}
+
+/* Whether node n is suffix i's and answers the query. */
+static bool node_answers(const struct suffix_query *q, const struct match_node *n, unsigned i)
+{
+	unsigned len = q->wlen - q->offs[i];
+
+	return n->name_len == len && match_name_equal(n->name, q->folded + q->offs[i], len) &&
+	       ((i > 0 && (n->flags & MATCH_NODE_WILD)) || (n->flags & MATCH_NODE_EXACT));
 }
 
 /* The most specific candidate suffix with a node that answers it; the root's node at worst. */
@@ -235,9 +254,17 @@ static uint64_t lookup_passes(const struct match_table *t, const uint8_t *const 
 	for (unsigned i = 0; i < n; i++)
 		if (!(failed & (1ULL << i)))
 			prefetch_nodes(t, &q[i]);
-	for (unsigned i = 0; i < n; i++)
-		if (!(failed & (1ULL << i)))
-			probe(t, &q[i], &out[i]);
+	for (unsigned i = 0; i < n; i++) {
+		if (failed & (1ULL << i))
+			continue;
+		int h = q[i].hinted;
+		const struct match_node *node =
+		    h >= 0 ? match_node_at(t->arena, q[i].hinted_node) : NULL;
+		if (node && node_answers(&q[i], node, (unsigned)h))
+			answer_for(node, h > 0, &out[i]);
+		else
+			probe(t, &q[i], &out[i]); /* a hash collision, or no candidate at all */
+	}
 	return failed;
 }
 
