@@ -101,6 +101,7 @@ void match_table_free(struct match_table *t)
 		return;
 	hs_free_database(t->hs_db);
 	free(t->slots);
+	free(t->filter);
 	free(t->arena);
 	free(t);
 }
@@ -114,6 +115,8 @@ void match_table_stats(const struct match_table *t, struct match_stats *out)
 	out->bytes = sizeof(*t) + t->arena_len + t->hs_bytes;
 	if (t->slots)
 		out->bytes += sizeof(*t->slots) * ((size_t)t->mask + 1);
+	if (t->filter)
+		out->bytes += sizeof(*t->filter) * match_filter_words(t->domains);
 }
 
 const char *match_kind_name(enum match_kind kind)

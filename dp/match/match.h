@@ -15,9 +15,10 @@
  * wildcard. Names compare case-insensitively (ASCII only, as DNS does); a trailing dot is optional.
  *
  * Two engines give identical answers: the label-suffix engine (one open-addressing hash probe per
- * suffix of the query, most specific first: the default, and the fast one) and the Hyperscan
- * engine (one scan of the whole name against every domain at once; slow past a few thousand
- * domains, see bench/match/README.md). Hyperscan needs per-thread working memory, a match_scratch.
+ * suffix of the query that a cache-resident Bloom filter lets through, most specific first: the
+ * default, and the fast one) and the Hyperscan engine (one scan of the whole name against every
+ * domain at once; slow past a few thousand domains, see bench/match/README.md). Hyperscan needs
+ * per-thread working memory, a match_scratch.
  */
 #ifndef VPCDNS_DP_MATCH_H
 #define VPCDNS_DP_MATCH_H

@@ -431,11 +431,15 @@ static struct match_table *table_from(struct match_builder *b)
 
 	if (!t)
 		return NULL;
+	size_t words = match_filter_words(b->nodes);
+
 	t->slots = table_alloc(sizeof(*t->slots) * nslots);
 	t->arena = table_alloc(b->arena_len + MATCH_WIRE_SLACK);
-	if (!t->slots || !t->arena) {
+	t->filter = table_alloc(sizeof(*t->filter) * words);
+	if (!t->slots || !t->arena || !t->filter) {
 		free(t->slots);
 		free(t->arena);
+		free(t->filter);
 		free(t);
 		return NULL;
 	}
@@ -444,6 +448,8 @@ static struct match_table *table_from(struct match_builder *b)
 		t->slots[i].node = ord == MATCH_SLOT_EMPTY ? MATCH_SLOT_EMPTY : b->info[ord].node;
 		t->slots[i].hash = ord == MATCH_SLOT_EMPTY ? 0 : b->info[ord].hash;
 	}
+	memset(t->filter, 0, sizeof(*t->filter) * words);
+	t->filter_shift = 32 - (unsigned)__builtin_ctzll(words);
 	t->engine = b->engine;
 	t->mask = b->mask;
 	t->arena_len = b->arena_len;
@@ -451,7 +457,9 @@ static struct match_table *table_from(struct match_builder *b)
 	memset(t->arena + t->arena_len, 0, MATCH_WIRE_SLACK);
 	for (size_t ord = 0; ord < b->nodes; ord++) {
 		unsigned depth = match_node_at(t->arena, b->info[ord].node)->labels;
-		t->depths[depth >> 6] |= 1ULL << (depth & 63);
+		t->max_depth = depth > t->max_depth ? depth : t->max_depth;
+		t->filter[b->info[ord].hash >> t->filter_shift] |=
+		    match_filter_bits(b->info[ord].hash);
 	}
 	t->root = b->info[0].node;
 	t->entries = b->entries;
@@ -491,6 +499,8 @@ struct match_table *match_builder_build(struct match_builder *b, char *err, size
 		}
 		free(t->slots); /* Hyperscan answers from the arena alone */
 		t->slots = NULL;
+		free(t->filter);
+		t->filter = NULL;
 	}
 	t->build_seconds = seconds_since(&start);
 	return t;

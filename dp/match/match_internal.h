@@ -2,8 +2,8 @@
 /*
  * dp/match internals, shared by the builder and the two engines and seen by no other module: the
  * node arena (one record per distinct domain, holding its precomputed answers and its case-folded
- * wire name), the open-addressing suffix hash over it, and the hashing and case folding both sides
- * use.
+ * wire name), the open-addressing suffix hash over it, the Bloom filter in front of that hash,
+ * and the hashing and case folding both sides use.
  *
  * Answers are resolved at build time: for every domain, the result a query gets when that domain
  * (or its wildcard) is the most specific match is already stored, SYSTEM fall-through included. A
@@ -30,6 +30,7 @@
 #error "dp/match loads names as little-endian words"
 #endif
 #define MATCH_SLOT_EMPTY UINT32_MAX
+#define MATCH_HASH_SEED	 0x5bd1e9955bd1e995ULL /* the running hash of the empty suffix */
 
 /* A result as stored: match_result without its padding. */
 struct match_answer {
@@ -67,7 +68,10 @@ struct match_table {
 	uint8_t *arena; /* MATCH_WIRE_SLACK readable octets after its end */
 	size_t arena_len;
 	uint32_t root;	    /* arena offset of the root node, which always exists */
-	uint64_t depths[2]; /* bit l: some node has l labels; lookup probes only those suffixes */
+	unsigned max_depth; /* the most labels any node has: longer suffixes are not hashed */
+	/* a Bloom filter of the node hashes, small enough to stay in cache */
+	uint64_t *filter;
+	unsigned filter_shift; /* a hash's top 32 - filter_shift bits pick its word */
 	hs_database_t *hs_db;
 	size_t hs_bytes;
 	size_t entries;
@@ -101,6 +105,32 @@ static inline uint64_t match_low_octets(unsigned n)
 	return ((uint64_t)(n < 8) << (8 * (n & 7))) - 1;
 }
 
+#ifdef __SSE4_2__
+#include <nmmintrin.h>
+
+/*
+ * Folds one label (length octet included) into the running hash of the suffix after it. CRC32C
+ * takes one instruction a word and spreads its bits well enough to need no finishing mix (the
+ * table's bucket and tag, the filter's word and bits all come from one 32-bit hash). It cut a
+ * lookup at 1,000 rules from about 75 to 71 ns against the multiply-and-mix hash below, kept for
+ * CPUs without SSE4.2.
+ */
+static inline uint64_t match_hash_label(uint64_t h, const uint8_t *label)
+{
+	unsigned len = label[0] + 1u;
+
+	/* Labels of up to 15 octets, nearly all of them, take no branch: two masked words. */
+	for (; len > 16; len -= 8, label += 8)
+		h = _mm_crc32_u64(h, match_load64(label));
+	h = _mm_crc32_u64(h, match_load64(label) & match_low_octets(len < 8 ? len : 8));
+	return _mm_crc32_u64(h, match_load64(label + 8) & match_low_octets(len > 8 ? len - 8 : 0));
+}
+
+static inline uint32_t match_hash_final(uint64_t h)
+{
+	return (uint32_t)h;
+}
+#else
 /* Folds one label (length octet included) into the running hash of the suffix after it. */
 static inline uint64_t match_hash_label(uint64_t h, const uint8_t *label)
 {
@@ -121,6 +151,23 @@ static inline uint32_t match_hash_final(uint64_t h)
 	h ^= h >> 33;
 	return (uint32_t)h;
 }
+#endif
+
+/*
+ * Hashes the suffixes of a folded wire name from the root down to suffix `from`, the most specific
+ * one wanted: out[i] for from <= i <= labels, as match_hash_suffixes gives them.
+ */
+static inline void match_hash_suffixes_from(const uint8_t *name, const uint8_t *offs,
+					    unsigned labels, unsigned from, uint32_t *out)
+{
+	uint64_t h = MATCH_HASH_SEED;
+
+	out[labels] = match_hash_final(h);
+	for (unsigned i = labels; i-- > from;) {
+		h = match_hash_label(h, name + offs[i]);
+		out[i] = match_hash_final(h);
+	}
+}
 
 /*
  * Hashes every suffix of a folded wire name in one right-to-left pass: out[i] is the hash of the
@@ -130,13 +177,30 @@ static inline uint32_t match_hash_final(uint64_t h)
 static inline void match_hash_suffixes(const uint8_t *name, const uint8_t *offs, unsigned labels,
 				       uint32_t *out)
 {
-	uint64_t h = 0x5bd1e9955bd1e995ULL;
+	match_hash_suffixes_from(name, offs, labels, 0, out);
+}
 
-	out[labels] = match_hash_final(h);
-	for (unsigned i = labels; i-- > 0;) {
-		h = match_hash_label(h, name + offs[i]);
-		out[i] = match_hash_final(h);
-	}
+/* Filter words for a table of `domains` nodes: 8 to 16 bits a node, at least one cache line. */
+static inline size_t match_filter_words(size_t domains)
+{
+	size_t words = 8;
+
+	while (words * 8 < domains)
+		words *= 2;
+	return words;
+}
+
+/* Two bits of one word per hash: a node's hash always passes, 3 to 5% of the others do. */
+static inline uint64_t match_filter_bits(uint32_t hash)
+{
+	return (1ULL << (hash & 63)) | (1ULL << ((hash >> 6) & 63));
+}
+
+static inline bool match_filter_may_hold(const uint64_t *filter, unsigned shift, uint32_t hash)
+{
+	uint64_t bits = match_filter_bits(hash);
+
+	return (filter[hash >> shift] & bits) == bits;
 }
 
 /*
