@@ -156,6 +156,7 @@ enum dp_drop {
 	DP_DROP_NO_MBUF,	/* no mbuf for a retry or a SERVFAIL copy */
 	DP_DROP_NO_ROOM,	/* a rewrite needed room the mbuf lacks (or chained mbufs) */
 	DP_DROP_TX_FULL,	/* the TX queue refused the burst */
+	DP_DROP_UNKNOWN_PORT,	/* to send on a port the plane does not poll (tables vs. ports) */
 	DP__DROP_COUNT
 };
 const char *dp_drop_name(enum dp_drop d);
@@ -164,7 +165,7 @@ const char *dp_drop_name(enum dp_drop d);
 struct dp_entity_counters {
 	uint64_t queries;     /* client queries (VPC), tries sent (rule, endpoint, target) */
 	uint64_t forwarded;   /* queries sent upstream (first tries) */
-	uint64_t answered;    /* answers sent to clients */
+	uint64_t answered;    /* answers sent to clients (VPC), accepted from targets (others) */
 	uint64_t timeouts;    /* tries that timed out */
 	uint64_t retries;     /* tries after the first */
 	uint64_t truncations; /* answers cut to the client's size with TC=1 */

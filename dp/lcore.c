@@ -209,7 +209,7 @@ static void transmit(struct dp_lcore *lc, uint16_t port, struct rte_mbuf *m)
 {
 	uint8_t slot = lc->plane->port_slot[port];
 	if (slot == PORT_NONE) {
-		drop(lc, m, DP_DROP_NO_ADDRESS);
+		drop(lc, m, DP_DROP_UNKNOWN_PORT);
 		return;
 	}
 	lc->c.tx++;
@@ -318,6 +318,8 @@ static void send_try(struct dp_lcore *lc, struct flow *f, const struct flow_choi
 	memcpy(h.dst, target->addr.addr, 16);
 	if (!build_headers(m, dns_off, dns_len, &h)) {
 		drop(lc, m, DP_DROP_NO_ROOM);
+		if (first)
+			flow_close(lc->flows, f); /* nothing kept to retry from */
 		return;
 	}
 	if (first)
@@ -402,6 +404,16 @@ static void try_next(struct dp_lcore *lc, struct flow *f)
 		return; /* the timer tries again */
 	wire_dns_set_id(rte_pktmbuf_mtod(m, uint8_t *) + pkt.payload_off, f->id);
 	send_try(lc, f, &ch, m, pkt.payload_off, pkt.payload_len, false);
+}
+
+/* The global index of the endpoint address f's current try left from (past the tables: the sink).
+ */
+static uint32_t flow_endpoint_addr(const struct dp_lcore *lc, const struct flow *f)
+{
+	const struct dp_tables *t = lc->t;
+	if (f->rule >= t->n_rules)
+		return UINT32_MAX;
+	return t->endpoints[t->rules[f->rule].endpoint].first_addr + f->endpoint_slot;
 }
 
 /* ---- client queries ---- */
@@ -608,6 +620,7 @@ static void accept_response(struct dp_lcore *lc, struct rte_mbuf *m, const struc
 	flow_record_answer(lc->flows, f, lc->now);
 	lc->c.responses++;
 	target_ctr(lc, f->target)->answered++;
+	ep_ctr(lc, flow_endpoint_addr(lc, f))->answered++;
 	unsigned rcode = WIRE_RCODE(msg.flags);
 	if (rcode == WIRE_RCODE_REFUSED || rcode == WIRE_RCODE_SERVFAIL) {
 		rte_pktmbuf_free(m);
@@ -707,6 +720,7 @@ static void expire_flows(struct dp_lcore *lc)
 		lc->c.timeouts++;
 		target_ctr(lc, f->target)->timeouts++;
 		rule_ctr(lc, f->rule)->timeouts++;
+		ep_ctr(lc, flow_endpoint_addr(lc, f))->timeouts++;
 		try_next(lc, f);
 	}
 }

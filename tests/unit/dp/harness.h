@@ -28,10 +28,13 @@
 extern const uint8_t h_client_ip[4], h_outsider_ip[4], h_resolver_ip[4];
 extern const uint8_t h_endpoint_ip[2][4], h_target_ip[2][4];
 extern const uint8_t h_client_mac[6], h_gateway_mac[6];
+extern const uint8_t h_client_ip6[16], h_resolver_ip6[16];
+#define H_LCORES_MAX 2
 
 struct harness {
 	struct rte_mempool *pool;
-	struct rte_ring *rx, *tx, *exception;
+	unsigned n_lcores;
+	struct rte_ring *rx[H_LCORES_MAX], *tx[H_LCORES_MAX], *exception[H_LCORES_MAX];
 	uint16_t port;
 	struct rte_ether_addr port_mac;
 	struct io_neigh_entry neigh_entries[4];
@@ -41,8 +44,8 @@ struct harness {
 };
 extern struct harness h;
 
-/* EAL, port, tables and plane; tries is the flow tables' tries per query. */
-void h_setup(unsigned tries);
+/* EAL, port, tables and plane; tries is the flow tables' tries per query; lcore i polls queue i. */
+void h_setup(unsigned tries, unsigned n_lcores);
 void h_teardown(void);
 
 /* A client query frame; returns its length. edns 0: no OPT. */
@@ -56,6 +59,7 @@ struct h_query {
 	uint16_t edns;
 	uint8_t edns_version;
 	uint16_t flags; /* 0: RD */
+	bool v6;	/* from h_client_ip6 to h_resolver_ip6 unless src_ip/dst_ip say */
 };
 size_t h_build_query(uint8_t *frame, const struct h_query *q);
 
@@ -70,10 +74,15 @@ struct h_answer {
 };
 size_t h_build_answer(uint8_t *frame, const uint8_t *fwd, size_t fwd_len, const struct h_answer *a);
 
+/* Onto queue 0's (or queue q's) RX ring. */
 void h_inject(const uint8_t *frame, size_t len);
+void h_inject_q(unsigned q, const uint8_t *frame, size_t len);
+/* Polls every lcore once, in order (or lcore i only). */
 void h_poll(void);
-/* The next frame the lcore sent, copied into out; 0 when none. */
+void h_poll_lcore(unsigned i);
+/* The next frame sent on queue 0 (or q), copied into out; 0 when none. */
 size_t h_take(uint8_t *out);
+size_t h_take_q(unsigned q, uint8_t *out);
 /* Parses a sent frame and its DNS message (a response or a query). */
 void h_parse_sent(const uint8_t *frame, size_t len, struct wire_pkt *pkt, struct wire_dns_msg *m,
 		  bool response);

@@ -10,7 +10,7 @@
 
 static void setup3(void)
 {
-	h_setup(3);
+	h_setup(3, 1);
 }
 
 TestSuite(dp_lcore, .init = setup3, .fini = h_teardown);
@@ -393,7 +393,7 @@ Test(dp_lcore, arp_goes_to_the_exception_ring)
 	h_inject(arp, sizeof(arp));
 	h_poll();
 	struct rte_mbuf *m = NULL;
-	cr_assert_eq(rte_ring_dequeue(h.exception, (void **)&m), 0);
+	cr_assert_eq(rte_ring_dequeue(h.exception[0], (void **)&m), 0);
 	cr_expect_eq(rte_pktmbuf_pkt_len(m), sizeof(arp));
 	cr_expect(!memcmp(rte_pktmbuf_mtod(m, uint8_t *), arp, sizeof(arp)), "as it came");
 	rte_pktmbuf_free(m);
@@ -430,4 +430,73 @@ Test(dp_lcore, counters_print_names_every_nonzero_reason)
 	cr_expect(strstr(text, "lcore 0: drop no_address 1"), "%s", text);
 	cr_expect(strstr(text, "all: rx 1 "), "%s", text);
 	free(text);
+}
+
+Test(dp_lcore, ipv6_client_is_forwarded_over_ipv4_and_answered_over_ipv6)
+{
+	uint8_t q[H_FRAME_MAX], fwd[H_FRAME_MAX], ans[H_FRAME_MAX], out[H_FRAME_MAX];
+	struct wire_pkt pkt;
+	struct wire_dns_msg m;
+	h_inject(q, h_build_query(q, &(struct h_query){.vlan = H_VLAN_VPC0,
+						       .v6 = true,
+						       .qname = "www.example.com",
+						       .id = 0x6666}));
+	h_poll();
+	size_t fl = h_take(fwd);
+	h_parse_sent(fwd, fl, &pkt, &m, false);
+	cr_expect_eq(pkt.ip_version, 4, "the endpoint's family");
+	cr_expect_eq(pkt.vlan_id, H_VLAN_ENDPOINT);
+	h_inject(ans, h_build_answer(ans, fwd, fl, &(struct h_answer){.n_a = 3}));
+	h_poll();
+	h_parse_sent(out, h_take(out), &pkt, &m, true);
+	cr_expect_eq(pkt.ip_version, 6);
+	cr_expect_eq(pkt.vlan_id, H_VLAN_VPC0);
+	cr_expect(!memcmp(pkt.src_addr, h_resolver_ip6, 16));
+	cr_expect(!memcmp(pkt.dst_addr, h_client_ip6, 16));
+	cr_expect_eq(pkt.dst_port, H_CLIENT_PORT);
+	cr_expect_eq(m.id, 0x6666);
+	cr_expect_eq(m.ancount, 3);
+}
+
+static void setup3_two_lcores(void)
+{
+	h_setup(3, 2);
+}
+
+TestSuite(dp_two_lcores, .init = setup3_two_lcores, .fini = h_teardown);
+
+Test(dp_two_lcores, answer_on_another_lcores_queue_is_handed_to_the_flows_owner)
+{
+	uint8_t fwd[H_FRAME_MAX], ans[H_FRAME_MAX], out[H_FRAME_MAX];
+	size_t fl = forward_one(fwd, "www.example.com", 0); /* lcore 0 owns the flow */
+	struct wire_pkt fp;
+	cr_assert_eq(wire_pkt_parse(fwd, fl, &fp), WIRE_OK);
+	uint16_t lo, hi;
+	cr_assert(flow_ports_of_lcore(H_PORT_LO, H_PORT_HI, 2, 0, &lo, &hi));
+	cr_expect(fp.src_port >= lo && fp.src_port <= hi, "lcore 0's half of the ports");
+	h_inject_q(1, ans, h_build_answer(ans, fwd, fl, &(struct h_answer){.n_a = 1}));
+	h_poll_lcore(1);
+	struct dp_lcore_counters c1;
+	dp_lcore_counters_read(h.plane, 1, &c1);
+	cr_expect_eq(c1.handed_over, 1);
+	cr_expect_eq(h_take_q(1, out), 0);
+	h_poll_lcore(0);
+	struct wire_pkt pkt;
+	struct wire_dns_msg m;
+	h_parse_sent(out, h_take_q(0, out), &pkt, &m, true);
+	cr_expect_eq(m.id, 0x1234);
+	cr_expect(is_ip(pkt.dst_addr, h_client_ip));
+}
+
+Test(dp_lcore, publish_swaps_tables_between_polls)
+{
+	uint8_t q[H_FRAME_MAX], out[H_FRAME_MAX];
+	char err[100];
+	struct dp_tables_builder *b = dp_tables_builder_new(&(struct dp_tunables){0});
+	dp_publish(h.plane, dp_tables_build(b, err, sizeof(err)));
+	h_inject(q, h_build_query(
+			q, &(struct h_query){.vlan = H_VLAN_VPC0, .qname = "www.example.com"}));
+	h_poll();
+	cr_expect_eq(h_take(out), 0, "the empty tables know no resolver address");
+	cr_expect_eq(h_counters().drops[DP_DROP_NO_ADDRESS], 1);
 }
