@@ -438,6 +438,22 @@ static void fill_client(struct flow *f, uint16_t port, const uint8_t *frame,
 	memcpy(f->question, frame + pkt->payload_off + WIRE_DNS_HLEN, f->question_len);
 }
 
+/*
+ * EDNS is per hop: whatever OPT the message carries (with the other side's options: cookies,
+ * client subnet, padding; and its DO bit, which the resolver ignores) is replaced by one of ours
+ * with only the UDP size (and, toward the client, its own DO echoed).
+ */
+static enum wire_err fresh_opt(uint8_t *dns, size_t *len, size_t cap, struct wire_dns_msg *msg,
+			       uint16_t udp_size, bool do_bit)
+{
+	if (msg->has_opt) {
+		enum wire_err err = wire_dns_strip_opt(dns, len, msg);
+		if (err != WIRE_OK)
+			return err;
+	}
+	return wire_dns_append_opt(dns, len, cap, msg, udp_size, do_bit);
+}
+
 /* FORWARD: open a flow, set our EDNS size and ID, send the first try. */
 static void forward(struct dp_lcore *lc, uint16_t port, struct rte_mbuf *m,
 		    const struct wire_pkt *pkt, struct wire_dns_msg *msg, uint32_t vpc,
@@ -460,10 +476,8 @@ static void forward(struct dp_lcore *lc, uint16_t port, struct rte_mbuf *m,
 	f->rule = rule_i;
 	f->pkt = NULL;
 	size_t len = pkt->payload_len;
-	enum wire_err err = msg->has_opt
-				? wire_dns_set_opt_udp_size(dns, msg, ep->edns_udp_size)
-				: wire_dns_append_opt(dns, &len, dns_room(m, pkt->payload_off), msg,
-						      ep->edns_udp_size, false);
+	enum wire_err err = fresh_opt(dns, &len, dns_room(m, pkt->payload_off), msg,
+				      ep->edns_udp_size, false);
 	struct flow_choice ch;
 	if (err != WIRE_OK) {
 		flow_close(lc->flows, f);
@@ -571,10 +585,8 @@ static void answer_from_target(struct dp_lcore *lc, struct flow *f, struct rte_m
 		wire_dns_set_resolver_flags(dns, get16(kept + kept_pkt.payload_off + 2));
 		uint16_t size = lc->t->tunables.edns_udp_size;
 		if (f->client.edns_present)
-			err = msg->has_opt
-				  ? wire_dns_set_opt_udp_size(dns, msg, size)
-				  : wire_dns_append_opt(dns, &len, dns_room(m, pkt->payload_off),
-							msg, size, f->client.edns_do);
+			err = fresh_opt(dns, &len, dns_room(m, pkt->payload_off), msg, size,
+					f->client.edns_do);
 		else if (msg->has_opt)
 			err = wire_dns_strip_opt(dns, &len, msg);
 	}

@@ -76,6 +76,10 @@ static struct match_table *vpc_match(bool example_is_zone)
 	    0, "%s", err);
 	cr_assert_eq(match_builder_add(b, "corp.internal", MATCH_ZONE, H_ZONE_ID, err, sizeof(err)),
 		     0, "%s", err);
+	/* the seed's on-premises domain, for the tests on captured vectors */
+	cr_assert_eq(
+	    match_builder_add(b, "onprem.com", MATCH_FORWARD, H_RULE_EXAMPLE, err, sizeof(err)), 0,
+	    "%s", err);
 	struct match_table *t = match_builder_build(b, err, sizeof(err));
 	cr_assert(t, "%s", err);
 	return t;
@@ -315,6 +319,45 @@ size_t h_build_answer(uint8_t *frame, const uint8_t *fwd, size_t fwd_len, const 
 	if (a->edns)
 		n += put_opt(dns + n, a->edns, 0);
 	return finish(frame, off, n, fp.ip_version == 6);
+}
+
+size_t h_vector(const char *name, uint8_t *buf, size_t cap)
+{
+	char path[512];
+	snprintf(path, sizeof(path), "%s/%s", VECTORS_DIR, name);
+	FILE *f = fopen(path, "rb");
+	cr_assert(f, "%s", path);
+	size_t len = fread(buf, 1, cap, f);
+	fclose(f);
+	cr_assert(len > WIRE_DNS_HLEN && len < cap, "%s: %zu octets", path, len);
+	return len;
+}
+
+size_t h_wrap_query(uint8_t *frame, uint16_t vlan, const uint8_t *dns, size_t len)
+{
+	size_t off = l2l4(frame, h.port_mac.addr_bytes, h_client_mac, vlan, false, h_client_ip,
+			  h_resolver_ip, H_CLIENT_PORT, 53);
+	memcpy(frame + off, dns, len);
+	return finish(frame, off, len, false);
+}
+
+size_t h_wrap_answer(uint8_t *frame, const uint8_t *fwd, size_t fwd_len, const uint8_t *dns,
+		     size_t len)
+{
+	struct wire_pkt fp;
+	struct wire_dns_msg fm, am;
+	size_t count;
+	cr_assert_eq(wire_pkt_parse(fwd, fwd_len, &fp), WIRE_OK);
+	cr_assert_eq(wire_dns_parse_query(fwd + fp.payload_off, fp.payload_len, &fm), WIRE_OK);
+	cr_assert_eq(wire_dns_parse_response(dns, len, &am, NULL, 0, &count), WIRE_OK);
+	cr_assert_eq(am.question_end, fm.question_end, "not the same question");
+	size_t off = l2l4(frame, fwd, fwd + 6, fp.vlan_tci, fp.ip_version == 6, fp.dst_addr,
+			  fp.src_addr, fp.dst_port, fp.src_port);
+	memcpy(frame + off, dns, len);
+	memcpy(frame + off + WIRE_DNS_HLEN, fwd + fp.payload_off + WIRE_DNS_HLEN,
+	       fm.question_end - WIRE_DNS_HLEN);
+	put16(frame + off, fm.id);
+	return finish(frame, off, len, fp.ip_version == 6);
 }
 
 void h_inject_q(unsigned q, const uint8_t *frame, size_t len)

@@ -75,6 +75,15 @@ struct h_answer {
 size_t h_build_answer(uint8_t *frame, const uint8_t *fwd, size_t fwd_len, const struct h_answer *a);
 
 /* Onto queue 0's (or queue q's) RX ring. */
+/* tests/vectors/NAME (a DNS message) read into buf; its length. */
+size_t h_vector(const char *name, uint8_t *buf, size_t cap);
+/* A client query frame (IPv4, h_client_ip to h_resolver_ip) around a DNS message. */
+size_t h_wrap_query(uint8_t *frame, uint16_t vlan, const uint8_t *dns, size_t len);
+/* A target's answer to a forwarded frame around a DNS message, given the forwarded query's ID and
+ * question (same name, case as we sent it). */
+size_t h_wrap_answer(uint8_t *frame, const uint8_t *fwd, size_t fwd_len, const uint8_t *dns,
+		     size_t len);
+
 void h_inject(const uint8_t *frame, size_t len);
 void h_inject_q(unsigned q, const uint8_t *frame, size_t len);
 /* Polls every lcore once, in order (or lcore i only). */

@@ -500,3 +500,56 @@ Test(dp_lcore, publish_swaps_tables_between_polls)
 	cr_expect_eq(h_take(out), 0, "the empty tables know no resolver address");
 	cr_expect_eq(h_counters().drops[DP_DROP_NO_ADDRESS], 1);
 }
+
+/* The seed's case: 100 A records (over 1,600 octets) from the target, a client without EDNS. */
+Test(dp_lcore, seed_large_answer_to_a_client_without_edns_is_cut_to_the_question_with_tc)
+{
+	uint8_t dns[H_FRAME_MAX], q[H_FRAME_MAX], fwd[H_FRAME_MAX], ans[H_FRAME_MAX],
+	    out[H_FRAME_MAX];
+	size_t ql = h_vector("res-large-noedns-tc-retry-udp.query.bin", dns, sizeof(dns));
+	h_inject(q, h_wrap_query(q, H_VLAN_VPC0, dns, ql));
+	h_poll();
+	size_t fl = h_take(fwd);
+	cr_assert_gt(fl, 0);
+	size_t al = h_vector("res-large-tc-retry-upstream.response.bin", dns, sizeof(dns));
+	cr_assert_gt(al, 1600);
+	h_inject(ans, h_wrap_answer(ans, fwd, fl, dns, al));
+	h_poll();
+	struct wire_pkt pkt;
+	struct wire_dns_msg m;
+	h_parse_sent(out, h_take(out), &pkt, &m, true);
+	cr_expect_eq(m.id, 62647, "the client's ID in the vector");
+	cr_expect_eq(m.flags, WIRE_FLAG_QR | WIRE_FLAG_TC | WIRE_FLAG_RD | WIRE_FLAG_RA,
+		     "flags %#x", m.flags);
+	cr_expect_eq(m.ancount + m.nscount + m.arcount, 0);
+	cr_expect_eq(pkt.payload_len, 12 + 18 + 4, "header and question: large.onprem.com A IN");
+}
+
+/* dig's query with a cookie, the target's authoritative answer with its own cookie. */
+Test(dp_lcore, seed_www_answer_loses_aa_and_the_cookies_of_the_other_hop)
+{
+	uint8_t dns[H_FRAME_MAX], q[H_FRAME_MAX], fwd[H_FRAME_MAX], ans[H_FRAME_MAX],
+	    out[H_FRAME_MAX];
+	struct wire_pkt pkt;
+	struct wire_dns_msg m;
+	size_t ql = h_vector("dig-www-a.query.bin", dns, sizeof(dns));
+	h_inject(q, h_wrap_query(q, H_VLAN_VPC0, dns, ql));
+	h_poll();
+	size_t fl = h_take(fwd);
+	h_parse_sent(fwd, fl, &pkt, &m, false);
+	cr_expect(m.has_opt);
+	cr_expect_eq(m.opt.rdata_len, 0, "the client's cookie stays with the client");
+	cr_expect_eq(m.opt.udp_size, 4096);
+	size_t al = h_vector("res-www-a-upstream.response.bin", dns, sizeof(dns));
+	h_inject(ans, h_wrap_answer(ans, fwd, fl, dns, al));
+	h_poll();
+	h_parse_sent(out, h_take(out), &pkt, &m, true);
+	cr_expect_eq(m.id, 26247);
+	cr_expect_eq(m.flags, WIRE_FLAG_QR | WIRE_FLAG_RD | WIRE_FLAG_RA, "flags %#x", m.flags);
+	cr_expect_eq(m.ancount, 1);
+	cr_expect(m.has_opt);
+	cr_expect_eq(m.opt.rdata_len, 0, "the target's cookie stays upstream");
+	const uint8_t *a = out + pkt.payload_off + m.msg_end - WIRE_OPT_RR_LEN - 4;
+	cr_expect(a[0] == 172 && a[1] == 31, "the A record's address (172.31.x.x) is the last "
+					     "before the OPT");
+}
