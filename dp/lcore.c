@@ -946,6 +946,11 @@ static void lcore_free(struct dp_lcore *lc)
 			rte_pktmbuf_free((struct rte_mbuf *)f->pkt);
 		flow_table_free(lc->flows);
 	}
+	struct rte_mbuf *m;
+	while (lc->slow && rte_ring_dequeue(lc->slow, (void **)&m) == 0)
+		rte_pktmbuf_free(m);
+	while (lc->handover && rte_ring_dequeue(lc->handover, (void **)&m) == 0)
+		rte_pktmbuf_free(m);
 	rte_ring_free(lc->slow);
 	rte_ring_free(lc->handover);
 	for (unsigned s = 0; s < DP_PORTS_MAX; s++)
@@ -1021,9 +1026,8 @@ bool dp_entity_counters_read(const struct dp_plane *plane, enum dp_entity kind, 
 bool dp_target_rtt(const struct dp_plane *plane, uint32_t target, uint64_t *srtt_ns,
 		   uint64_t *p90_ns)
 {
-	static __thread uint32_t hist[FLOW_HIST_BUCKETS];
+	uint32_t hist[FLOW_HIST_BUCKETS] = {0};
 	uint64_t best_samples = 0;
-	memset(hist, 0, sizeof(hist));
 	*srtt_ns = 0;
 	for (unsigned i = 0; i < plane->p.n_lcores; i++) {
 		struct flow_target_stats s;
