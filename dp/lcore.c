@@ -476,8 +476,8 @@ static void forward(struct dp_lcore *lc, uint16_t port, struct rte_mbuf *m,
 	f->rule = rule_i;
 	f->pkt = NULL;
 	size_t len = pkt->payload_len;
-	enum wire_err err = fresh_opt(dns, &len, dns_room(m, pkt->payload_off), msg,
-				      ep->edns_udp_size, false);
+	enum wire_err err =
+	    fresh_opt(dns, &len, dns_room(m, pkt->payload_off), msg, ep->edns_udp_size, false);
 	struct flow_choice ch;
 	if (err != WIRE_OK) {
 		flow_close(lc->flows, f);
@@ -571,25 +571,31 @@ static void handle_query(struct dp_lcore *lc, uint16_t port, struct rte_mbuf *m,
 
 /* ---- target responses ---- */
 
+/* The client's header flags (RD, CD), from the kept query, whose headers build_headers wrote: no
+ * parse needed to find its DNS message. */
+static uint16_t kept_query_flags(const struct flow *f)
+{
+	const uint8_t *kept = rte_pktmbuf_mtod((const struct rte_mbuf *)f->pkt, const uint8_t *);
+	unsigned off = WIRE_ETH_HLEN +
+		       (get16(kept + 12) == RTE_ETHER_TYPE_VLAN ? WIRE_VLAN_HLEN : 0) +
+		       (f->upstream_family == 4 ? WIRE_IPV4_HLEN : WIRE_IPV6_HLEN) + WIRE_UDP_HLEN;
+	return get16(kept + off + 2);
+}
+
 /* An accepted answer: the client's ID, flags and EDNS view, truncated to its size. */
 static void answer_from_target(struct dp_lcore *lc, struct flow *f, struct rte_mbuf *m,
 			       const struct wire_pkt *pkt, struct wire_dns_msg *msg)
 {
 	uint8_t *dns = rte_pktmbuf_mtod(m, uint8_t *) + pkt->payload_off;
-	const uint8_t *kept = rte_pktmbuf_mtod((struct rte_mbuf *)f->pkt, uint8_t *);
-	struct wire_pkt kept_pkt;
 	size_t len = pkt->payload_len;
-	enum wire_err err = wire_pkt_parse(kept, ((struct rte_mbuf *)f->pkt)->data_len, &kept_pkt);
-	if (err == WIRE_OK) {
-		wire_dns_set_id(dns, f->client.id);
-		wire_dns_set_resolver_flags(dns, get16(kept + kept_pkt.payload_off + 2));
-		uint16_t size = lc->t->tunables.edns_udp_size;
-		if (f->client.edns_present)
-			err = fresh_opt(dns, &len, dns_room(m, pkt->payload_off), msg, size,
-					f->client.edns_do);
-		else if (msg->has_opt)
-			err = wire_dns_strip_opt(dns, &len, msg);
-	}
+	enum wire_err err = WIRE_OK;
+	wire_dns_set_id(dns, f->client.id);
+	wire_dns_set_resolver_flags(dns, kept_query_flags(f));
+	if (f->client.edns_present)
+		err = fresh_opt(dns, &len, dns_room(m, pkt->payload_off), msg,
+				lc->t->tunables.edns_udp_size, f->client.edns_do);
+	else if (msg->has_opt)
+		err = wire_dns_strip_opt(dns, &len, msg);
 	if (err == WIRE_OK && len > f->client.edns_udp_size) {
 		err = wire_dns_truncate(dns, &len, msg, f->client.edns_present);
 		lc->c.truncations++;

@@ -238,6 +238,20 @@ static uint32_t addr_hash(const uint8_t key[DP_ADDR_KEY_LEN])
 	return (uint32_t)((crc * 0x9e3779b97f4a7c15ull) >> 32);
 }
 
+/* memcmp of a 20-octet key as three loads a side: libc's memcmp is a call, and a third of a lookup */
+static inline bool key_equal(const uint8_t *a, const uint8_t *b)
+{
+	uint64_t a0, a1, b0, b1;
+	uint32_t a2, b2;
+	memcpy(&a0, a, 8);
+	memcpy(&a1, a + 8, 8);
+	memcpy(&a2, a + 16, 4);
+	memcpy(&b0, b, 8);
+	memcpy(&b1, b + 8, 8);
+	memcpy(&b2, b + 16, 4);
+	return !((a0 ^ b0) | (a1 ^ b1) | (a2 ^ b2));
+}
+
 /* Inserts key; false when it is there already (an address claimed twice). */
 static bool addr_insert(struct dp_tables *t, const uint8_t key[DP_ADDR_KEY_LEN], uint32_t value)
 {
@@ -248,7 +262,7 @@ static bool addr_insert(struct dp_tables *t, const uint8_t key[DP_ADDR_KEY_LEN],
 			s->value = value;
 			return true;
 		}
-		if (!memcmp(s->key, key, DP_ADDR_KEY_LEN))
+		if (key_equal(s->key, key))
 			return false;
 	}
 }
@@ -349,7 +363,7 @@ struct dp_addr_hit dp_tables_lookup_addr(const struct dp_tables *t, uint16_t por
 		const struct dp_addr_slot *s = &t->addr_slots[i];
 		if (!s->value)
 			return (struct dp_addr_hit){.kind = DP_ADDR_NONE};
-		if (!memcmp(s->key, key, DP_ADDR_KEY_LEN))
+		if (key_equal(s->key, key))
 			return (struct dp_addr_hit){.kind = s->value >> ADDR_VALUE_SHIFT,
 						    .index = s->value & ADDR_INDEX_MASK};
 	}
