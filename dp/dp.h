@@ -145,7 +145,8 @@ enum dp_drop {
 	DP_DROP_WIRE,		/* a wire_err that wire_err_rcode says to drop (see rejects) */
 	DP_DROP_FLOW_FULL,	/* flow_open failed: answered SERVFAIL */
 	DP_DROP_BAD_RULE,	/* a FORWARD match naming a rule or target the tables lack */
-	DP_DROP_MATCH_FAILED,  /* match_lookup failed (a Hyperscan table: lcores have no scratch) */
+	DP_DROP_MATCH_FAILED,  /* match_lookup failed (not a wire name: cannot follow a clean parse)
+				*/
 	DP_DROP_NO_NEIGH,      /* target's next-hop MAC unknown: not sent, the timer retries */
 	DP_DROP_NOT_OUR_PORT,  /* response to an endpoint address on a port outside the range */
 	DP_DROP_NO_FLOW,       /* response with no open flow for (port, ID): late or spoofed */
@@ -239,8 +240,11 @@ void dp_plane_free(struct dp_plane *plane);
  * running lcore has reported quiescent (rte_rcu_qsbr_synchronize: blocks the control core, never
  * an lcore). Flows opened under the old tables keep their rule and target indices: keep indices
  * stable across a swap (append, do not renumber). The first call may come before dp_start.
+ * Before publishing, it gives the tables one match_scratch per lcore fitted to every VPC's match
+ * table (Hyperscan tables need one; the lcores never share or refit them). 0, or -1 with a
+ * sentence in err and nothing published (the tables stay the caller's).
  */
-void dp_publish(struct dp_plane *plane, struct dp_tables *tables);
+int dp_publish(struct dp_plane *plane, struct dp_tables *tables, char *err, size_t errlen);
 
 /* Launches lcore i of the plane on EAL worker lcore_ids[i] (rte_eal_remote_launch). */
 int dp_start(struct dp_plane *plane, const unsigned *lcore_ids);

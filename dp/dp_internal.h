@@ -51,6 +51,9 @@ struct dp_tables {
 	struct dp_target *targets;
 	struct dp_rule *rules;
 	uint32_t addr_mask; /* slots - 1 */
+	/* one per lcore, fitted to every VPC's match table by dp_publish */
+	struct match_scratch **scratch;
+	uint32_t n_scratch;
 	struct dp_addr_slot *addr_slots;
 };
 

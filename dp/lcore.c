@@ -552,7 +552,8 @@ static void handle_query(struct dp_lcore *lc, uint16_t port, struct rte_mbuf *m,
 		return;
 	}
 	struct match_result res;
-	if (match_lookup(vpc->match, NULL, dns + WIRE_DNS_HLEN, msg.qname_len, &res) != MATCH_OK) {
+	if (match_lookup(vpc->match, lc->t->scratch[lc->index], dns + WIRE_DNS_HLEN, msg.qname_len,
+			 &res) != MATCH_OK) {
 		vc->drops++;
 		drop(lc, m, DP_DROP_MATCH_FAILED);
 		return;
@@ -806,11 +807,42 @@ void dp_stop(struct dp_plane *plane)
 	plane->running = false;
 }
 
-void dp_publish(struct dp_plane *plane, struct dp_tables *tables)
+/* One scratch per lcore, fitted to every VPC's table: what a Hyperscan lookup needs. */
+static bool fit_scratch(struct dp_tables *t, unsigned n_lcores, char *err, size_t errlen)
 {
+	t->scratch = calloc(n_lcores, sizeof(*t->scratch));
+	if (!t->scratch) {
+		snprintf(err, errlen, "out of memory");
+		return false;
+	}
+	t->n_scratch = n_lcores;
+	for (unsigned i = 0; i < n_lcores; i++) {
+		t->scratch[i] = match_scratch_new();
+		if (!t->scratch[i]) {
+			snprintf(err, errlen, "out of memory");
+			return false;
+		}
+		for (uint32_t v = 0; v < t->n_vpcs; v++)
+			if (match_scratch_fit(t->scratch[i], t->vpcs[v].match, err, errlen))
+				return false;
+	}
+	return true;
+}
+
+int dp_publish(struct dp_plane *plane, struct dp_tables *tables, char *err, size_t errlen)
+{
+	if (!tables->scratch && !fit_scratch(tables, plane->p.n_lcores, err, errlen)) {
+		for (uint32_t i = 0; i < tables->n_scratch; i++)
+			match_scratch_free(tables->scratch[i]);
+		free(tables->scratch);
+		tables->scratch = NULL;
+		tables->n_scratch = 0;
+		return -1;
+	}
 	struct dp_tables *old = __atomic_exchange_n(&plane->tables, tables, __ATOMIC_ACQ_REL);
 	rte_rcu_qsbr_synchronize(plane->qsbr, RTE_QSBR_THRID_INVALID);
 	dp_tables_free(old);
+	return 0;
 }
 
 struct rte_ring *dp_slow_ring(struct dp_plane *plane, unsigned lcore)

@@ -238,7 +238,8 @@ static uint32_t addr_hash(const uint8_t key[DP_ADDR_KEY_LEN])
 	return (uint32_t)((crc * 0x9e3779b97f4a7c15ull) >> 32);
 }
 
-/* memcmp of a 20-octet key as three loads a side: libc's memcmp is a call, and a third of a lookup */
+/* memcmp of a 20-octet key as three loads a side: libc's memcmp is a call, and a third of a lookup
+ */
 static inline bool key_equal(const uint8_t *a, const uint8_t *b)
 {
 	uint64_t a0, a1, b0, b1;
@@ -351,6 +352,9 @@ void dp_tables_free(struct dp_tables *t)
 	free(t->targets);
 	free(t->rules);
 	free(t->addr_slots);
+	for (uint32_t i = 0; i < t->n_scratch; i++)
+		match_scratch_free(t->scratch[i]);
+	free(t->scratch);
 	free(t);
 }
 

@@ -217,7 +217,8 @@ static struct dp_plane *plane_up(struct io_neigh_table *neigh)
 	struct dp_plane *plane = dp_plane_new(&p, err, sizeof(err));
 	if (!plane)
 		die(err);
-	dp_publish(plane, tables());
+	if (dp_publish(plane, tables(), err, sizeof(err)))
+		die(err);
 	return plane;
 }
 

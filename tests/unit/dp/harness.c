@@ -19,6 +19,7 @@ const uint8_t h_client_ip6[16] = {0x26, 0x00, 0x1f, 0x18, 0xab, 0xcd, [15] = 5};
 const uint8_t h_resolver_ip6[16] = {0xfd, 0x00, 0x0e, 0xc2, [14] = 0x02, [15] = 0x53};
 
 struct harness h;
+enum match_engine h_match_engine = MATCH_ENGINE_SUFFIX;
 
 static uint64_t fake_clock(void *ctx)
 {
@@ -68,7 +69,7 @@ static void port_up(void)
 static struct match_table *vpc_match(bool example_is_zone)
 {
 	char err[200];
-	struct match_builder *b = match_builder_new(MATCH_ENGINE_SUFFIX);
+	struct match_builder *b = match_builder_new(h_match_engine);
 	cr_assert(b);
 	cr_assert_eq(
 	    match_builder_add(b, "example.com", example_is_zone ? MATCH_ZONE : MATCH_FORWARD,
@@ -176,7 +177,7 @@ void h_setup(unsigned tries, unsigned n_lcores)
 	};
 	h.plane = dp_plane_new(&p, err, sizeof(err));
 	cr_assert(h.plane, "%s", err);
-	dp_publish(h.plane, tables());
+	cr_assert_eq(dp_publish(h.plane, tables(), err, sizeof(err)), 0, "%s", err);
 }
 
 void h_teardown(void)

@@ -43,6 +43,8 @@ struct harness {
 	uint64_t now;
 };
 extern struct harness h;
+/* The engine of the VPCs' match tables h_setup builds (the suffix engine unless a test says). */
+extern enum match_engine h_match_engine;
 
 /* EAL, port, tables and plane; tries is the flow tables' tries per query; lcore i polls queue i. */
 void h_setup(unsigned tries, unsigned n_lcores);

@@ -493,7 +493,8 @@ Test(dp_lcore, publish_swaps_tables_between_polls)
 	uint8_t q[H_FRAME_MAX], out[H_FRAME_MAX];
 	char err[100];
 	struct dp_tables_builder *b = dp_tables_builder_new(&(struct dp_tunables){0});
-	dp_publish(h.plane, dp_tables_build(b, err, sizeof(err)));
+	cr_assert_eq(dp_publish(h.plane, dp_tables_build(b, err, sizeof(err)), err, sizeof(err)),
+		     0);
 	h_inject(q, h_build_query(
 			q, &(struct h_query){.vlan = H_VLAN_VPC0, .qname = "www.example.com"}));
 	h_poll();
@@ -552,4 +553,26 @@ Test(dp_lcore, seed_www_answer_loses_aa_and_the_cookies_of_the_other_hop)
 	const uint8_t *a = out + pkt.payload_off + m.msg_end - WIRE_OPT_RR_LEN - 4;
 	cr_expect(a[0] == 172 && a[1] == 31, "the A record's address (172.31.x.x) is the last "
 					     "before the OPT");
+}
+
+static void setup_hyperscan(void)
+{
+	h_match_engine = MATCH_ENGINE_HYPERSCAN;
+	h_setup(3, 1);
+}
+
+TestSuite(dp_hyperscan, .init = setup_hyperscan, .fini = h_teardown);
+
+Test(dp_hyperscan, hyperscan_tables_are_looked_up_with_the_lcores_scratch)
+{
+	uint8_t fwd[H_FRAME_MAX], q[H_FRAME_MAX], out[H_FRAME_MAX];
+	forward_one(fwd, "www.example.com", 0);
+	h_inject(q, h_build_query(
+			q, &(struct h_query){.vlan = H_VLAN_VPC0, .qname = "a.corp.internal"}));
+	h_poll();
+	cr_expect_eq(h_take(out), 0);
+	struct dp_lcore_counters c = h_counters();
+	cr_expect_eq(c.forwarded, 1);
+	cr_expect_eq(c.to_slow, 1);
+	cr_expect_eq(c.drops[DP_DROP_MATCH_FAILED], 0);
 }
