@@ -176,6 +176,7 @@ struct dp_entity_counters {
 struct dp_lcore_counters {
 	uint64_t rx, tx;
 	uint64_t queries;   /* client queries to a resolver address */
+	uint64_t outsiders; /* of which from outside the VPC's CIDRs (refused or dropped) */
 	uint64_t forwarded; /* first tries sent upstream */
 	uint64_t responses; /* target responses accepted */
 	uint64_t answered;  /* answers to clients, any rcode, local ones included */

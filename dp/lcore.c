@@ -532,6 +532,7 @@ static void handle_query(struct dp_lcore *lc, uint16_t port, struct rte_mbuf *m,
 	struct wire_dns_msg msg;
 	enum wire_err err = wire_dns_parse_query(dns, pkt->payload_len, &msg);
 	if (!dp_vpc_has_client(vpc, pkt->ip_version, pkt->src_addr)) {
+		lc->c.outsiders++;
 		if (vpc->outsiders == DP_OUTSIDER_DROP || err != WIRE_OK) {
 			vc->drops++;
 			drop(lc, m, DP_DROP_OUTSIDER);
@@ -1086,13 +1087,14 @@ bool dp_target_rtt(const struct dp_plane *plane, uint32_t target, uint64_t *srtt
 static void print_counters(FILE *out, const char *who, const struct dp_lcore_counters *c)
 {
 	fprintf(out,
-		"%s: rx %" PRIu64 " tx %" PRIu64 " queries %" PRIu64 " forwarded %" PRIu64
-		" responses %" PRIu64 " answered %" PRIu64 " servfails %" PRIu64
-		" timeouts %" PRIu64 " retries %" PRIu64 " truncations %" PRIu64 " to_slow %" PRIu64
-		" exceptions %" PRIu64 " handed_over %" PRIu64 "\n",
-		who, c->rx, c->tx, c->queries, c->forwarded, c->responses, c->answered,
-		c->servfails, c->timeouts, c->retries, c->truncations, c->to_slow, c->exceptions,
-		c->handed_over);
+		"%s: rx %" PRIu64 " tx %" PRIu64 " queries %" PRIu64 " outsiders %" PRIu64
+		" forwarded %" PRIu64 " responses %" PRIu64 " answered %" PRIu64
+		" servfails %" PRIu64 " timeouts %" PRIu64 " retries %" PRIu64
+		" truncations %" PRIu64 " to_slow %" PRIu64 " exceptions %" PRIu64
+		" handed_over %" PRIu64 "\n",
+		who, c->rx, c->tx, c->queries, c->outsiders, c->forwarded, c->responses,
+		c->answered, c->servfails, c->timeouts, c->retries, c->truncations, c->to_slow,
+		c->exceptions, c->handed_over);
 	for (unsigned e = 0; e < WIRE_E__COUNT; e++)
 		if (c->rejects[e])
 			fprintf(out, "%s: reject %s %" PRIu64 "\n", who,

@@ -288,6 +288,7 @@ Test(dp_lcore, client_outside_the_cidrs_is_refused)
 	h_parse_sent(out, h_take(out), &pkt, &m, true);
 	cr_expect_eq(WIRE_RCODE(m.flags), WIRE_RCODE_REFUSED);
 	cr_expect(is_ip(pkt.dst_addr, h_outsider_ip));
+	cr_expect_eq(h_counters().outsiders, 1);
 	cr_expect_eq(m.id, 7);
 }
 
