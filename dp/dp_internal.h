@@ -1,10 +1,14 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
- * dp internals shared by tables.c (which builds them) and lcore.c (which reads them): the layout of
- * the immutable tables and the address index. Not part of dp's public face (dp.h).
+ * dp internals shared by its files: the layout of the immutable tables and the address index
+ * (tables.c builds them, lcore.c reads them), and of the lcores and the plane (plane.c makes them,
+ * lcore.c runs them, counters.c reads them). Not part of dp's public face (dp.h).
  */
 #ifndef VPCDNS_DP_INTERNAL_H
 #define VPCDNS_DP_INTERNAL_H
+
+#include <rte_ethdev.h>
+#include <rte_rcu_qsbr.h>
 
 #include "dp/dp.h"
 
@@ -59,5 +63,38 @@ struct dp_tables {
 
 /* True when addr (family 4 or 6) lies inside one of the VPC's CIDRs. */
 bool dp_vpc_has_client(const struct dp_vpc *v, uint8_t family, const uint8_t *addr);
+
+#define DP_PORT_NONE	0xff /* dp_plane.port_slot of a port the plane does not poll */
+#define DP_RING_DEFAULT 1024
+#define DP_BURST	32 /* RX, TX-buffer and ring bursts */
+
+struct dp_lcore {
+	struct dp_plane *plane;
+	const struct dp_tables *t; /* this poll's tables */
+	uint64_t now;
+	unsigned index;
+	struct flow_table *flows;
+	struct rte_ring *slow, *handover, *exception;
+	struct rte_eth_dev_tx_buffer *tx[DP_PORTS_MAX];
+	struct dp_lcore_counters c;
+	/* per-entity counters, by dense index; the sink takes indices past the arrays */
+	struct dp_entity_counters *vpc_c, *rule_c, *ep_c, *target_c, sink;
+} __rte_cache_aligned;
+
+struct dp_plane {
+	struct dp_plane_params p;
+	struct dp_tables *tables;
+	struct rte_rcu_qsbr *qsbr;
+	struct dp_lcore *lcores;
+	double ns_per_cycle;
+	struct rte_ether_addr port_mac[RTE_MAX_ETHPORTS];
+	uint8_t port_slot[RTE_MAX_ETHPORTS];
+	unsigned lcore_ids[DP_LCORES_MAX];
+	bool running;
+	volatile bool stop;
+};
+
+/* Where struct dp_slow_meta lives in an mbuf (registered by the first dp_plane_new). */
+extern int dp_slow_meta_offset;
 
 #endif

@@ -1,19 +1,14 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
- * dp/lcore: the data lcores' poll loop and the plane that holds them. It owns, per lcore, the flow
- * table, the TX buffers, the slow and handover rings and the counters; and for the plane the
- * published tables (RCU) and the lcores' start and stop. Every packet is rewritten in the mbuf it
- * came in (headers rebuilt in front of the DNS message, which is edited in place); the only copies
- * are retries and SERVFAILs, made from the query kept in the flow.
+ * dp/lcore: the data lcores' poll loop: a packet's way from RX to TX (or to a ring, or a counted
+ * drop), flows' tries, retries and SERVFAILs, and the counting as it goes. Every packet is
+ * rewritten in the mbuf it came in (headers rebuilt in front of the DNS message, which is edited
+ * in place); the only copies are retries and SERVFAILs, made from the query kept in the flow.
  */
-#include <inttypes.h>
-#include <stdlib.h>
 #include <string.h>
 
 #include <rte_cycles.h>
 #include <rte_ethdev.h>
-#include <rte_launch.h>
-#include <rte_malloc.h>
 #include <rte_mbuf_dyn.h>
 #include <rte_prefetch.h>
 #include <rte_rcu_qsbr.h>
@@ -21,36 +16,7 @@
 #include "dp/dp_internal.h"
 #include "dp/io/io.h"
 
-#define BURST	     32
 #define EXPIRE_BURST 32
-#define PORT_NONE    0xff
-#define RING_DEFAULT 1024
-
-struct dp_lcore {
-	struct dp_plane *plane;
-	const struct dp_tables *t; /* this poll's tables */
-	uint64_t now;
-	unsigned index;
-	struct flow_table *flows;
-	struct rte_ring *slow, *handover, *exception;
-	struct rte_eth_dev_tx_buffer *tx[DP_PORTS_MAX];
-	struct dp_lcore_counters c;
-	/* per-entity counters, by dense index; the sink takes indices past the arrays */
-	struct dp_entity_counters *vpc_c, *rule_c, *ep_c, *target_c, sink;
-} __rte_cache_aligned;
-
-struct dp_plane {
-	struct dp_plane_params p;
-	struct dp_tables *tables;
-	struct rte_rcu_qsbr *qsbr;
-	struct dp_lcore *lcores;
-	double ns_per_cycle;
-	struct rte_ether_addr port_mac[RTE_MAX_ETHPORTS];
-	uint8_t port_slot[RTE_MAX_ETHPORTS];
-	unsigned lcore_ids[DP_LCORES_MAX];
-	bool running;
-	volatile bool stop;
-};
 
 /* What the rebuilt L2-L4 headers of an outgoing packet say. */
 struct out_hdr {
@@ -61,33 +27,6 @@ struct out_hdr {
 	uint8_t src[16], dst[16];
 	uint16_t sport, dport;
 };
-
-static int slow_meta_offset = -1;
-
-static const char *const drop_names[DP__DROP_COUNT] = {
-    [DP_DROP_NO_ADDRESS] = "no_address",
-    [DP_DROP_NOT_DNS_PORT] = "not_dns_port",
-    [DP_DROP_OUTSIDER] = "outsider",
-    [DP_DROP_WIRE] = "wire",
-    [DP_DROP_FLOW_FULL] = "flow_full",
-    [DP_DROP_BAD_RULE] = "bad_rule",
-    [DP_DROP_MATCH_FAILED] = "match_failed",
-    [DP_DROP_NO_NEIGH] = "no_neigh",
-    [DP_DROP_NOT_OUR_PORT] = "not_our_port",
-    [DP_DROP_NO_FLOW] = "no_flow",
-    [DP_DROP_SPOOFED] = "spoofed",
-    [DP_DROP_HANDOVER_FULL] = "handover_full",
-    [DP_DROP_EXCEPTION_FULL] = "exception_full",
-    [DP_DROP_SLOW_FULL] = "slow_full",
-    [DP_DROP_NO_MBUF] = "no_mbuf",
-    [DP_DROP_NO_ROOM] = "no_room",
-    [DP_DROP_TX_FULL] = "tx_full",
-};
-
-const char *dp_drop_name(enum dp_drop d)
-{
-	return (unsigned)d < DP__DROP_COUNT ? drop_names[d] : "?";
-}
 
 /* ---- small helpers ---- */
 
@@ -208,7 +147,7 @@ static bool build_headers(struct rte_mbuf *m, uint16_t dns_off, uint16_t dns_len
 static void transmit(struct dp_lcore *lc, uint16_t port, struct rte_mbuf *m)
 {
 	uint8_t slot = lc->plane->port_slot[port];
-	if (slot == PORT_NONE) {
+	if (slot == DP_PORT_NONE) {
 		drop(lc, m, DP_DROP_UNKNOWN_PORT);
 		return;
 	}
@@ -501,7 +440,8 @@ static void forward(struct dp_lcore *lc, uint16_t port, struct rte_mbuf *m,
 static void to_slow(struct dp_lcore *lc, struct rte_mbuf *m, const struct wire_pkt *pkt,
 		    uint32_t vpc, const struct match_result *res)
 {
-	struct dp_slow_meta *meta = RTE_MBUF_DYNFIELD(m, slow_meta_offset, struct dp_slow_meta *);
+	struct dp_slow_meta *meta =
+	    RTE_MBUF_DYNFIELD(m, dp_slow_meta_offset, struct dp_slow_meta *);
 	*meta = (struct dp_slow_meta){
 	    .vpc = vpc,
 	    .match_id = res->id,
@@ -721,8 +661,8 @@ static void handle_burst(struct dp_lcore *lc, uint16_t port, struct rte_mbuf **p
 
 static void drain_handover(struct dp_lcore *lc)
 {
-	struct rte_mbuf *pkts[BURST];
-	unsigned n = rte_ring_sc_dequeue_burst(lc->handover, (void **)pkts, BURST, NULL);
+	struct rte_mbuf *pkts[DP_BURST];
+	unsigned n = rte_ring_sc_dequeue_burst(lc->handover, (void **)pkts, DP_BURST, NULL);
 	for (unsigned i = 0; i < n; i++) {
 		struct wire_pkt pkt;
 		/* parsed once already by the lcore that handed it over */
@@ -748,13 +688,13 @@ static void expire_flows(struct dp_lcore *lc)
 unsigned dp_lcore_poll_once(struct dp_plane *plane, unsigned index)
 {
 	struct dp_lcore *lc = &plane->lcores[index];
-	struct rte_mbuf *pkts[BURST];
+	struct rte_mbuf *pkts[DP_BURST];
 	unsigned received = 0;
 	lc->t = __atomic_load_n(&plane->tables, __ATOMIC_ACQUIRE);
 	lc->now = clock_now(plane);
 	for (unsigned s = 0; s < plane->p.n_ports; s++) {
 		uint16_t port = plane->p.ports[s];
-		uint16_t n = rte_eth_rx_burst(port, (uint16_t)index, pkts, BURST);
+		uint16_t n = rte_eth_rx_burst(port, (uint16_t)index, pkts, DP_BURST);
 		received += n;
 		handle_burst(lc, port, pkts, n);
 	}
@@ -767,356 +707,4 @@ unsigned dp_lcore_poll_once(struct dp_plane *plane, unsigned index)
 	lc->t = NULL;
 	rte_rcu_qsbr_quiescent(plane->qsbr, index);
 	return received;
-}
-
-/* ---- the plane ---- */
-
-static int lcore_main(void *arg)
-{
-	struct dp_lcore *lc = arg;
-	rte_rcu_qsbr_thread_online(lc->plane->qsbr, lc->index);
-	while (!lc->plane->stop)
-		dp_lcore_poll_once(lc->plane, lc->index);
-	rte_rcu_qsbr_thread_offline(lc->plane->qsbr, lc->index);
-	return 0;
-}
-
-int dp_start(struct dp_plane *plane, const unsigned *lcore_ids)
-{
-	plane->stop = false;
-	for (unsigned i = 0; i < plane->p.n_lcores; i++) {
-		plane->lcore_ids[i] = lcore_ids[i];
-		int rc = rte_eal_remote_launch(lcore_main, &plane->lcores[i], lcore_ids[i]);
-		if (rc) {
-			plane->stop = true;
-			for (unsigned k = 0; k < i; k++)
-				rte_eal_wait_lcore(plane->lcore_ids[k]);
-			return rc;
-		}
-	}
-	plane->running = true;
-	return 0;
-}
-
-void dp_stop(struct dp_plane *plane)
-{
-	if (!plane->running)
-		return;
-	plane->stop = true;
-	for (unsigned i = 0; i < plane->p.n_lcores; i++)
-		rte_eal_wait_lcore(plane->lcore_ids[i]);
-	plane->running = false;
-}
-
-/* One scratch per lcore, fitted to every VPC's table: what a Hyperscan lookup needs. */
-static bool fit_scratch(struct dp_tables *t, unsigned n_lcores, char *err, size_t errlen)
-{
-	t->scratch = calloc(n_lcores, sizeof(*t->scratch));
-	if (!t->scratch) {
-		snprintf(err, errlen, "out of memory");
-		return false;
-	}
-	t->n_scratch = n_lcores;
-	for (unsigned i = 0; i < n_lcores; i++) {
-		t->scratch[i] = match_scratch_new();
-		if (!t->scratch[i]) {
-			snprintf(err, errlen, "out of memory");
-			return false;
-		}
-		for (uint32_t v = 0; v < t->n_vpcs; v++)
-			if (match_scratch_fit(t->scratch[i], t->vpcs[v].match, err, errlen))
-				return false;
-	}
-	return true;
-}
-
-int dp_publish(struct dp_plane *plane, struct dp_tables *tables, char *err, size_t errlen)
-{
-	if (!tables->scratch && !fit_scratch(tables, plane->p.n_lcores, err, errlen)) {
-		for (uint32_t i = 0; i < tables->n_scratch; i++)
-			match_scratch_free(tables->scratch[i]);
-		free(tables->scratch);
-		tables->scratch = NULL;
-		tables->n_scratch = 0;
-		return -1;
-	}
-	struct dp_tables *old = __atomic_exchange_n(&plane->tables, tables, __ATOMIC_ACQ_REL);
-	rte_rcu_qsbr_synchronize(plane->qsbr, RTE_QSBR_THRID_INVALID);
-	dp_tables_free(old);
-	return 0;
-}
-
-struct rte_ring *dp_slow_ring(struct dp_plane *plane, unsigned lcore)
-{
-	return lcore < plane->p.n_lcores ? plane->lcores[lcore].slow : NULL;
-}
-
-const struct dp_slow_meta *dp_slow_meta(const struct rte_mbuf *m)
-{
-	return RTE_MBUF_DYNFIELD(m, slow_meta_offset, const struct dp_slow_meta *);
-}
-
-static bool register_slow_meta(char *err, size_t errlen)
-{
-	static const struct rte_mbuf_dynfield desc = {
-	    .name = "vpcdns_dp_slow_meta",
-	    .size = sizeof(struct dp_slow_meta),
-	    .align = __alignof__(struct dp_slow_meta),
-	};
-	slow_meta_offset = rte_mbuf_dynfield_register(&desc);
-	if (slow_meta_offset < 0)
-		snprintf(err, errlen, "cannot register the slow path's mbuf field: %s",
-			 rte_strerror(rte_errno));
-	return slow_meta_offset >= 0;
-}
-
-static struct rte_ring *make_ring(const char *what, unsigned i, unsigned size, unsigned flags)
-{
-	char name[RTE_RING_NAMESIZE];
-	static unsigned plane_serial;
-	snprintf(name, sizeof(name), "dp_%s_%u_%u", what, i, plane_serial++);
-	return rte_ring_create(name, size ? size : RING_DEFAULT, SOCKET_ID_ANY, flags);
-}
-
-static bool lcore_init(struct dp_plane *plane, unsigned i, char *err, size_t errlen)
-{
-	struct dp_lcore *lc = &plane->lcores[i];
-	const struct dp_plane_params *p = &plane->p;
-	struct flow_table_params fp = p->flow;
-	enum flow_params_error fe;
-	lc->plane = plane;
-	lc->index = i;
-	if (!flow_ports_of_lcore(p->flow.port_lo, p->flow.port_hi, p->n_lcores, i, &fp.port_lo,
-				 &fp.port_hi)) {
-		snprintf(err, errlen, "lcore %u gets no source port", i);
-		return false;
-	}
-	/* one ChaCha20 key per lcore, so no two lcores draw the same (port, ID) stream */
-	fp.seed[FLOW_SEED_BYTES - 1] ^= (uint8_t)i;
-	fp.seed[FLOW_SEED_BYTES - 2] ^= (uint8_t)(i >> 8);
-	lc->flows = flow_table_new(&fp, &fe);
-	if (!lc->flows) {
-		snprintf(err, errlen, "lcore %u flow table: %s", i, flow_params_error_str(fe));
-		return false;
-	}
-	lc->slow = make_ring("slow", i, p->slow_ring_size, RING_F_SP_ENQ | RING_F_SC_DEQ);
-	lc->handover = make_ring("handover", i, p->handover_ring_size, RING_F_SC_DEQ);
-	lc->exception = io_exception_ring(i);
-	lc->vpc_c = rte_zmalloc(NULL, sizeof(*lc->vpc_c) * (p->max_vpcs + 1), 0);
-	lc->rule_c = rte_zmalloc(NULL, sizeof(*lc->rule_c) * (p->max_rules + 1), 0);
-	lc->ep_c = rte_zmalloc(NULL, sizeof(*lc->ep_c) * (p->max_endpoint_addrs + 1), 0);
-	lc->target_c = rte_zmalloc(NULL, sizeof(*lc->target_c) * (p->flow.n_targets + 1), 0);
-	if (!lc->slow || !lc->handover || !lc->vpc_c || !lc->rule_c || !lc->ep_c || !lc->target_c) {
-		snprintf(err, errlen, "lcore %u: out of memory for rings or counters", i);
-		return false;
-	}
-	for (unsigned s = 0; s < p->n_ports; s++) {
-		lc->tx[s] = rte_zmalloc(NULL, RTE_ETH_TX_BUFFER_SIZE(BURST), 0);
-		if (!lc->tx[s] || rte_eth_tx_buffer_init(lc->tx[s], BURST) ||
-		    rte_eth_tx_buffer_set_err_callback(lc->tx[s], rte_eth_tx_buffer_count_callback,
-						       &lc->c.drops[DP_DROP_TX_FULL])) {
-			snprintf(err, errlen, "lcore %u: TX buffer", i);
-			return false;
-		}
-	}
-	if (rte_rcu_qsbr_thread_register(plane->qsbr, i)) {
-		snprintf(err, errlen, "lcore %u: RCU registration", i);
-		return false;
-	}
-	return true;
-}
-
-static bool plane_init(struct dp_plane *plane, char *err, size_t errlen)
-{
-	const struct dp_plane_params *p = &plane->p;
-	if (!p->n_lcores || p->n_lcores > DP_LCORES_MAX || !p->n_ports ||
-	    p->n_ports > DP_PORTS_MAX || !p->pool || !p->neigh) {
-		snprintf(err, errlen,
-			 "need 1..%d lcores, 1..%d ports, a mempool and io's neighbours",
-			 DP_LCORES_MAX, DP_PORTS_MAX);
-		return false;
-	}
-	if (slow_meta_offset < 0 && !register_slow_meta(err, errlen))
-		return false;
-	memset(plane->port_slot, PORT_NONE, sizeof(plane->port_slot));
-	for (unsigned s = 0; s < p->n_ports; s++) {
-		if (!rte_eth_dev_is_valid_port(p->ports[s]) ||
-		    rte_eth_macaddr_get(p->ports[s], &plane->port_mac[p->ports[s]])) {
-			snprintf(err, errlen, "port %u is not a valid ethdev port", p->ports[s]);
-			return false;
-		}
-		plane->port_slot[p->ports[s]] = (uint8_t)s;
-	}
-	plane->ns_per_cycle = 1e9 / (double)rte_get_tsc_hz();
-	size_t qsz = rte_rcu_qsbr_get_memsize(p->n_lcores);
-	plane->qsbr = rte_zmalloc(NULL, qsz, RTE_CACHE_LINE_SIZE);
-	plane->lcores =
-	    rte_zmalloc(NULL, sizeof(*plane->lcores) * p->n_lcores, RTE_CACHE_LINE_SIZE);
-	if (!plane->qsbr || !plane->lcores || rte_rcu_qsbr_init(plane->qsbr, p->n_lcores)) {
-		snprintf(err, errlen, "out of memory for the lcores");
-		return false;
-	}
-	for (unsigned i = 0; i < p->n_lcores; i++)
-		if (!lcore_init(plane, i, err, errlen))
-			return false;
-	return true;
-}
-
-struct dp_plane *dp_plane_new(const struct dp_plane_params *p, char *err, size_t errlen)
-{
-	struct dp_plane *plane = calloc(1, sizeof(*plane));
-	if (!plane) {
-		snprintf(err, errlen, "out of memory");
-		return NULL;
-	}
-	plane->p = *p;
-	if (!plane_init(plane, err, errlen)) {
-		dp_plane_free(plane);
-		return NULL;
-	}
-	return plane;
-}
-
-static void lcore_free(struct dp_lcore *lc)
-{
-	if (lc->flows) {
-		for (struct flow *f = flow_next_open(lc->flows, NULL); f;
-		     f = flow_next_open(lc->flows, f))
-			rte_pktmbuf_free((struct rte_mbuf *)f->pkt);
-		flow_table_free(lc->flows);
-	}
-	struct rte_mbuf *m;
-	while (lc->slow && rte_ring_dequeue(lc->slow, (void **)&m) == 0)
-		rte_pktmbuf_free(m);
-	while (lc->handover && rte_ring_dequeue(lc->handover, (void **)&m) == 0)
-		rte_pktmbuf_free(m);
-	rte_ring_free(lc->slow);
-	rte_ring_free(lc->handover);
-	for (unsigned s = 0; s < DP_PORTS_MAX; s++)
-		rte_free(lc->tx[s]);
-	rte_free(lc->vpc_c);
-	rte_free(lc->rule_c);
-	rte_free(lc->ep_c);
-	rte_free(lc->target_c);
-}
-
-void dp_plane_free(struct dp_plane *plane)
-{
-	if (!plane)
-		return;
-	dp_stop(plane);
-	if (plane->lcores)
-		for (unsigned i = 0; i < plane->p.n_lcores; i++)
-			lcore_free(&plane->lcores[i]);
-	dp_tables_free(plane->tables);
-	rte_free(plane->lcores);
-	rte_free(plane->qsbr);
-	free(plane);
-}
-
-/* ---- counters ---- */
-
-void dp_lcore_counters_read(const struct dp_plane *plane, unsigned lcore,
-			    struct dp_lcore_counters *out)
-{
-	if (lcore < plane->p.n_lcores)
-		*out = plane->lcores[lcore].c;
-	else
-		memset(out, 0, sizeof(*out));
-}
-
-bool dp_entity_counters_read(const struct dp_plane *plane, enum dp_entity kind, uint32_t index,
-			     struct dp_entity_counters *out)
-{
-	memset(out, 0, sizeof(*out));
-	for (unsigned i = 0; i < plane->p.n_lcores; i++) {
-		const struct dp_lcore *lc = &plane->lcores[i];
-		const struct dp_entity_counters *a;
-		uint32_t n;
-		switch (kind) {
-		case DP_ENTITY_VPC:
-			a = lc->vpc_c, n = plane->p.max_vpcs;
-			break;
-		case DP_ENTITY_RULE:
-			a = lc->rule_c, n = plane->p.max_rules;
-			break;
-		case DP_ENTITY_ENDPOINT_ADDR:
-			a = lc->ep_c, n = plane->p.max_endpoint_addrs;
-			break;
-		case DP_ENTITY_TARGET:
-			a = lc->target_c, n = plane->p.flow.n_targets;
-			break;
-		default:
-			return false;
-		}
-		if (index >= n)
-			return false;
-		out->queries += a[index].queries;
-		out->forwarded += a[index].forwarded;
-		out->answered += a[index].answered;
-		out->timeouts += a[index].timeouts;
-		out->retries += a[index].retries;
-		out->truncations += a[index].truncations;
-		out->drops += a[index].drops;
-	}
-	return true;
-}
-
-bool dp_target_rtt(const struct dp_plane *plane, uint32_t target, uint64_t *srtt_ns,
-		   uint64_t *p90_ns)
-{
-	uint32_t hist[FLOW_HIST_BUCKETS] = {0};
-	uint64_t best_samples = 0;
-	*srtt_ns = 0;
-	for (unsigned i = 0; i < plane->p.n_lcores; i++) {
-		struct flow_target_stats s;
-		if (!flow_target_stats(plane->lcores[i].flows, target, &s))
-			return false;
-		for (unsigned b = 0; b < FLOW_HIST_BUCKETS; b++)
-			hist[b] += s.hist[b];
-		/* the lcore that sampled it most has the estimate worth quoting */
-		if (s.rtt_samples > best_samples) {
-			best_samples = s.rtt_samples;
-			*srtt_ns = s.srtt_ns;
-		}
-	}
-	*p90_ns = flow_hist_quantile(hist, 0.9);
-	return true;
-}
-
-static void print_counters(FILE *out, const char *who, const struct dp_lcore_counters *c)
-{
-	fprintf(out,
-		"%s: rx %" PRIu64 " tx %" PRIu64 " queries %" PRIu64 " outsiders %" PRIu64
-		" forwarded %" PRIu64 " responses %" PRIu64 " answered %" PRIu64
-		" servfails %" PRIu64 " timeouts %" PRIu64 " retries %" PRIu64
-		" truncations %" PRIu64 " to_slow %" PRIu64 " exceptions %" PRIu64
-		" handed_over %" PRIu64 "\n",
-		who, c->rx, c->tx, c->queries, c->outsiders, c->forwarded, c->responses,
-		c->answered, c->servfails, c->timeouts, c->retries, c->truncations, c->to_slow,
-		c->exceptions, c->handed_over);
-	for (unsigned e = 0; e < WIRE_E__COUNT; e++)
-		if (c->rejects[e])
-			fprintf(out, "%s: reject %s %" PRIu64 "\n", who,
-				wire_err_name((enum wire_err)e), c->rejects[e]);
-	for (unsigned d = 0; d < DP__DROP_COUNT; d++)
-		if (c->drops[d])
-			fprintf(out, "%s: drop %s %" PRIu64 "\n", who, dp_drop_name(d),
-				c->drops[d]);
-}
-
-void dp_counters_print(const struct dp_plane *plane, FILE *out)
-{
-	struct dp_lcore_counters sum = {0};
-	for (unsigned i = 0; i < plane->p.n_lcores; i++) {
-		const struct dp_lcore_counters *c = &plane->lcores[i].c;
-		char who[32];
-		snprintf(who, sizeof(who), "lcore %u", i);
-		print_counters(out, who, c);
-		const uint64_t *src = (const uint64_t *)c;
-		uint64_t *dst = (uint64_t *)&sum;
-		for (size_t k = 0; k < sizeof(sum) / sizeof(uint64_t); k++)
-			dst[k] += src[k];
-	}
-	print_counters(out, "all", &sum);
 }

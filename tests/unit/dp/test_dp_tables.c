@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
-/* The tables builder and the address index, without EAL (tables are plain heap memory). */
+/* The tables builder, the address index (no EAL: tables are plain heap memory), the drop names. */
 #include <criterion/criterion.h>
 #include <string.h>
 
@@ -135,4 +135,15 @@ Test(dp_tables, endpoint_edns_size_defaults_to_the_tunable)
 	cr_assert(t, "%s", err);
 	cr_expect_eq(t->endpoints[0].edns_udp_size, DP_EDNS_DEFAULT);
 	dp_tables_free(t);
+}
+
+Test(dp_counters, every_drop_reason_has_a_distinct_name)
+{
+	for (int d = 0; d < DP__DROP_COUNT; d++) {
+		const char *name = dp_drop_name(d);
+		cr_assert(name && *name && strcmp(name, "?"), "drop reason %d has no name", d);
+		for (int e = 0; e < d; e++)
+			cr_expect_str_neq(name, dp_drop_name(e));
+	}
+	cr_expect_str_eq(dp_drop_name(DP__DROP_COUNT), "?");
 }
