@@ -28,8 +28,10 @@ static uint64_t fake_clock(void *ctx)
 
 static void eal_up(void)
 {
-	char *argv[] = {"test_dp", "--no-huge", "-m",	       "256",	"--no-pci", "--no-shconf",
-			"-l",	   "0",		"--log-level", "error", NULL};
+	/* a worker lcore for the run-loop tests, free to float over both CPUs */
+	char *argv[] = {"test_dp",     "--no-huge",   "-m",	  "256",
+			"--no-pci",    "--no-shconf", "--lcores", "0@(0,1),1@(0,1)",
+			"--log-level", "error",	      NULL};
 	cr_assert_geq(rte_eal_init(10, argv), 0, "EAL init");
 }
 

@@ -6,6 +6,9 @@
 #include <criterion/criterion.h>
 #include <string.h>
 
+#include <rte_cycles.h>
+#include <rte_lcore.h>
+
 #include "harness.h"
 
 static void setup3(void)
@@ -576,4 +579,33 @@ Test(dp_hyperscan, hyperscan_tables_are_looked_up_with_the_lcores_scratch)
 	cr_expect_eq(c.forwarded, 1);
 	cr_expect_eq(c.to_slow, 1);
 	cr_expect_eq(c.drops[DP_DROP_MATCH_FAILED], 0);
+}
+
+/* The real thing: the loop on an EAL worker lcore, tables published while it runs, then stopped. */
+Test(dp_lcore, run_loop_on_a_worker_forwards_and_survives_a_publish)
+{
+	uint8_t q[H_FRAME_MAX], out[H_FRAME_MAX];
+	char err[200];
+	unsigned worker = rte_get_next_lcore(-1, 1, 0);
+	cr_assert_lt(worker, RTE_MAX_LCORE, "EAL gave no worker lcore");
+	cr_assert_eq(dp_start(h.plane, &worker), 0);
+	h_inject(q, h_build_query(
+			q, &(struct h_query){.vlan = H_VLAN_VPC0, .qname = "www.example.com"}));
+	size_t len = 0;
+	for (int ms = 0; ms < 5000 && !len; ms++) {
+		rte_delay_ms(1);
+		len = h_take(out);
+	}
+	cr_expect_gt(len, 0, "the running lcore forwarded the query");
+	/* an empty set of tables: publish waits for the running lcore's quiescent report */
+	struct dp_tables_builder *b = dp_tables_builder_new(&(struct dp_tunables){0});
+	cr_assert_eq(dp_publish(h.plane, dp_tables_build(b, err, sizeof(err)), err, sizeof(err)),
+		     0);
+	h_inject(q, h_build_query(
+			q, &(struct h_query){.vlan = H_VLAN_VPC0, .qname = "www.example.com"}));
+	for (int ms = 0; ms < 5000 && !h_counters().drops[DP_DROP_NO_ADDRESS]; ms++)
+		rte_delay_ms(1);
+	dp_stop(h.plane);
+	cr_expect_eq(h_counters().drops[DP_DROP_NO_ADDRESS], 1, "the new tables were in use");
+	cr_expect_eq(h_take(out), 0);
 }
