@@ -184,9 +184,10 @@ struct dp_lcore_counters {
 	uint64_t timeouts;
 	uint64_t retries;
 	uint64_t truncations;
-	uint64_t to_slow;		 /* handed to the control core's slow path */
-	uint64_t exceptions;		 /* handed to io's exception ring */
-	uint64_t handed_over;		 /* responses passed to their owning lcore */
+	uint64_t to_slow;	/* handed to the control core's slow path */
+	uint64_t exceptions;	/* handed to io's exception ring */
+	uint64_t handed_over;	/* responses passed to their owning lcore */
+	uint64_t tcp_fallbacks; /* truncated answers from targets handed to the slow path */
 	uint64_t rejects[WIRE_E__COUNT]; /* every wire_err, answered or dropped */
 	uint64_t drops[DP__DROP_COUNT];
 };
@@ -194,17 +195,25 @@ struct dp_lcore_counters {
 /* ---- the slow ring: what the control core must handle ----
  *
  * One ring per data lcore (single producer: the lcore; single consumer: the control core), lossy
- * (full: freed, DP_DROP_SLOW_FULL). It carries the client's query mbuf as received (not rewritten),
- * with struct dp_slow_meta in an mbuf dynamic field: the VPC and the match result (a ZONE, AUTO,
- * SYSTEM, DELEGATE or RECURSIVE entry; the id is the control core's).
+ * (full: freed, DP_DROP_SLOW_FULL). It carries a client's query with struct dp_slow_meta in an mbuf
+ * dynamic field, for one of two reasons:
+ * - DP_SLOW_MATCH: the query as received (not rewritten), the VPC and the match result (a ZONE,
+ *   AUTO, SYSTEM, DELEGATE or RECURSIVE entry; the id is the control core's);
+ * - DP_SLOW_TCP_FALLBACK: a forwarded query whose target answered with TC=1, to ask that target
+ *   again over TCP (BEHAVIOUR.md). The frame is rebuilt as the client sent it (its addresses,
+ *   ports, VLAN, ID, flags and question; its OPT with its UDP size, or none; its EDNS options and
+ *   DO are not kept); match_id is the rule, target the dense target index that truncated.
  */
+enum dp_slow_reason { DP_SLOW_MATCH = 0, DP_SLOW_TCP_FALLBACK };
 struct dp_slow_meta {
 	uint32_t vpc;
 	uint32_t match_id;
-	uint32_t system_id;
-	uint16_t dns_off; /* the DNS message's offset in the frame */
-	uint8_t kind;	  /* enum match_kind */
+	uint32_t system_id; /* DP_SLOW_MATCH */
+	uint32_t target;    /* DP_SLOW_TCP_FALLBACK */
+	uint16_t dns_off;   /* the DNS message's offset in the frame */
+	uint8_t kind;	    /* enum match_kind (MATCH_FORWARD for a TCP fallback) */
 	uint8_t labels;
+	uint8_t reason; /* enum dp_slow_reason */
 };
 /* The meta of an mbuf taken from a slow ring. */
 const struct dp_slow_meta *dp_slow_meta(const struct rte_mbuf *m);

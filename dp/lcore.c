@@ -449,12 +449,64 @@ static void to_slow(struct dp_lcore *lc, struct rte_mbuf *m, const struct wire_p
 	    .dns_off = pkt->payload_off,
 	    .kind = (uint8_t)res->kind,
 	    .labels = res->labels,
+	    .reason = DP_SLOW_MATCH,
 	};
 	if (rte_ring_sp_enqueue(lc->slow, m) != 0) {
 		drop(lc, m, DP_DROP_SLOW_FULL);
 		return;
 	}
 	lc->c.to_slow++;
+}
+
+/* The target truncated: the client's query, rebuilt from the kept one, goes to the slow path for
+ * TCP to that target; the flow ends here. */
+static void tcp_fallback(struct dp_lcore *lc, struct flow *f)
+{
+	const struct flow_client *cl = &f->client;
+	struct wire_pkt pkt;
+	struct wire_dns_msg msg;
+	struct rte_mbuf *m = copy_kept(lc, f, &pkt);
+	if (!m) {
+		close_flow(lc, f);
+		return;
+	}
+	uint8_t *dns = rte_pktmbuf_mtod(m, uint8_t *) + pkt.payload_off;
+	size_t len = pkt.payload_len;
+	bool ok = wire_dns_parse_query(dns, len, &msg) == WIRE_OK &&
+		  (cl->edns_present ? wire_dns_set_opt_udp_size(dns, &msg, cl->edns_udp_size)
+				    : wire_dns_strip_opt(dns, &len, &msg)) == WIRE_OK;
+	struct out_hdr h = {.port = cl->ingress_port,
+			    .vlan_tci = cl->vlan,
+			    .dst_mac = lc->plane->port_mac[cl->ingress_port],
+			    .family = cl->family,
+			    .sport = cl->port,
+			    .dport = DP_DNS_PORT};
+	memcpy(&h.src_mac, cl->mac, 6);
+	memcpy(h.src, cl->addr, 16);
+	memcpy(h.dst, cl->resolver_addr, 16);
+	wire_dns_set_id(dns, cl->id);
+	if (!ok || !build_headers(m, pkt.payload_off, (uint16_t)len, &h)) {
+		drop(lc, m, DP_DROP_NO_ROOM);
+		close_flow(lc, f);
+		return;
+	}
+	struct dp_slow_meta *meta =
+	    RTE_MBUF_DYNFIELD(m, dp_slow_meta_offset, struct dp_slow_meta *);
+	*meta = (struct dp_slow_meta){
+	    .vpc = f->vpc,
+	    .match_id = f->rule,
+	    .system_id = MATCH_ID_NONE,
+	    .target = f->target,
+	    .dns_off = (uint16_t)(m->data_len - len),
+	    .kind = MATCH_FORWARD,
+	    .reason = DP_SLOW_TCP_FALLBACK,
+	};
+	close_flow(lc, f);
+	if (rte_ring_sp_enqueue(lc->slow, m) != 0) {
+		drop(lc, m, DP_DROP_SLOW_FULL);
+		return;
+	}
+	lc->c.tcp_fallbacks++;
 }
 
 static void handle_query(struct dp_lcore *lc, uint16_t port, struct rte_mbuf *m,
@@ -585,6 +637,11 @@ static void accept_response(struct dp_lcore *lc, struct rte_mbuf *m, const struc
 	if (rcode == WIRE_RCODE_REFUSED || rcode == WIRE_RCODE_SERVFAIL) {
 		rte_pktmbuf_free(m);
 		try_next(lc, f);
+		return;
+	}
+	if (msg.flags & WIRE_FLAG_TC) {
+		rte_pktmbuf_free(m);
+		tcp_fallback(lc, f);
 		return;
 	}
 	answer_from_target(lc, f, m, pkt, &msg);

@@ -306,8 +306,9 @@ size_t h_build_answer(uint8_t *frame, const uint8_t *fwd, size_t fwd_len, const 
 	uint8_t *dns = frame + off;
 	memcpy(dns, fwd + fp.payload_off, fm.question_end);
 	put16(dns, (uint16_t)(fm.id + a->id_delta));
-	put16(dns + 2, (uint16_t)(WIRE_FLAG_QR | WIRE_FLAG_RD | WIRE_FLAG_RA |
-				  (a->aa ? WIRE_FLAG_AA : 0) | a->rcode));
+	put16(dns + 2,
+	      (uint16_t)(WIRE_FLAG_QR | WIRE_FLAG_RD | WIRE_FLAG_RA | (a->aa ? WIRE_FLAG_AA : 0) |
+			 (a->tc ? WIRE_FLAG_TC : 0) | a->rcode));
 	put16(dns + 6, (uint16_t)a->n_a);
 	put16(dns + 8, 0);
 	put16(dns + 10, a->edns ? 1 : 0);

@@ -70,6 +70,7 @@ struct h_answer {
 	uint8_t rcode;
 	unsigned n_a; /* A records */
 	bool aa;
+	bool tc;
 	uint16_t edns;	       /* 0: no OPT */
 	const uint8_t *src_ip; /* default: the forwarded frame's destination */
 	int id_delta;	       /* added to the ID (spoofing) */

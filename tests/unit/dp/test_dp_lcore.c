@@ -609,3 +609,38 @@ Test(dp_lcore, run_loop_on_a_worker_forwards_and_survives_a_publish)
 	cr_expect_eq(h_counters().drops[DP_DROP_NO_ADDRESS], 1, "the new tables were in use");
 	cr_expect_eq(h_take(out), 0);
 }
+
+Test(dp_lcore, truncated_answer_from_a_target_goes_to_the_slow_path_for_tcp)
+{
+	uint8_t fwd[H_FRAME_MAX], ans[H_FRAME_MAX], out[H_FRAME_MAX];
+	size_t fl = forward_one(fwd, "big.example.com", 1232);
+	struct wire_pkt fp;
+	cr_assert_eq(wire_pkt_parse(fwd, fl, &fp), WIRE_OK);
+	h_inject(ans, h_build_answer(ans, fwd, fl, &(struct h_answer){.tc = true, .edns = 4096}));
+	h_poll();
+	cr_expect_eq(h_take(out), 0, "nothing to the client: the slow path answers it");
+	struct rte_mbuf *m = NULL;
+	cr_assert_eq(rte_ring_dequeue(dp_slow_ring(h.plane, 0), (void **)&m), 0);
+	const struct dp_slow_meta *meta = dp_slow_meta(m);
+	cr_expect_eq(meta->reason, DP_SLOW_TCP_FALLBACK);
+	cr_expect_eq(meta->vpc, 0);
+	cr_expect_eq(meta->match_id, H_RULE_EXAMPLE);
+	cr_expect_eq(meta->target, is_ip(fp.dst_addr, h_target_ip[0]) ? 0u : 1u);
+	struct wire_pkt pkt;
+	struct wire_dns_msg q;
+	size_t len = rte_pktmbuf_pkt_len(m);
+	memcpy(out, rte_pktmbuf_mtod(m, uint8_t *), len);
+	rte_pktmbuf_free(m);
+	h_parse_sent(out, len, &pkt, &q, false);
+	cr_expect_eq(meta->dns_off, pkt.payload_off);
+	cr_expect(is_ip(pkt.src_addr, h_client_ip));
+	cr_expect(is_ip(pkt.dst_addr, h_resolver_ip));
+	cr_expect_eq(pkt.src_port, H_CLIENT_PORT);
+	cr_expect_eq(pkt.vlan_id, H_VLAN_VPC0);
+	cr_expect(!memcmp(out + 6, h_client_mac, 6));
+	cr_expect_eq(q.id, 0x1234);
+	cr_expect(q.has_opt);
+	cr_expect_eq(q.opt.udp_size, 1232, "the client's own size");
+	struct dp_lcore_counters c = h_counters();
+	cr_expect_eq(c.tcp_fallbacks, 1);
+}
