@@ -223,6 +223,9 @@ const struct dp_slow_meta *dp_slow_meta(const struct rte_mbuf *m);
 struct io_neigh_table;
 struct dp_plane;
 
+#define DP_TX_CKSUM_IPV4 0x1
+#define DP_TX_CKSUM_UDP	 0x2
+
 struct dp_plane_params {
 	unsigned n_lcores;	      /* data lcores; lcore i polls queue i of every port */
 	uint16_t ports[DP_PORTS_MAX]; /* DPDK ports polled and sent on */
@@ -232,6 +235,9 @@ struct dp_plane_params {
 	/* Every lcore's flow table: port_lo/port_hi are the whole range, split among lcores with
 	 * flow_ports_of_lcore; tries and timeouts are fixed for the plane's life. */
 	struct flow_table_params flow;
+	/* per port (as in ports[]): the checksums its driver computes, DP_TX_CKSUM_* (io_port's
+	 * tx_cksum_ipv4 and tx_cksum_udp); software for the rest */
+	uint8_t tx_offload[DP_PORTS_MAX];
 	unsigned slow_ring_size, handover_ring_size;	  /* powers of two; 0: 1024 */
 	unsigned max_vpcs, max_rules, max_endpoint_addrs; /* per-entity counters' size */
 	/* The clock (ns, monotonic); NULL: the TSC. Tests give a fake one. */

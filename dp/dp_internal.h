@@ -89,6 +89,7 @@ struct dp_plane {
 	double ns_per_cycle;
 	struct rte_ether_addr port_mac[RTE_MAX_ETHPORTS];
 	uint8_t port_slot[RTE_MAX_ETHPORTS];
+	uint8_t port_offload[RTE_MAX_ETHPORTS]; /* DP_TX_CKSUM_* */
 	unsigned lcore_ids[DP_LCORES_MAX];
 	bool running;
 	volatile bool stop;

@@ -9,6 +9,7 @@
 
 #include <rte_cycles.h>
 #include <rte_ethdev.h>
+#include <rte_ip.h>
 #include <rte_mbuf_dyn.h>
 #include <rte_prefetch.h>
 #include <rte_rcu_qsbr.h>
@@ -90,12 +91,39 @@ static inline uint64_t clock_now(const struct dp_plane *plane)
 /* ---- TX ---- */
 
 /*
- * Replaces whatever precedes the DNS message with fresh Ethernet (+ 802.1Q), IP and UDP headers:
- * one code path whatever the VLAN or the IP family on either side, and a full checksum (no port
- * offloads it here). Single-segment mbufs only (checked on receive).
+ * The IPv4 header and UDP checksums of a frame build_headers wrote: by the port when io says it
+ * offloads them (the mbuf's TX flags, and the pseudo-header sum in the UDP field as DPDK asks),
+ * else in software. RX flags are dropped; an indirect or external buffer's flags stay.
  */
-static bool build_headers(struct rte_mbuf *m, uint16_t dns_off, uint16_t dns_len,
-			  const struct out_hdr *h)
+static void set_cksums(struct rte_mbuf *m, uint8_t offload, bool v4, uint16_t l3, uint8_t *ip,
+		       uint8_t *udp, uint16_t udp_len)
+{
+	uint64_t flags = v4 ? RTE_MBUF_F_TX_IPV4 : RTE_MBUF_F_TX_IPV6;
+	if (v4 && (offload & DP_TX_CKSUM_IPV4))
+		flags |= RTE_MBUF_F_TX_IP_CKSUM;
+	else if (v4)
+		put16(ip + 10, wire_ipv4_hdr_cksum(ip));
+	if (offload & DP_TX_CKSUM_UDP)
+		flags |= RTE_MBUF_F_TX_UDP_CKSUM;
+	m->ol_flags = (m->ol_flags & (RTE_MBUF_F_INDIRECT | RTE_MBUF_F_EXTERNAL)) | flags;
+	m->l2_len = l3;
+	m->l3_len = v4 ? WIRE_IPV4_HLEN : WIRE_IPV6_HLEN;
+	if (!(offload & DP_TX_CKSUM_UDP)) {
+		put16(udp + 6, wire_udp_cksum_store(wire_udp_cksum(ip, udp, udp_len)));
+		return;
+	}
+	uint16_t phdr = v4 ? rte_ipv4_phdr_cksum((const struct rte_ipv4_hdr *)ip, flags)
+			   : rte_ipv6_phdr_cksum((const struct rte_ipv6_hdr *)ip, flags);
+	memcpy(udp + 6, &phdr, 2); /* DPDK's sum is already in network order */
+}
+
+/*
+ * Replaces whatever precedes the DNS message with fresh Ethernet (+ 802.1Q), IP and UDP headers:
+ * one code path whatever the VLAN or the IP family on either side. Single-segment mbufs only
+ * (checked on receive).
+ */
+static bool build_headers(const struct dp_plane *plane, struct rte_mbuf *m, uint16_t dns_off,
+			  uint16_t dns_len, const struct out_hdr *h)
 {
 	bool v4 = h->family == 4;
 	uint16_t l3 = (uint16_t)(WIRE_ETH_HLEN + (h->vlan_tci ? WIRE_VLAN_HLEN : 0));
@@ -126,7 +154,6 @@ static bool build_headers(struct rte_mbuf *m, uint16_t dns_off, uint16_t dns_len
 		ip[9] = IPPROTO_UDP;
 		memcpy(ip + 12, h->src, 4);
 		memcpy(ip + 16, h->dst, 4);
-		put16(ip + 10, wire_ipv4_hdr_cksum(ip));
 	} else {
 		memset(ip, 0, 4);
 		ip[0] = 0x60;
@@ -140,7 +167,7 @@ static bool build_headers(struct rte_mbuf *m, uint16_t dns_off, uint16_t dns_len
 	put16(udp + 2, h->dport);
 	put16(udp + 4, udp_len);
 	put16(udp + 6, 0);
-	put16(udp + 6, wire_udp_cksum_store(wire_udp_cksum(ip, udp, udp_len)));
+	set_cksums(m, plane->port_offload[h->port], v4, l3, ip, udp, udp_len);
 	return true;
 }
 
@@ -173,7 +200,7 @@ static void send_to_client(struct dp_lcore *lc, const struct flow *f, struct rte
 	memcpy(&h.dst_mac, cl->mac, 6);
 	memcpy(h.src, cl->resolver_addr, 16);
 	memcpy(h.dst, cl->addr, 16);
-	if (!build_headers(m, dns_off, dns_len, &h)) {
+	if (!build_headers(lc->plane, m, dns_off, dns_len, &h)) {
 		drop(lc, m, DP_DROP_NO_ROOM);
 		return;
 	}
@@ -205,7 +232,7 @@ static void answer_local(struct dp_lcore *lc, uint16_t port, struct rte_mbuf *m,
 	memcpy(&h.src_mac, frame, 6);
 	memcpy(h.src, pkt->dst_addr, pkt->addr_len);
 	memcpy(h.dst, pkt->src_addr, pkt->addr_len);
-	if (!build_headers(m, pkt->payload_off, (uint16_t)len, &h)) {
+	if (!build_headers(lc->plane, m, pkt->payload_off, (uint16_t)len, &h)) {
 		drop(lc, m, DP_DROP_NO_ROOM);
 		return;
 	}
@@ -255,7 +282,7 @@ static void send_try(struct dp_lcore *lc, struct flow *f, const struct flow_choi
 	};
 	memcpy(h.src, ea->addr.addr, 16);
 	memcpy(h.dst, target->addr.addr, 16);
-	if (!build_headers(m, dns_off, dns_len, &h)) {
+	if (!build_headers(lc->plane, m, dns_off, dns_len, &h)) {
 		drop(lc, m, DP_DROP_NO_ROOM);
 		if (first)
 			flow_close(lc->flows, f); /* nothing kept to retry from */
@@ -485,7 +512,7 @@ static void tcp_fallback(struct dp_lcore *lc, struct flow *f)
 	memcpy(h.src, cl->addr, 16);
 	memcpy(h.dst, cl->resolver_addr, 16);
 	wire_dns_set_id(dns, cl->id);
-	if (!ok || !build_headers(m, pkt.payload_off, (uint16_t)len, &h)) {
+	if (!ok || !build_headers(lc->plane, m, pkt.payload_off, (uint16_t)len, &h)) {
 		drop(lc, m, DP_DROP_NO_ROOM);
 		close_flow(lc, f);
 		return;

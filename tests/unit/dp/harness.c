@@ -20,6 +20,7 @@ const uint8_t h_resolver_ip6[16] = {0xfd, 0x00, 0x0e, 0xc2, [14] = 0x02, [15] = 
 
 struct harness h;
 enum match_engine h_match_engine = MATCH_ENGINE_SUFFIX;
+uint8_t h_tx_offload;
 
 static uint64_t fake_clock(void *ctx)
 {
@@ -157,6 +158,7 @@ void h_setup(unsigned tries, unsigned n_lcores)
 	    .n_lcores = n_lcores,
 	    .ports = {h.port},
 	    .n_ports = 1,
+	    .tx_offload = {h_tx_offload},
 	    .pool = h.pool,
 	    .neigh = &h.neigh,
 	    .flow =

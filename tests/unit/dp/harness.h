@@ -45,6 +45,9 @@ struct harness {
 extern struct harness h;
 /* The engine of the VPCs' match tables h_setup builds (the suffix engine unless a test says). */
 extern enum match_engine h_match_engine;
+/* The port's checksum offloads (DP_TX_CKSUM_*) h_setup tells the plane (none unless a test says).
+ */
+extern uint8_t h_tx_offload;
 
 /* EAL, port, tables and plane; tries is the flow tables' tries per query; lcore i polls queue i. */
 void h_setup(unsigned tries, unsigned n_lcores);

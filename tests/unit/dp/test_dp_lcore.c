@@ -7,6 +7,8 @@
 #include <string.h>
 
 #include <rte_cycles.h>
+#include <rte_ip.h>
+#include <rte_udp.h>
 #include <rte_lcore.h>
 
 #include "harness.h"
@@ -643,4 +645,32 @@ Test(dp_lcore, truncated_answer_from_a_target_goes_to_the_slow_path_for_tcp)
 	cr_expect_eq(q.opt.udp_size, 1232, "the client's own size");
 	struct dp_lcore_counters c = h_counters();
 	cr_expect_eq(c.tcp_fallbacks, 1);
+}
+
+static void setup_offload(void)
+{
+	h_tx_offload = DP_TX_CKSUM_IPV4 | DP_TX_CKSUM_UDP;
+	h_setup(3, 1);
+}
+
+TestSuite(dp_offload, .init = setup_offload, .fini = h_teardown);
+
+Test(dp_offload, checksums_are_left_to_a_port_that_computes_them)
+{
+	uint8_t q[H_FRAME_MAX];
+	h_inject(q, h_build_query(
+			q, &(struct h_query){.vlan = H_VLAN_VPC0, .qname = "www.example.com"}));
+	h_poll();
+	struct rte_mbuf *m = NULL;
+	cr_assert_eq(rte_ring_dequeue(h.tx[0], (void **)&m), 0);
+	uint64_t want = RTE_MBUF_F_TX_IPV4 | RTE_MBUF_F_TX_IP_CKSUM | RTE_MBUF_F_TX_UDP_CKSUM;
+	cr_expect_eq(m->ol_flags & want, want);
+	cr_expect_eq(m->l2_len, 18, "Ethernet and a VLAN tag");
+	cr_expect_eq(m->l3_len, 20);
+	const struct rte_ipv4_hdr *ip = rte_pktmbuf_mtod_offset(m, struct rte_ipv4_hdr *, 18);
+	const struct rte_udp_hdr *udp = rte_pktmbuf_mtod_offset(m, struct rte_udp_hdr *, 38);
+	cr_expect_eq(ip->hdr_checksum, 0, "left to the port");
+	cr_expect_eq(udp->dgram_cksum, rte_ipv4_phdr_cksum(ip, m->ol_flags),
+		     "the pseudo-header sum DPDK asks for");
+	rte_pktmbuf_free(m);
 }
