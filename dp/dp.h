@@ -238,6 +238,10 @@ struct dp_plane_params {
 	/* per port (as in ports[]): the checksums its driver computes, DP_TX_CKSUM_* (io_port's
 	 * tx_cksum_ipv4 and tx_cksum_udp); software for the rest */
 	uint8_t tx_offload[DP_PORTS_MAX];
+	/* per port: RX queues to poll (io_port.n_rx_queues when io_port.lcores_poll_extra_rx; 0:
+	 * n_lcores). Lcore i polls queues i, i + n_lcores, ...; a response found on a queue past
+	 * the lcores' is handed to its flow's owner like any other. */
+	uint16_t rx_queues[DP_PORTS_MAX];
 	unsigned slow_ring_size, handover_ring_size;	  /* powers of two; 0: 1024 */
 	unsigned max_vpcs, max_rules, max_endpoint_addrs; /* per-entity counters' size */
 	/* The clock (ns, monotonic); NULL: the TSC. Tests give a fake one. */

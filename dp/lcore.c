@@ -778,9 +778,12 @@ unsigned dp_lcore_poll_once(struct dp_plane *plane, unsigned index)
 	lc->now = clock_now(plane);
 	for (unsigned s = 0; s < plane->p.n_ports; s++) {
 		uint16_t port = plane->p.ports[s];
-		uint16_t n = rte_eth_rx_burst(port, (uint16_t)index, pkts, DP_BURST);
-		received += n;
-		handle_burst(lc, port, pkts, n);
+		/* its own queue, and every n_lcores-th past the lcores' (io_port.n_rx_queues) */
+		for (unsigned q = index; q < plane->rx_queues[s]; q += plane->p.n_lcores) {
+			uint16_t n = rte_eth_rx_burst(port, (uint16_t)q, pkts, DP_BURST);
+			received += n;
+			handle_burst(lc, port, pkts, n);
+		}
 	}
 	if (lc->t) {
 		drain_handover(lc);

@@ -195,6 +195,7 @@ static bool plane_init(struct dp_plane *plane, char *err, size_t errlen)
 		}
 		plane->port_slot[p->ports[s]] = (uint8_t)s;
 		plane->port_offload[p->ports[s]] = p->tx_offload[s];
+		plane->rx_queues[s] = p->rx_queues[s] ? p->rx_queues[s] : (uint16_t)p->n_lcores;
 	}
 	plane->ns_per_cycle = 1e9 / (double)rte_get_tsc_hz();
 	size_t qsz = rte_rcu_qsbr_get_memsize(p->n_lcores);

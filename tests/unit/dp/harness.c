@@ -21,6 +21,7 @@ const uint8_t h_resolver_ip6[16] = {0xfd, 0x00, 0x0e, 0xc2, [14] = 0x02, [15] = 
 struct harness h;
 enum match_engine h_match_engine = MATCH_ENGINE_SUFFIX;
 uint8_t h_tx_offload;
+uint16_t h_rx_queues;
 
 static uint64_t fake_clock(void *ctx)
 {
@@ -48,23 +49,25 @@ static struct rte_ring *ring(const char *what, unsigned i)
 
 static void port_up(void)
 {
-	uint16_t n = (uint16_t)h.n_lcores;
-	for (unsigned i = 0; i < n; i++) {
+	uint16_t n = (uint16_t)h.n_lcores, nrx = h_rx_queues ? h_rx_queues : n;
+	cr_assert_leq(nrx, H_QUEUES_MAX);
+	for (unsigned i = 0; i < nrx; i++)
 		h.rx[i] = ring("rx", i);
+	for (unsigned i = 0; i < n; i++) {
 		h.tx[i] = ring("tx", i);
 		h.exception[i] = ring("exc", i);
 		io_stub_set_exception_ring(i, h.exception[i]);
 	}
-	int port = rte_eth_from_rings("net_ring_h", h.rx, n, h.tx, n, SOCKET_ID_ANY);
+	int port = rte_eth_from_rings("net_ring_h", h.rx, nrx, h.tx, n, SOCKET_ID_ANY);
 	cr_assert_geq(port, 0);
 	h.port = (uint16_t)port;
 	struct rte_eth_conf conf = {0};
-	cr_assert_eq(rte_eth_dev_configure(h.port, n, n, &conf), 0);
-	for (uint16_t q = 0; q < n; q++) {
+	cr_assert_eq(rte_eth_dev_configure(h.port, nrx, n, &conf), 0);
+	for (uint16_t q = 0; q < nrx; q++)
 		cr_assert_eq(rte_eth_rx_queue_setup(h.port, q, 256, SOCKET_ID_ANY, NULL, h.pool),
 			     0);
+	for (uint16_t q = 0; q < n; q++)
 		cr_assert_eq(rte_eth_tx_queue_setup(h.port, q, 256, SOCKET_ID_ANY, NULL), 0);
-	}
 	cr_assert_eq(rte_eth_dev_start(h.port), 0);
 	rte_eth_macaddr_get(h.port, &h.port_mac);
 }
@@ -159,6 +162,7 @@ void h_setup(unsigned tries, unsigned n_lcores)
 	    .ports = {h.port},
 	    .n_ports = 1,
 	    .tx_offload = {h_tx_offload},
+	    .rx_queues = {h_rx_queues},
 	    .pool = h.pool,
 	    .neigh = &h.neigh,
 	    .flow =

@@ -30,11 +30,12 @@ extern const uint8_t h_endpoint_ip[2][4], h_target_ip[2][4];
 extern const uint8_t h_client_mac[6], h_gateway_mac[6];
 extern const uint8_t h_client_ip6[16], h_resolver_ip6[16];
 #define H_LCORES_MAX 2
+#define H_QUEUES_MAX 4
 
 struct harness {
 	struct rte_mempool *pool;
 	unsigned n_lcores;
-	struct rte_ring *rx[H_LCORES_MAX], *tx[H_LCORES_MAX], *exception[H_LCORES_MAX];
+	struct rte_ring *rx[H_QUEUES_MAX], *tx[H_LCORES_MAX], *exception[H_LCORES_MAX];
 	uint16_t port;
 	struct rte_ether_addr port_mac;
 	struct io_neigh_entry neigh_entries[4];
@@ -48,6 +49,8 @@ extern enum match_engine h_match_engine;
 /* The port's checksum offloads (DP_TX_CKSUM_*) h_setup tells the plane (none unless a test says).
  */
 extern uint8_t h_tx_offload;
+/* RX queues of the port (0: one per lcore), as io gives net_tap more than the lcores. */
+extern uint16_t h_rx_queues;
 
 /* EAL, port, tables and plane; tries is the flow tables' tries per query; lcore i polls queue i. */
 void h_setup(unsigned tries, unsigned n_lcores);

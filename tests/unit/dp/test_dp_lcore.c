@@ -674,3 +674,41 @@ Test(dp_offload, checksums_are_left_to_a_port_that_computes_them)
 		     "the pseudo-header sum DPDK asks for");
 	rte_pktmbuf_free(m);
 }
+
+static void setup_extra_rx(void)
+{
+		h_rx_queues = 4; /* net_tap's case: more RX queues than data lcores */
+	h_setup(3, 2);
+}
+
+TestSuite(dp_extra_rx, .init = setup_extra_rx, .fini = h_teardown);
+
+Test(dp_extra_rx, queues_past_the_lcores_are_polled_and_their_answers_handed_over)
+{
+	uint8_t q[H_FRAME_MAX], fwd[H_FRAME_MAX], ans[H_FRAME_MAX], out[H_FRAME_MAX];
+	/* a query on queue 2, which lcore 0 polls (2 = 0 + 2 lcores) */
+	h_inject_q(2, q,
+		   h_build_query(q, &(struct h_query){.vlan = H_VLAN_VPC0,
+						      .qname = "www.example.com",
+						      .id = 0x0202}));
+	h_poll_lcore(0);
+	size_t fl = h_take_q(0, fwd);
+	cr_assert_gt(fl, 0, "lcore 0 took the query from queue 2");
+	struct wire_pkt fp;
+	cr_assert_eq(wire_pkt_parse(fwd, fl, &fp), WIRE_OK);
+	uint16_t lo, hi;
+	cr_assert(flow_ports_of_lcore(H_PORT_LO, H_PORT_HI, 2, 0, &lo, &hi));
+	cr_expect(fp.src_port >= lo && fp.src_port <= hi);
+		/* its answer arrives on queue 3, which lcore 1 polls and hands over to lcore 0 */
+	h_inject_q(3, ans, h_build_answer(ans, fwd, fl, &(struct h_answer){.n_a = 1}));
+	h_poll_lcore(1);
+	cr_expect_eq(h_take_q(1, out), 0);
+	struct dp_lcore_counters c1;
+	dp_lcore_counters_read(h.plane, 1, &c1);
+	cr_expect_eq(c1.handed_over, 1);
+	h_poll_lcore(0);
+	struct wire_pkt pkt;
+	struct wire_dns_msg m;
+	h_parse_sent(out, h_take_q(0, out), &pkt, &m, true);
+	cr_expect_eq(m.id, 0x0202);
+}
