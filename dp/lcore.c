@@ -441,20 +441,20 @@ static void forward(struct dp_lcore *lc, uint16_t port, struct rte_mbuf *m,
 	f->vpc = vpc;
 	f->rule = rule_i;
 	f->pkt = NULL;
-	size_t len = pkt->payload_len;
-	enum wire_err err =
-	    fresh_opt(dns, &len, dns_room(m, pkt->payload_off), msg, ep->edns_udp_size, false);
 	struct flow_choice ch;
-	if (err != WIRE_OK) {
-		flow_close(lc->flows, f);
-		drop(lc, m, DP_DROP_NO_ROOM);
-		return;
-	}
 	if (flow_pick_first(lc->flows, f, lc->now, rule->targets, rule->n_targets, ep->n_addrs,
 			    &ch) != FLOW_TRY_SENT) {
 		flow_close(lc->flows, f);
 		lc->c.drops[DP_DROP_BAD_RULE]++;
 		answer_local(lc, port, m, pkt, msg, WIRE_RCODE_SERVFAIL);
+		return;
+	}
+	/* the query is the client's until here: the SERVFAIL above answers it in its own EDNS */
+	size_t len = pkt->payload_len;
+	if (fresh_opt(dns, &len, dns_room(m, pkt->payload_off), msg, ep->edns_udp_size, false) !=
+	    WIRE_OK) {
+		flow_close(lc->flows, f);
+		drop(lc, m, DP_DROP_NO_ROOM);
 		return;
 	}
 	wire_dns_set_id(dns, f->id);
@@ -542,6 +542,7 @@ static void handle_query(struct dp_lcore *lc, uint16_t port, struct rte_mbuf *m,
 	const struct dp_vpc *vpc = &lc->t->vpcs[vpc_i];
 	struct dp_entity_counters *vc = vpc_ctr(lc, vpc_i);
 	if (pkt->dst_port != DP_DNS_PORT) {
+		vc->drops++;
 		drop(lc, m, DP_DROP_NOT_DNS_PORT);
 		return;
 	}
