@@ -28,6 +28,7 @@ static const char *const drop_names[DP__DROP_COUNT] = {
     [DP_DROP_NO_ROOM] = "no_room",
     [DP_DROP_TX_FULL] = "tx_full",
     [DP_DROP_UNKNOWN_PORT] = "unknown_port",
+    [DP_DROP_CHAINED] = "chained",
 };
 
 const char *dp_drop_name(enum dp_drop d)

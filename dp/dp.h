@@ -145,19 +145,19 @@ enum dp_drop {
 	DP_DROP_WIRE,		/* a wire_err that wire_err_rcode says to drop (see rejects) */
 	DP_DROP_FLOW_FULL,	/* flow_open failed: answered SERVFAIL */
 	DP_DROP_BAD_RULE,	/* a FORWARD match naming a rule or target the tables lack */
-	DP_DROP_MATCH_FAILED,  /* match_lookup failed (not a wire name: cannot follow a clean parse)
-				*/
-	DP_DROP_NO_NEIGH,      /* target's next-hop MAC unknown: not sent, the timer retries */
-	DP_DROP_NOT_OUR_PORT,  /* response to an endpoint address on a port outside the range */
-	DP_DROP_NO_FLOW,       /* response with no open flow for (port, ID): late or spoofed */
-	DP_DROP_SPOOFED,       /* response whose target, endpoint or question differ */
-	DP_DROP_HANDOVER_FULL, /* the owning lcore's handover ring was full */
+	DP_DROP_MATCH_FAILED,	/* match_lookup failed: not a wire name (a parse would not pass) */
+	DP_DROP_NO_NEIGH,	/* target's next-hop MAC unknown: not sent, the timer retries */
+	DP_DROP_NOT_OUR_PORT,	/* response to an endpoint address on a port outside the range */
+	DP_DROP_NO_FLOW,	/* response with no open flow for (port, ID): late or spoofed */
+	DP_DROP_SPOOFED,	/* response whose target, endpoint or question differ */
+	DP_DROP_HANDOVER_FULL,	/* the owning lcore's handover ring was full */
 	DP_DROP_EXCEPTION_FULL, /* io's exception ring was full */
 	DP_DROP_SLOW_FULL,	/* the slow ring was full */
 	DP_DROP_NO_MBUF,	/* no mbuf for a retry or a SERVFAIL copy */
-	DP_DROP_NO_ROOM,	/* a rewrite needed room the mbuf lacks (or chained mbufs) */
+	DP_DROP_NO_ROOM,	/* a rewrite needed room the mbuf lacks */
 	DP_DROP_TX_FULL,	/* the TX queue refused the burst */
 	DP_DROP_UNKNOWN_PORT,	/* to send on a port the plane does not poll (tables vs. ports) */
+	DP_DROP_CHAINED,	/* a frame in chained mbufs: rewriting in place needs one segment */
 	DP__DROP_COUNT
 };
 const char *dp_drop_name(enum dp_drop d);
@@ -233,7 +233,8 @@ struct dp_plane_params {
 	struct rte_mempool *pool;     /* for retry and SERVFAIL copies */
 	struct io_neigh_table *neigh; /* io's next-hop MACs */
 	/* Every lcore's flow table: port_lo/port_hi are the whole range, split among lcores with
-	 * flow_ports_of_lcore; tries and timeouts are fixed for the plane's life. */
+	 * flow_ports_of_lcore; tries and timeouts are fixed for the plane's life; each lcore keys
+	 * its ChaCha20 with seed, its index mixed into the last two octets. */
 	struct flow_table_params flow;
 	/* per port (as in ports[]): the checksums its driver computes, DP_TX_CKSUM_* (io_port's
 	 * tx_cksum_ipv4 and tx_cksum_udp); software for the rest */

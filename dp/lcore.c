@@ -711,7 +711,7 @@ static void handle_packet(struct dp_lcore *lc, uint16_t port, struct rte_mbuf *m
 	struct wire_pkt pkt;
 	lc->c.rx++;
 	if (m->nb_segs != 1) {
-		drop(lc, m, DP_DROP_NO_ROOM);
+		drop(lc, m, DP_DROP_CHAINED);
 		return;
 	}
 	enum wire_err err = wire_pkt_parse(rte_pktmbuf_mtod(m, uint8_t *), m->data_len, &pkt);
