@@ -1,0 +1,102 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * dp internals shared by its files: the layout of the immutable tables and the address index
+ * (tables.c builds them, lcore.c reads them), and of the lcores and the plane (plane.c makes them,
+ * lcore.c runs them, counters.c reads them). Not part of dp's public face (dp.h).
+ */
+#ifndef VPCDNS_DP_INTERNAL_H
+#define VPCDNS_DP_INTERNAL_H
+
+#include <rte_ethdev.h>
+#include <rte_rcu_qsbr.h>
+
+#include "dp/dp.h"
+
+struct dp_vpc {
+	uint16_t port, vlan;
+	enum dp_outsider_policy outsiders;
+	uint32_t n_cidrs;
+	struct dp_cidr *cidrs;
+	struct match_table *match;
+};
+
+struct dp_endpoint {
+	uint32_t first_addr; /* into dp_tables.endpoint_addrs */
+	uint32_t n_addrs;
+	uint16_t edns_udp_size;
+};
+
+struct dp_target {
+	struct dp_addr addr;
+	uint16_t udp_port;
+	uint32_t nexthop;
+};
+
+struct dp_rule {
+	uint32_t endpoint;
+	uint32_t n_targets;
+	uint32_t targets[DP_RULE_TARGETS_MAX];
+};
+
+/* The address index: open addressing, linear probing, load at most 1/2. The key is 20 octets:
+ * port, VLAN id with bit 15 set for IPv6, the address padded to 16. */
+#define DP_ADDR_KEY_LEN 20
+struct dp_addr_slot {
+	uint8_t key[DP_ADDR_KEY_LEN];
+	uint32_t value; /* 0: empty; else kind << 28 | index */
+};
+
+struct dp_tables {
+	struct dp_tunables tunables;
+	uint32_t n_vpcs, n_endpoints, n_endpoint_addrs, n_targets, n_rules;
+	struct dp_vpc *vpcs;
+	struct dp_endpoint *endpoints;
+	struct dp_endpoint_addr *endpoint_addrs;
+	struct dp_target *targets;
+	struct dp_rule *rules;
+	uint32_t addr_mask; /* slots - 1 */
+	/* one per lcore, fitted to every VPC's match table by dp_publish */
+	struct match_scratch **scratch;
+	uint32_t n_scratch;
+	struct dp_addr_slot *addr_slots;
+};
+
+/* True when addr (family 4 or 6) lies inside one of the VPC's CIDRs. */
+bool dp_vpc_has_client(const struct dp_vpc *v, uint8_t family, const uint8_t *addr);
+
+#define DP_PORT_NONE	0xff /* dp_plane.port_slot of a port the plane does not poll */
+#define DP_RING_DEFAULT 1024
+#define DP_BURST	32 /* RX, TX-buffer and ring bursts */
+
+struct dp_lcore {
+	struct dp_plane *plane;
+	const struct dp_tables *t; /* this poll's tables */
+	uint64_t now;
+	unsigned index;
+	struct flow_table *flows;
+	struct rte_ring *slow, *handover, *exception;
+	struct rte_eth_dev_tx_buffer *tx[DP_PORTS_MAX];
+	struct dp_lcore_counters c;
+	/* per-entity counters, by dense index; the sink takes indices past the arrays */
+	struct dp_entity_counters *vpc_c, *rule_c, *ep_c, *target_c, sink;
+} __rte_cache_aligned;
+
+struct dp_plane {
+	struct dp_plane_params p;
+	struct dp_tables *tables;
+	struct rte_rcu_qsbr *qsbr;
+	struct dp_lcore *lcores;
+	double ns_per_cycle;
+	struct rte_ether_addr port_mac[RTE_MAX_ETHPORTS];
+	uint8_t port_slot[RTE_MAX_ETHPORTS];
+	uint8_t port_offload[RTE_MAX_ETHPORTS]; /* DP_TX_CKSUM_* */
+	uint16_t rx_queues[DP_PORTS_MAX];	/* by slot: RX queues the lcores poll */
+	unsigned lcore_ids[DP_LCORES_MAX];
+	bool running;
+	volatile bool stop;
+};
+
+/* Where struct dp_slow_meta lives in an mbuf (registered by the first dp_plane_new). */
+extern int dp_slow_meta_offset;
+
+#endif
