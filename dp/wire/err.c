@@ -53,6 +53,18 @@ static const struct err_info err_table[WIRE_E__COUNT] = {
     [WIRE_E_NO_OPT] = {"no_opt", -1},
     [WIRE_E_HAS_OPT] = {"has_opt", -1},
     [WIRE_E_BAD_RCODE] = {"bad_rcode", -1},
+    [WIRE_E_ARP_SHORT] = {"arp_short", -1},
+    [WIRE_E_ARP_FORMAT] = {"arp_format", -1},
+    [WIRE_E_ARP_OPCODE] = {"arp_opcode", -1},
+    [WIRE_E_ND_NOT_ICMPV6] = {"nd_not_icmpv6", -1},
+    [WIRE_E_ND_TYPE] = {"nd_type", -1},
+    [WIRE_E_ND_SHORT] = {"nd_short", -1},
+    [WIRE_E_ND_HOP_LIMIT] = {"nd_hop_limit", -1},
+    [WIRE_E_ND_CODE] = {"nd_code", -1},
+    [WIRE_E_ND_CKSUM] = {"nd_cksum", -1},
+    [WIRE_E_ND_OPTION] = {"nd_option", -1},
+    [WIRE_E_ND_TARGET] = {"nd_target", -1},
+    [WIRE_E_ND_DAD_SLLA] = {"nd_dad_slla", -1},
 };
 
 const char *wire_err_name(enum wire_err err)

@@ -71,6 +71,19 @@ enum wire_err {
 	WIRE_E_NO_OPT,	  /* the operation needs an OPT record and there is none */
 	WIRE_E_HAS_OPT,	  /* appending an OPT to a message that has one */
 	WIRE_E_BAD_RCODE, /* an answer RCODE the builder does not make */
+	/* ARP and IPv6 neighbour discovery (the exception path; never a DNS answer) */
+	WIRE_E_ARP_SHORT,     /* shorter than an Ethernet/IPv4 ARP packet */
+	WIRE_E_ARP_FORMAT,    /* hardware or protocol type or address lengths not Ethernet/IPv4 */
+	WIRE_E_ARP_OPCODE,    /* neither request nor reply */
+	WIRE_E_ND_NOT_ICMPV6, /* not IPv6 carrying ICMPv6 right after the fixed header */
+	WIRE_E_ND_TYPE,	      /* an ICMPv6 message other than NS or NA */
+	WIRE_E_ND_SHORT,      /* shorter than the NS/NA fixed part, or IPv6 length past the frame */
+	WIRE_E_ND_HOP_LIMIT,  /* hop limit below 255: came through a router (RFC 4861 7.1.1) */
+	WIRE_E_ND_CODE,	      /* ICMP code other than 0 */
+	WIRE_E_ND_CKSUM,      /* wrong ICMPv6 checksum */
+	WIRE_E_ND_OPTION,     /* an option of length 0 or running past the message */
+	WIRE_E_ND_TARGET,     /* a multicast target address */
+	WIRE_E_ND_DAD_SLLA,   /* a solicitation from :: carrying a source link-layer address */
 	WIRE_E__COUNT
 };
 
@@ -340,5 +353,109 @@ enum wire_err wire_dns_truncate(uint8_t *buf, size_t *len, struct wire_dns_msg *
  */
 enum wire_err wire_dns_make_answer(uint8_t *buf, size_t *len, size_t cap, struct wire_dns_msg *m,
 				   int rcode, uint16_t udp_size);
+
+/* ---- ARP (Ethernet/IPv4, RFC 826) and IPv6 neighbour discovery (RFC 4861) ----
+ *
+ * What the control core needs to answer for the addresses vpcdns owns and to learn next hops'
+ * MACs. Frames may carry one 802.1Q tag, which replies keep. Builders return the frame length
+ * written, padded to the 60-octet Ethernet minimum, or 0 when cap cannot hold it.
+ */
+
+#define WIRE_MAC_LEN	       6
+#define WIRE_ETH_MIN_LEN       60 /* without the FCS */
+#define WIRE_ETHERTYPE_ARP     0x0806
+#define WIRE_ETHERTYPE_IPV6    0x86dd
+#define WIRE_ARP_LEN	       28
+#define WIRE_ARP_OP_REQUEST    1
+#define WIRE_ARP_OP_REPLY      2
+#define WIRE_ICMP6_HLEN	       4
+#define WIRE_ND_NS	       135
+#define WIRE_ND_NA	       136
+#define WIRE_ND_NA_ROUTER      0x80000000u
+#define WIRE_ND_NA_SOLICITED   0x40000000u
+#define WIRE_ND_NA_OVERRIDE    0x20000000u
+#define WIRE_ND_OPT_SRC_LLADDR 1
+#define WIRE_ND_OPT_TGT_LLADDR 2
+#define WIRE_ND_LEN	       24 /* ICMPv6 NS/NA without options */
+#define WIRE_ND_LLADDR_OPT_LEN 8
+
+/* The Ethernet header to write: one 802.1Q tag when vlan_tagged. */
+struct wire_l2 {
+	uint8_t dst[WIRE_MAC_LEN];
+	uint8_t src[WIRE_MAC_LEN];
+	bool vlan_tagged;
+	uint16_t vlan_tci;
+};
+
+struct wire_arp {
+	uint16_t arp_off; /* the ARP header, after Ethernet and the tag */
+	bool has_vlan;
+	uint16_t vlan_tci, vlan_id;
+	uint16_t op; /* WIRE_ARP_OP_REQUEST or WIRE_ARP_OP_REPLY */
+	uint8_t sender_mac[WIRE_MAC_LEN], sender_ip[4];
+	uint8_t target_mac[WIRE_MAC_LEN], target_ip[4];
+};
+
+/* Parses an ARP frame (Ethernet hardware, IPv4 protocol). Padding after the 28 octets is ignored.
+ */
+enum wire_err wire_arp_parse(const uint8_t *frame, size_t len, struct wire_arp *arp);
+
+/*
+ * Turns a parsed request for one of our addresses into our reply, in place: Ethernet to the
+ * requester from our_mac (the tag kept), op reply, sender = (our_mac, the asked address), target =
+ * the requester. The frame keeps its length.
+ */
+void wire_arp_make_reply(uint8_t *frame, const struct wire_arp *req, const uint8_t *our_mac);
+
+/* Builds a broadcast ARP request (l2->dst is ignored: ff:ff:ff:ff:ff:ff) for target_ip. */
+size_t wire_arp_build_request(uint8_t *buf, size_t cap, const struct wire_l2 *l2,
+			      const uint8_t *sender_ip, const uint8_t *target_ip);
+
+struct wire_nd {
+	uint16_t l3_off, icmp_off;
+	uint16_t icmp_len; /* from the IPv6 payload length */
+	bool has_vlan;
+	uint16_t vlan_tci, vlan_id;
+	uint8_t type;	   /* WIRE_ND_NS or WIRE_ND_NA */
+	uint32_t na_flags; /* WIRE_ND_NA_* bits (NA only) */
+	uint8_t eth_src[WIRE_MAC_LEN];
+	uint8_t src_ip[16], dst_ip[16], target[16];
+	bool has_lladdr; /* the source (NS) or target (NA) link-layer address option */
+	uint8_t lladdr[WIRE_MAC_LEN];
+};
+
+/* True for ::, the source of a duplicate address detection probe. */
+bool wire_ipv6_unspecified(const uint8_t *addr);
+
+/*
+ * Parses an ICMPv6 neighbour solicitation or advertisement (no extension headers), checking hop
+ * limit 255, code 0, the checksum, the options' lengths and the target.
+ */
+enum wire_err wire_nd_parse(const uint8_t *frame, size_t len, struct wire_nd *nd);
+
+/*
+ * Turns a parsed NS for one of our addresses into our NA, in place: Ethernet to the solicitor's
+ * link-layer address (or its Ethernet source) from our_mac, the tag kept; IPv6 from the target to
+ * the solicitor, hop limit 255; NA flags solicited and override (to ff02::1 and not solicited when
+ * the NS came from ::, RFC 4861 7.2.4); one target link-layer address option; the ICMPv6 checksum.
+ * *len becomes the new frame length (an NS without options grows by 8 octets). WIRE_E_NO_ROOM when
+ * cap cannot hold it.
+ */
+enum wire_err wire_nd_make_na(uint8_t *frame, size_t cap, size_t *len, const struct wire_nd *ns,
+			      const uint8_t *our_mac);
+
+/* The solicited-node multicast address of addr (ff02::1:ffXX:XXXX) and its MAC (33:33:ff:XX:XX:XX).
+ */
+void wire_nd_solicited_node(const uint8_t *addr, uint8_t *group, uint8_t *mac);
+
+/*
+ * Builds an NS for target from src_ip with our source link-layer address option (l2->src), to the
+ * target's solicited-node group, or unicast to l2->dst when unicast (re-checking a known MAC).
+ */
+size_t wire_nd_build_ns(uint8_t *buf, size_t cap, const struct wire_l2 *l2, bool unicast,
+			const uint8_t *src_ip, const uint8_t *target);
+
+/* The ICMPv6 checksum to store for the icmp_len octets at icmp under the IPv6 header at ip6. */
+uint16_t wire_icmp6_cksum(const uint8_t *ip6, const uint8_t *icmp, size_t icmp_len);
 
 #endif

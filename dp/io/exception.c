@@ -1,0 +1,370 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * dp/io exception path: the control core's side of the lcores' exception rings. It answers ARP
+ * requests and neighbour solicitations for the addresses vpcdns owns (in the frame received, sent
+ * back on the port's control TX queue), learns next hops' MACs from what they send, sends the
+ * neighbour table's requests, and hands every other frame to the port's TAP (the kernel) or drops
+ * it, each outcome counted. Owned addresses are found by a linear scan: only ARP/ND frames pay
+ * for it, on the control core.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include <rte_ethdev.h>
+#include <rte_lcore.h>
+#include <rte_mbuf.h>
+#include <rte_ring.h>
+
+#include "dp/io/io.h"
+#include "dp/wire/wire.h"
+
+#define EXC_BURST   32
+#define PROBE_BURST 32
+
+static struct {
+	struct rte_ring *rings[RTE_MAX_LCORE];
+	unsigned n_rings;
+	struct io_owned_addr *owned;
+	size_t n_owned;
+	struct io_neigh_table *neigh;
+	uint32_t tap_of[RTE_MAX_ETHPORTS]; /* 1 + the TAP port of each port; 0: none */
+	uint64_t counts[IO_EXC__COUNT];
+} exc;
+
+static const char *const exc_count_names[IO_EXC__COUNT] = {
+    [IO_EXC_ARP_REPLIED] = "arp_replied",
+    [IO_EXC_NA_SENT] = "na_sent",
+    [IO_EXC_NEIGH_HEARD] = "neigh_heard",
+    [IO_EXC_ARP_OTHER] = "arp_other",
+    [IO_EXC_ND_OTHER] = "nd_other",
+    [IO_EXC_MALFORMED_ARP] = "malformed_arp",
+    [IO_EXC_MALFORMED_ND] = "malformed_nd",
+    [IO_EXC_TO_TAP] = "to_tap",
+    [IO_EXC_NO_TAP] = "no_tap",
+    [IO_EXC_TAP_FULL] = "tap_full",
+    [IO_EXC_FROM_TAP] = "from_tap",
+    [IO_EXC_TX_FULL] = "tx_full",
+    [IO_EXC_NO_MBUF] = "no_mbuf",
+    [IO_EXC_UNKNOWN_PORT] = "unknown_port",
+};
+
+int io_exceptions_init(unsigned n_data_lcores, unsigned ring_size, char *err, size_t errlen)
+{
+	if (n_data_lcores > RTE_MAX_LCORE) {
+		snprintf(err, errlen, "%u lcores: at most %d", n_data_lcores, RTE_MAX_LCORE);
+		return -1;
+	}
+	for (unsigned i = 0; i < n_data_lcores; i++) {
+		char name[RTE_RING_NAMESIZE];
+		snprintf(name, sizeof(name), "io_exc_%u", i);
+		exc.rings[i] = rte_ring_create(name, ring_size, (int)rte_socket_id(),
+					       RING_F_SP_ENQ | RING_F_SC_DEQ);
+		if (!exc.rings[i]) {
+			snprintf(err, errlen, "exception ring %u (%u slots): %s", i, ring_size,
+				 rte_strerror(rte_errno));
+			return -1;
+		}
+		exc.n_rings = i + 1;
+	}
+	return 0;
+}
+
+struct rte_ring *io_exception_ring(unsigned lcore_index)
+{
+	return lcore_index < exc.n_rings ? exc.rings[lcore_index] : NULL;
+}
+
+int io_set_owned(const struct io_owned_addr *addrs, size_t n)
+{
+	if (n > IO_MAX_OWNED)
+		return -1;
+	struct io_owned_addr *copy = n ? malloc(n * sizeof(*copy)) : NULL;
+	if (n && !copy)
+		return -1;
+	if (n)
+		memcpy(copy, addrs, n * sizeof(*copy));
+	free(exc.owned);
+	exc.owned = copy;
+	exc.n_owned = n;
+	return 0;
+}
+
+void io_set_neigh_table(struct io_neigh_table *t)
+{
+	exc.neigh = t;
+}
+
+int io_set_tap(uint16_t port_id, uint16_t tap_port_id)
+{
+	const struct io_port *port = io_port_get(port_id);
+	if (!port || !io_port_get(tap_port_id))
+		return -1;
+	/* The kernel behind the TAP must take frames sent to the port's MAC as its own. */
+	struct rte_ether_addr mac = port->mac;
+	rte_eth_dev_default_mac_addr_set(tap_port_id, &mac);
+	exc.tap_of[port_id] = (uint32_t)tap_port_id + 1;
+	return 0;
+}
+
+static bool owned(uint16_t port_id, uint16_t vlan_id, uint8_t family, const uint8_t *addr)
+{
+	size_t alen = family == 4 ? 4 : 16;
+	for (size_t i = 0; i < exc.n_owned; i++) {
+		const struct io_owned_addr *o = &exc.owned[i];
+		if (o->port_id == port_id && o->vlan_id == vlan_id && o->family == family &&
+		    memcmp(o->addr, addr, alen) == 0)
+			return true;
+	}
+	return false;
+}
+
+static void count(enum io_exc_count c)
+{
+	exc.counts[c]++;
+}
+
+static void send_ctl(const struct io_port *port, struct rte_mbuf *m)
+{
+	m->ol_flags = 0;
+	if (rte_eth_tx_burst(port->port_id, port->ctl_txq, &m, 1) == 0) {
+		rte_pktmbuf_free(m);
+		count(IO_EXC_TX_FULL);
+	}
+}
+
+/* Frames we do not consume go to the kernel when the port has a TAP. */
+static void pass_on(uint16_t port_id, struct rte_mbuf *m, enum io_exc_count if_no_tap)
+{
+	uint32_t tap_plus_one = exc.tap_of[port_id];
+
+	if (tap_plus_one == 0) {
+		count(if_no_tap);
+		rte_pktmbuf_free(m);
+		return;
+	}
+	m->ol_flags = 0;
+	if (rte_eth_tx_burst((uint16_t)(tap_plus_one - 1), 0, &m, 1) == 0) {
+		rte_pktmbuf_free(m);
+		count(IO_EXC_TAP_FULL);
+		return;
+	}
+	count(IO_EXC_TO_TAP);
+}
+
+static void learn(uint16_t port_id, uint16_t vlan_id, uint8_t family, const uint8_t *addr,
+		  const uint8_t *mac, bool confirmed, uint64_t now_ms)
+{
+	struct rte_ether_addr ea;
+
+	if (!exc.neigh)
+		return;
+	memcpy(ea.addr_bytes, mac, RTE_ETHER_ADDR_LEN);
+	if (io_neigh_learn(exc.neigh, port_id, vlan_id, family, addr, &ea, confirmed, now_ms))
+		count(IO_EXC_NEIGH_HEARD);
+}
+
+static void handle_arp(const struct io_port *port, struct rte_mbuf *m, const struct wire_arp *arp,
+		       uint64_t now_ms)
+{
+	static const uint8_t any[4];
+	bool for_us = owned(port->port_id, arp->vlan_id, 4, arp->target_ip);
+
+	/* RFC 826: update the sender of any ARP packet we hold; a probe (sender 0.0.0.0) has none.
+	 */
+	if (memcmp(arp->sender_ip, any, 4) != 0)
+		learn(port->port_id, arp->vlan_id, 4, arp->sender_ip, arp->sender_mac,
+		      arp->op == WIRE_ARP_OP_REPLY && for_us, now_ms);
+	if (arp->op == WIRE_ARP_OP_REQUEST && for_us) {
+		wire_arp_make_reply(rte_pktmbuf_mtod(m, uint8_t *), arp, port->mac.addr_bytes);
+		count(IO_EXC_ARP_REPLIED);
+		send_ctl(port, m);
+		return;
+	}
+	pass_on(port->port_id, m, IO_EXC_ARP_OTHER);
+}
+
+static void answer_ns(const struct io_port *port, struct rte_mbuf *m, const struct wire_nd *nd)
+{
+	uint8_t *frame = rte_pktmbuf_mtod(m, uint8_t *);
+	size_t len = rte_pktmbuf_data_len(m);
+	size_t cap = len + rte_pktmbuf_tailroom(m);
+
+	if (wire_nd_make_na(frame, cap, &len, nd, port->mac.addr_bytes) != WIRE_OK) {
+		count(IO_EXC_MALFORMED_ND);
+		rte_pktmbuf_free(m);
+		return;
+	}
+	m->data_len = (uint16_t)len;
+	m->pkt_len = (uint32_t)len;
+	count(IO_EXC_NA_SENT);
+	send_ctl(port, m);
+}
+
+static void handle_nd(const struct io_port *port, struct rte_mbuf *m, const struct wire_nd *nd,
+		      uint64_t now_ms)
+{
+	if (nd->type == WIRE_ND_NA && nd->has_lladdr)
+		learn(port->port_id, nd->vlan_id, 6, nd->target, nd->lladdr,
+		      (nd->na_flags & WIRE_ND_NA_SOLICITED) != 0, now_ms);
+	if (nd->type == WIRE_ND_NS && nd->has_lladdr)
+		learn(port->port_id, nd->vlan_id, 6, nd->src_ip, nd->lladdr, false, now_ms);
+	if (nd->type == WIRE_ND_NS && owned(port->port_id, nd->vlan_id, 6, nd->target)) {
+		answer_ns(port, m, nd);
+		return;
+	}
+	pass_on(port->port_id, m, IO_EXC_ND_OTHER);
+}
+
+static void handle_frame(struct rte_mbuf *m, uint64_t now_ms)
+{
+	const struct io_port *port = io_port_get(m->port);
+	const uint8_t *frame = rte_pktmbuf_mtod(m, const uint8_t *);
+	size_t len = rte_pktmbuf_data_len(m);
+	struct wire_arp arp;
+	struct wire_nd nd;
+
+	if (!port) {
+		count(IO_EXC_UNKNOWN_PORT);
+		rte_pktmbuf_free(m);
+		return;
+	}
+	enum wire_err err = wire_arp_parse(frame, len, &arp);
+	if (err == WIRE_OK) {
+		handle_arp(port, m, &arp, now_ms);
+		return;
+	}
+	if (err != WIRE_E_ETHERTYPE) {
+		count(IO_EXC_MALFORMED_ARP);
+		rte_pktmbuf_free(m);
+		return;
+	}
+	err = wire_nd_parse(frame, len, &nd);
+	if (err == WIRE_OK) {
+		handle_nd(port, m, &nd, now_ms);
+		return;
+	}
+	/* Not NS/NA at all (IPv4, TCP, other ICMPv6...): the kernel's business. */
+	if (err == WIRE_E_ETHERTYPE || err == WIRE_E_ND_NOT_ICMPV6 || err == WIRE_E_ND_TYPE) {
+		pass_on(port->port_id, m, IO_EXC_NO_TAP);
+		return;
+	}
+	count(IO_EXC_MALFORMED_ND);
+	rte_pktmbuf_free(m);
+}
+
+static unsigned drain_rings(uint64_t now_ms)
+{
+	struct rte_mbuf *burst[EXC_BURST];
+	unsigned handled = 0;
+
+	for (unsigned r = 0; r < exc.n_rings; r++) {
+		unsigned n =
+		    rte_ring_sc_dequeue_burst(exc.rings[r], (void **)burst, EXC_BURST, NULL);
+		for (unsigned i = 0; i < n; i++)
+			handle_frame(burst[i], now_ms);
+		handled += n;
+	}
+	return handled;
+}
+
+static unsigned forward_from_taps(void)
+{
+	struct rte_mbuf *burst[EXC_BURST];
+	unsigned handled = 0;
+
+	for (uint16_t p = 0; p < RTE_MAX_ETHPORTS; p++) {
+		const struct io_port *port = exc.tap_of[p] ? io_port_get(p) : NULL;
+		if (!port)
+			continue;
+		uint16_t tap = (uint16_t)(exc.tap_of[p] - 1);
+		uint16_t n = rte_eth_rx_burst(tap, 0, burst, EXC_BURST);
+		for (uint16_t i = 0; i < n; i++) {
+			count(IO_EXC_FROM_TAP);
+			send_ctl(port, burst[i]);
+		}
+		handled += n;
+	}
+	return handled;
+}
+
+/* Builds a probe's ARP request or NS in an mbuf of the port's pool. */
+static struct rte_mbuf *build_probe(const struct io_port *port, const struct io_nexthop *nh,
+				    const struct io_neigh_probe *probe)
+{
+	struct rte_mbuf *m = rte_pktmbuf_alloc(port->pool);
+	struct wire_l2 l2 = {.vlan_tagged = nh->vlan_id != 0, .vlan_tci = nh->vlan_id};
+	size_t len;
+
+	if (!m)
+		return NULL;
+	memcpy(l2.src, port->mac.addr_bytes, RTE_ETHER_ADDR_LEN);
+	memcpy(l2.dst, probe->mac.addr_bytes, RTE_ETHER_ADDR_LEN);
+	uint8_t *buf = rte_pktmbuf_mtod(m, uint8_t *);
+	size_t cap = rte_pktmbuf_tailroom(m);
+	if (nh->family == 4)
+		len = wire_arp_build_request(buf, cap, &l2, nh->src_addr, nh->addr);
+	else
+		len = wire_nd_build_ns(buf, cap, &l2, probe->unicast, nh->src_addr, nh->addr);
+	m->data_len = (uint16_t)len;
+	m->pkt_len = (uint32_t)len;
+	return m;
+}
+
+static void send_probes(uint64_t now_ms)
+{
+	struct io_neigh_probe probes[PROBE_BURST];
+
+	if (!exc.neigh)
+		return;
+	unsigned n = io_neigh_tick(exc.neigh, now_ms, probes, PROBE_BURST);
+	for (unsigned i = 0; i < n; i++) {
+		const struct io_nexthop *nh = io_neigh_nexthop(exc.neigh, probes[i].nexthop);
+		const struct io_port *port = nh ? io_port_get(nh->port_id) : NULL;
+		if (!port) {
+			count(IO_EXC_UNKNOWN_PORT);
+			continue;
+		}
+		struct rte_mbuf *m = build_probe(port, nh, &probes[i]);
+		if (!m) {
+			count(IO_EXC_NO_MBUF);
+			continue;
+		}
+		send_ctl(port, m);
+	}
+}
+
+unsigned io_poll_exceptions(uint64_t now_ms)
+{
+	unsigned handled = drain_rings(now_ms);
+	handled += forward_from_taps();
+	send_probes(now_ms);
+	return handled;
+}
+
+uint64_t io_exc_count(enum io_exc_count c)
+{
+	return (unsigned)c < IO_EXC__COUNT ? exc.counts[c] : 0;
+}
+
+const char *io_exc_count_name(enum io_exc_count c)
+{
+	return (unsigned)c < IO_EXC__COUNT ? exc_count_names[c] : "unknown";
+}
+
+void io_exceptions_free(void)
+{
+	for (unsigned i = 0; i < exc.n_rings; i++) {
+		struct rte_mbuf *m;
+		while (rte_ring_sc_dequeue(exc.rings[i], (void **)&m) == 0)
+			rte_pktmbuf_free(m);
+		rte_ring_free(exc.rings[i]);
+		exc.rings[i] = NULL;
+	}
+	exc.n_rings = 0;
+	free(exc.owned);
+	exc.owned = NULL;
+	exc.n_owned = 0;
+	exc.neigh = NULL;
+	memset(exc.tap_of, 0, sizeof(exc.tap_of));
+	memset(exc.counts, 0, sizeof(exc.counts));
+}
