@@ -1,0 +1,270 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * dp: the data plane's face to the control core. It owns the tables the control core builds and
+ * publishes (VPCs, rules, endpoints, targets, tunables, and the address index that tells which
+ * VPC resolver address or endpoint address a packet was sent to), their RCU swap, the data lcores
+ * (start, stop, one poll for tests and benches), the rings that hand the control core what the
+ * lcores do not serve, and the per-lcore counters.
+ *
+ * An lcore's poll: RX burst on every port (queue = its index) -> wire_pkt_parse -> address index by
+ * (port, VLAN, destination address): a VPC resolver address (a client query) or an endpoint address
+ * (a target's response) -> query: client inside the VPC's CIDRs (else REFUSED or drop), DNS parse
+ * (errors answered per wire_err_rcode), match_lookup -> FORWARD: rewrite in place to an endpoint
+ * address and a target, record the flow, send; anything else: the slow ring. Response: the flow by
+ * (port, ID), checked against target, endpoint and question, rewritten back to the client. Every
+ * poll also expires flows (retry on another target from another endpoint address, else SERVFAIL).
+ *
+ * Fast path: no system call, lock, allocation or print; every packet not forwarded or answered is
+ * counted under a named reason (enum dp_drop, or its wire_err).
+ */
+#ifndef VPCDNS_DP_DP_H
+#define VPCDNS_DP_DP_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include <rte_mbuf.h>
+#include <rte_ring.h>
+
+#include "dp/flow/flow.h"
+#include "dp/match/match.h"
+#include "dp/wire/wire.h"
+
+#define DP_DNS_PORT	    53
+#define DP_EDNS_DEFAULT	    4096
+#define DP_NEXTHOP_NONE	    UINT32_MAX
+#define DP_LCORES_MAX	    64
+#define DP_PORTS_MAX	    16
+#define DP_ENDPOINT_ADDRS   6 /* BEHAVIOUR.md: 2 to 6 source addresses */
+#define DP_RULE_TARGETS_MAX 6 /* BEHAVIOUR.md: 1 to 6 targets */
+
+/* ---- tables: plain specs in, one immutable struct dp_tables out ---- */
+
+struct dp_addr {
+	uint8_t family;	  /* 4 or 6 */
+	uint8_t addr[16]; /* IPv4 in the first 4 octets, the rest zero */
+};
+
+struct dp_cidr {
+	struct dp_addr base;
+	uint8_t prefix_len;
+};
+
+/* What a VPC does with a query from outside its CIDRs (counted either way). */
+enum dp_outsider_policy { DP_OUTSIDER_REFUSE = 0, DP_OUTSIDER_DROP };
+
+struct dp_vpc_spec {
+	uint16_t port; /* DPDK port id */
+	uint16_t vlan; /* VLAN id, 0 for untagged */
+	const struct dp_cidr *cidrs;
+	unsigned n_cidrs;
+	const struct dp_addr *resolver_addrs; /* the ".2", 169.254.169.253, fd00:ec2::253 */
+	unsigned n_resolver_addrs;
+	enum dp_outsider_policy outsiders;
+	/* Its rules: a FORWARD entry's id is a rule index returned by dp_tables_add_rule; other
+	 * kinds' ids are the control core's own and travel to it in struct dp_slow_meta. Once
+	 * dp_tables_add_vpc succeeds the tables own it (freed with them, or by
+	 * dp_tables_builder_free); on failure the caller still does. */
+	struct match_table *match;
+};
+
+/* One source address of an outbound endpoint, on the link it leaves by. */
+struct dp_endpoint_addr {
+	uint16_t port, vlan;
+	struct dp_addr addr;
+};
+
+struct dp_endpoint_spec {
+	const struct dp_endpoint_addr *addrs; /* 1..DP_ENDPOINT_ADDRS */
+	unsigned n_addrs;
+	uint16_t edns_udp_size; /* advertised to targets; 0 means the tables' default */
+};
+
+struct dp_target_spec {
+	struct dp_addr addr;
+	uint16_t udp_port; /* 0 means 53 */
+	/* io's next hop (io_neigh_lookup) toward it from the endpoint addresses' link */
+	uint32_t nexthop;
+	/* Its index is its dense flow target index (flow_table_params.n_targets covers them). */
+};
+
+struct dp_rule_spec {
+	uint32_t endpoint;		       /* from dp_tables_add_endpoint */
+	uint32_t targets[DP_RULE_TARGETS_MAX]; /* from dp_tables_add_target */
+	unsigned n_targets;		       /* 1..DP_RULE_TARGETS_MAX */
+};
+
+struct dp_tunables {
+	uint16_t edns_udp_size; /* endpoint default and the size the resolver tells clients */
+};
+
+struct dp_tables_builder;
+struct dp_tables;
+
+struct dp_tables_builder *dp_tables_builder_new(const struct dp_tunables *tunables);
+/* Frees a builder not built, with the match tables given to it. */
+void dp_tables_builder_free(struct dp_tables_builder *b);
+
+/* Each returns the new object's dense index, or -1 with a sentence in err. */
+int64_t dp_tables_add_vpc(struct dp_tables_builder *b, const struct dp_vpc_spec *spec, char *err,
+			  size_t errlen);
+int64_t dp_tables_add_endpoint(struct dp_tables_builder *b, const struct dp_endpoint_spec *spec,
+			       char *err, size_t errlen);
+int64_t dp_tables_add_target(struct dp_tables_builder *b, const struct dp_target_spec *spec,
+			     char *err, size_t errlen);
+int64_t dp_tables_add_rule(struct dp_tables_builder *b, const struct dp_rule_spec *spec, char *err,
+			   size_t errlen);
+
+/*
+ * Consumes the builder; NULL with a sentence in err (an address claimed twice on the same (port,
+ * VLAN), a rule naming an unknown endpoint or target, out of memory). Plain heap memory: building
+ * needs no EAL.
+ */
+struct dp_tables *dp_tables_build(struct dp_tables_builder *b, char *err, size_t errlen);
+void dp_tables_free(struct dp_tables *t);
+
+/* What the address index holds for (port, VLAN, address). */
+enum dp_addr_kind { DP_ADDR_NONE = 0, DP_ADDR_RESOLVER, DP_ADDR_ENDPOINT };
+struct dp_addr_hit {
+	enum dp_addr_kind kind;
+	uint32_t index; /* the VPC (resolver) or the global endpoint address index */
+};
+/* The address index lookup (fast path; also for tests). addr is 4 or 16 octets by family. */
+struct dp_addr_hit dp_tables_lookup_addr(const struct dp_tables *t, uint16_t port, uint16_t vlan,
+					 uint8_t family, const uint8_t *addr);
+
+/* ---- counters ---- */
+
+/* The lcore's own drop reasons (a malformed packet is counted by its wire_err instead). */
+enum dp_drop {
+	DP_DROP_NO_ADDRESS = 0, /* UDP to an address of no VPC or endpoint on that (port, VLAN) */
+	DP_DROP_NOT_DNS_PORT,	/* to a resolver address, not port 53 */
+	DP_DROP_OUTSIDER,	/* client outside the VPC's CIDRs, policy drop */
+	DP_DROP_WIRE,		/* a wire_err that wire_err_rcode says to drop (see rejects) */
+	DP_DROP_FLOW_FULL,	/* flow_open failed: answered SERVFAIL */
+	DP_DROP_BAD_RULE,	/* a FORWARD match naming a rule or target the tables lack */
+	DP_DROP_MATCH_FAILED,  /* match_lookup failed (a Hyperscan table: lcores have no scratch) */
+	DP_DROP_NO_NEIGH,      /* target's next-hop MAC unknown: not sent, the timer retries */
+	DP_DROP_NOT_OUR_PORT,  /* response to an endpoint address on a port outside the range */
+	DP_DROP_NO_FLOW,       /* response with no open flow for (port, ID): late or spoofed */
+	DP_DROP_SPOOFED,       /* response whose target, endpoint or question differ */
+	DP_DROP_HANDOVER_FULL, /* the owning lcore's handover ring was full */
+	DP_DROP_EXCEPTION_FULL, /* io's exception ring was full */
+	DP_DROP_SLOW_FULL,	/* the slow ring was full */
+	DP_DROP_NO_MBUF,	/* no mbuf for a retry or a SERVFAIL copy */
+	DP_DROP_NO_ROOM,	/* a rewrite needed room the mbuf lacks (or chained mbufs) */
+	DP_DROP_TX_FULL,	/* the TX queue refused the burst */
+	DP_DROP_UNKNOWN_PORT,	/* to send on a port the plane does not poll (tables vs. ports) */
+	DP__DROP_COUNT
+};
+const char *dp_drop_name(enum dp_drop d);
+
+/* What one VPC, rule, endpoint address or target saw on one lcore. */
+struct dp_entity_counters {
+	uint64_t queries;     /* client queries (VPC), tries sent (rule, endpoint, target) */
+	uint64_t forwarded;   /* queries sent upstream (first tries) */
+	uint64_t answered;    /* answers sent to clients (VPC), accepted from targets (others) */
+	uint64_t timeouts;    /* tries that timed out */
+	uint64_t retries;     /* tries after the first */
+	uint64_t truncations; /* answers cut to the client's size with TC=1 */
+	uint64_t drops;	      /* packets dropped, any reason */
+};
+
+struct dp_lcore_counters {
+	uint64_t rx, tx;
+	uint64_t queries;   /* client queries to a resolver address */
+	uint64_t forwarded; /* first tries sent upstream */
+	uint64_t responses; /* target responses accepted */
+	uint64_t answered;  /* answers to clients, any rcode, local ones included */
+	uint64_t servfails; /* SERVFAIL after the last try or all targets failed */
+	uint64_t timeouts;
+	uint64_t retries;
+	uint64_t truncations;
+	uint64_t to_slow;		 /* handed to the control core's slow path */
+	uint64_t exceptions;		 /* handed to io's exception ring */
+	uint64_t handed_over;		 /* responses passed to their owning lcore */
+	uint64_t rejects[WIRE_E__COUNT]; /* every wire_err, answered or dropped */
+	uint64_t drops[DP__DROP_COUNT];
+};
+
+/* ---- the slow ring: what the control core must handle ----
+ *
+ * One ring per data lcore (single producer: the lcore; single consumer: the control core), lossy
+ * (full: freed, DP_DROP_SLOW_FULL). It carries the client's query mbuf as received (not rewritten),
+ * with struct dp_slow_meta in an mbuf dynamic field: the VPC and the match result (a ZONE, AUTO,
+ * SYSTEM, DELEGATE or RECURSIVE entry; the id is the control core's).
+ */
+struct dp_slow_meta {
+	uint32_t vpc;
+	uint32_t match_id;
+	uint32_t system_id;
+	uint16_t dns_off; /* the DNS message's offset in the frame */
+	uint8_t kind;	  /* enum match_kind */
+	uint8_t labels;
+};
+/* The meta of an mbuf taken from a slow ring. */
+const struct dp_slow_meta *dp_slow_meta(const struct rte_mbuf *m);
+
+/* ---- the plane: lcores, rings, RCU ---- */
+
+struct io_neigh_table;
+struct dp_plane;
+
+struct dp_plane_params {
+	unsigned n_lcores;	      /* data lcores; lcore i polls queue i of every port */
+	uint16_t ports[DP_PORTS_MAX]; /* DPDK ports polled and sent on */
+	unsigned n_ports;
+	struct rte_mempool *pool;     /* for retry and SERVFAIL copies */
+	struct io_neigh_table *neigh; /* io's next-hop MACs */
+	/* Every lcore's flow table: port_lo/port_hi are the whole range, split among lcores with
+	 * flow_ports_of_lcore; tries and timeouts are fixed for the plane's life. */
+	struct flow_table_params flow;
+	unsigned slow_ring_size, handover_ring_size;	  /* powers of two; 0: 1024 */
+	unsigned max_vpcs, max_rules, max_endpoint_addrs; /* per-entity counters' size */
+	/* The clock (ns, monotonic); NULL: the TSC. Tests give a fake one. */
+	uint64_t (*clock_ns)(void *ctx);
+	void *clock_ctx;
+};
+
+/* Allocates everything (flow tables, rings, counters, TX buffers, RCU); EAL must be up, ports
+ * configured by io. NULL with a sentence in err. */
+struct dp_plane *dp_plane_new(const struct dp_plane_params *p, char *err, size_t errlen);
+/* Stops the lcores if running, frees the flows' kept mbufs, the tables and everything else. */
+void dp_plane_free(struct dp_plane *plane);
+
+/*
+ * Publishes new tables: lcores see them at their next poll; the old ones are freed once every
+ * running lcore has reported quiescent (rte_rcu_qsbr_synchronize: blocks the control core, never
+ * an lcore). Flows opened under the old tables keep their rule and target indices: keep indices
+ * stable across a swap (append, do not renumber). The first call may come before dp_start.
+ */
+void dp_publish(struct dp_plane *plane, struct dp_tables *tables);
+
+/* Launches lcore i of the plane on EAL worker lcore_ids[i] (rte_eal_remote_launch). */
+int dp_start(struct dp_plane *plane, const unsigned *lcore_ids);
+/* Asks every lcore to stop and waits for them (rte_eal_wait_lcore). */
+void dp_stop(struct dp_plane *plane);
+
+/* One poll of lcore i (RX and handover bursts, expiry, TX flush, quiescent report): what the run
+ * loop repeats; tests and benches call it from one thread. Returns the packets it received. */
+unsigned dp_lcore_poll_once(struct dp_plane *plane, unsigned lcore);
+
+/* Rings of lcore i for the control core to drain. */
+struct rte_ring *dp_slow_ring(struct dp_plane *plane, unsigned lcore);
+
+/* Counters (read from any core, a moment old). Entity counters sum over lcores; false when the
+ * index is out of range. */
+void dp_lcore_counters_read(const struct dp_plane *plane, unsigned lcore,
+			    struct dp_lcore_counters *out);
+enum dp_entity { DP_ENTITY_VPC = 0, DP_ENTITY_RULE, DP_ENTITY_ENDPOINT_ADDR, DP_ENTITY_TARGET };
+bool dp_entity_counters_read(const struct dp_plane *plane, enum dp_entity kind, uint32_t index,
+			     struct dp_entity_counters *out);
+/* A target's RTT statistics summed over lcores (P90 from the merged histogram), in ns. */
+bool dp_target_rtt(const struct dp_plane *plane, uint32_t target, uint64_t *srtt_ns,
+		   uint64_t *p90_ns);
+/* Prints every non-zero counter, per lcore and summed (the daemon calls it on SIGUSR1, at exit). */
+void dp_counters_print(const struct dp_plane *plane, FILE *out);
+
+#endif

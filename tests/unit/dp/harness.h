@@ -1,0 +1,91 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * The dp tests' bench: an in-process EAL (no hugepages, no PCI), one ring-backed port polled by
+ * one data lcore, a fake clock, io's stand-in neighbour table, a hand-built set of tables (two
+ * VPCs sharing 10.0.0.0/16 on VLANs 10 and 20, one endpoint with two addresses on VLAN 100, two
+ * targets) and helpers that build client queries and target answers with dp/wire.
+ */
+#ifndef VPCDNS_TESTS_DP_HARNESS_H
+#define VPCDNS_TESTS_DP_HARNESS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "dp/dp.h"
+#include "dp/io/io.h"
+
+#define H_VLAN_VPC0	10
+#define H_VLAN_VPC1	20
+#define H_VLAN_ENDPOINT 100
+#define H_PORT_LO	10000
+#define H_PORT_HI	19999
+#define H_CLIENT_PORT	40000
+#define H_RULE_EXAMPLE	0
+#define H_ZONE_ID	77
+#define H_FRAME_MAX	2048
+
+extern const uint8_t h_client_ip[4], h_outsider_ip[4], h_resolver_ip[4];
+extern const uint8_t h_endpoint_ip[2][4], h_target_ip[2][4];
+extern const uint8_t h_client_mac[6], h_gateway_mac[6];
+extern const uint8_t h_client_ip6[16], h_resolver_ip6[16];
+#define H_LCORES_MAX 2
+
+struct harness {
+	struct rte_mempool *pool;
+	unsigned n_lcores;
+	struct rte_ring *rx[H_LCORES_MAX], *tx[H_LCORES_MAX], *exception[H_LCORES_MAX];
+	uint16_t port;
+	struct rte_ether_addr port_mac;
+	struct io_neigh_entry neigh_entries[4];
+	struct io_neigh_table neigh;
+	struct dp_plane *plane;
+	uint64_t now;
+};
+extern struct harness h;
+
+/* EAL, port, tables and plane; tries is the flow tables' tries per query; lcore i polls queue i. */
+void h_setup(unsigned tries, unsigned n_lcores);
+void h_teardown(void);
+
+/* A client query frame; returns its length. edns 0: no OPT. */
+struct h_query {
+	uint16_t vlan;
+	const uint8_t *src_ip; /* default h_client_ip */
+	const uint8_t *dst_ip; /* default h_resolver_ip */
+	const char *qname;     /* presentation form */
+	uint16_t qtype;
+	uint16_t id;
+	uint16_t edns;
+	uint8_t edns_version;
+	uint16_t flags; /* 0: RD */
+	bool v6;	/* from h_client_ip6 to h_resolver_ip6 unless src_ip/dst_ip say */
+};
+size_t h_build_query(uint8_t *frame, const struct h_query *q);
+
+/* A target's answer to a forwarded frame (addresses and ports swapped, same ID and question). */
+struct h_answer {
+	uint8_t rcode;
+	unsigned n_a; /* A records */
+	bool aa;
+	uint16_t edns;	       /* 0: no OPT */
+	const uint8_t *src_ip; /* default: the forwarded frame's destination */
+	int id_delta;	       /* added to the ID (spoofing) */
+};
+size_t h_build_answer(uint8_t *frame, const uint8_t *fwd, size_t fwd_len, const struct h_answer *a);
+
+/* Onto queue 0's (or queue q's) RX ring. */
+void h_inject(const uint8_t *frame, size_t len);
+void h_inject_q(unsigned q, const uint8_t *frame, size_t len);
+/* Polls every lcore once, in order (or lcore i only). */
+void h_poll(void);
+void h_poll_lcore(unsigned i);
+/* The next frame sent on queue 0 (or q), copied into out; 0 when none. */
+size_t h_take(uint8_t *out);
+size_t h_take_q(unsigned q, uint8_t *out);
+/* Parses a sent frame and its DNS message (a response or a query). */
+void h_parse_sent(const uint8_t *frame, size_t len, struct wire_pkt *pkt, struct wire_dns_msg *m,
+		  bool response);
+struct dp_lcore_counters h_counters(void);
+
+#endif
