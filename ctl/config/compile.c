@@ -128,6 +128,7 @@ static enum match_kind rule_kind(enum config_rule_type type)
 
 struct compile {
 	const struct config *cfg;
+	const uint32_t *forward_ids; /* NULL: config.rules indices */
 	struct config_errors *errs;
 	struct match_builder **builders;
 	struct config_tables *tables;
@@ -149,9 +150,12 @@ static void add_rules(struct compile *c)
 		const struct config_rule *rule = &c->cfg->rules[r];
 		char ctx[300];
 		config_rule_label(rule, ctx, sizeof(ctx));
+		uint32_t id = rule->type == CONFIG_RULE_FORWARD && c->forward_ids
+				  ? c->forward_ids[r]
+				  : (uint32_t)r;
 		for (size_t i = 0; i < rule->n_vpcs; i++)
-			add_entry(c, rule->vpcs[i].index, rule->domain, rule_kind(rule->type),
-				  (uint32_t)r, rule->vpcs[i].line, ctx);
+			add_entry(c, rule->vpcs[i].index, rule->domain, rule_kind(rule->type), id,
+				  rule->vpcs[i].line, ctx);
 	}
 }
 
@@ -207,10 +211,16 @@ static double seconds_since(const struct timespec *start)
 struct config_tables *config_compile(const struct config *cfg, enum match_engine engine,
 				     struct config_errors *errs)
 {
+	return config_compile_ids(cfg, engine, NULL, errs);
+}
+
+struct config_tables *config_compile_ids(const struct config *cfg, enum match_engine engine,
+					 const uint32_t *forward_ids, struct config_errors *errs)
+{
 	struct timespec start;
 	clock_gettime(CLOCK_MONOTONIC, &start);
 	struct config_tables *t = calloc(1, sizeof(*t));
-	struct compile c = {.cfg = cfg, .errs = errs, .tables = t};
+	struct compile c = {.cfg = cfg, .forward_ids = forward_ids, .errs = errs, .tables = t};
 	c.builders = calloc(cfg->n_vpcs ? cfg->n_vpcs : 1, sizeof(*c.builders));
 	if (t)
 		t->vpcs = calloc(cfg->n_vpcs ? cfg->n_vpcs : 1, sizeof(*t->vpcs));

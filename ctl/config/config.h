@@ -248,6 +248,10 @@ struct config_tables {
 /* Builds one table per VPC. NULL with errors in errs (zeroed by the caller) on failure. */
 struct config_tables *config_compile(const struct config *cfg, enum match_engine engine,
 				     struct config_errors *errs);
+/* The same, with the ids of FORWARD entries taken from forward_ids[rule index] (the data plane's
+ * own rule indices); other kinds keep the ids above. */
+struct config_tables *config_compile_ids(const struct config *cfg, enum match_engine engine,
+					 const uint32_t *forward_ids, struct config_errors *errs);
 void config_tables_free(struct config_tables *tables);
 
 /* The `vpcdnsd --check` summary: counts of everything, table sizes and build time. */
