@@ -188,3 +188,27 @@ Test(config_tables, sums_sizes_over_the_vpc_tables)
 	cr_expect_gt(l.tables->build_seconds, 0.0);
 	release(&l);
 }
+
+Test(config_tables, forward_entries_carry_the_ids_given_for_the_data_plane)
+{
+	struct config_errors errs = {0};
+	struct config *cfg = config_load(EXAMPLES_DIR "/seed.yaml", &errs);
+	cr_assert_not_null(cfg);
+	uint32_t ids[8];
+	cr_assert_leq(cfg->n_rules, 8);
+	for (size_t r = 0; r < cfg->n_rules; r++)
+		ids[r] = (uint32_t)(100 + r);
+	struct config_tables *t = config_compile_ids(cfg, MATCH_ENGINE_SUFFIX, ids, &errs);
+	cr_assert_not_null(t);
+	struct match_result fwd, del;
+	cr_assert_eq(match_lookup_text(t->vpcs[0].table, "www.onprem.com", &fwd), 0);
+	cr_expect_eq(fwd.kind, MATCH_FORWARD);
+	cr_expect_geq(fwd.id, 100, "the given id, not the rule index");
+	cr_expect_str_eq(cfg->rules[fwd.id - 100].name, "onprem");
+	cr_assert_eq(match_lookup_text(t->vpcs[0].table, "t1.onprem.central.com", &del), 0);
+	cr_expect_eq(del.kind, MATCH_DELEGATE);
+	cr_expect_lt(del.id, cfg->n_rules, "other kinds keep the rule index");
+	config_tables_free(t);
+	config_free(cfg);
+	config_errors_free(&errs);
+}
