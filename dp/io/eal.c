@@ -8,6 +8,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <dirent.h>
+#include <limits.h>
 #include <unistd.h>
 
 #include <rte_eal.h>
@@ -214,10 +216,45 @@ int io_eal_init(const struct io_eal_params *p, char *err, size_t errlen)
 		kept_argv[i] = kept_buf + (argv[i] - buf);
 	kept_argv[argc] = NULL;
 
+	/* Logged before the EAL's getopt reorders kept_argv; rte_log works before rte_eal_init. */
+	log_argv(argc, argv);
 	if (rte_eal_init(argc, kept_argv) < 0) {
 		set_err(err, errlen, "rte_eal_init: %s", rte_strerror(rte_errno));
 		return -1;
 	}
-	log_argv(argc, kept_argv);
 	return check_devices_probed(p, err, errlen);
+}
+
+/* The EAL's runtime directory holds only its sockets (telemetry, multi-process), which it
+ * unlinks at exit, after rte_eal_cleanup: removed here, so nothing is left. */
+static void remove_runtime_dir(const char *dir)
+{
+	DIR *d = opendir(dir);
+	struct dirent *e;
+	char path[PATH_MAX];
+
+	if (!d)
+		return;
+	while ((e = readdir(d)) != NULL) {
+		if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0)
+			continue;
+		snprintf(path, sizeof(path), "%s/%s", dir, e->d_name);
+		unlink(path);
+	}
+	closedir(d);
+	rmdir(dir);
+}
+
+void io_eal_cleanup(void)
+{
+	char dir[PATH_MAX];
+
+	snprintf(dir, sizeof(dir), "%s", rte_eal_get_runtime_dir());
+	rte_eal_cleanup();
+	/* Only a per-process directory (the default prefix): a shared one is not ours to empty. */
+	char own[64];
+	snprintf(own, sizeof(own), "/vpcdns-%ld", (long)getpid());
+	size_t dl = strlen(dir), ol = strlen(own);
+	if (dl > ol && strcmp(dir + dl - ol, own) == 0)
+		remove_runtime_dir(dir);
 }

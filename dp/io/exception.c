@@ -9,6 +9,7 @@
  */
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 
 #include <rte_ethdev.h>
 #include <rte_lcore.h>
@@ -46,6 +47,7 @@ static const char *const exc_count_names[IO_EXC__COUNT] = {
     [IO_EXC_TX_FULL] = "tx_full",
     [IO_EXC_NO_MBUF] = "no_mbuf",
     [IO_EXC_UNKNOWN_PORT] = "unknown_port",
+    [IO_EXC_SPILL_RX] = "spill_rx",
 };
 
 int io_exceptions_init(unsigned n_data_lcores, unsigned ring_size, char *err, size_t errlen)
@@ -58,7 +60,7 @@ int io_exceptions_init(unsigned n_data_lcores, unsigned ring_size, char *err, si
 		char name[RTE_RING_NAMESIZE];
 		snprintf(name, sizeof(name), "io_exc_%u", i);
 		exc.rings[i] = rte_ring_create(name, ring_size, (int)rte_socket_id(),
-					       RING_F_SP_ENQ | RING_F_SC_DEQ);
+					       RING_F_SP_ENQ | RING_F_SC_DEQ | RING_F_EXACT_SZ);
 		if (!exc.rings[i]) {
 			snprintf(err, errlen, "exception ring %u (%u slots): %s", i, ring_size,
 				 rte_strerror(rte_errno));
@@ -74,6 +76,41 @@ struct rte_ring *io_exception_ring(unsigned lcore_index)
 	return lcore_index < exc.n_rings ? exc.rings[lcore_index] : NULL;
 }
 
+#define MC_FILTER_MAX 128
+
+/*
+ * Solicitations for our IPv6 addresses come to their solicited-node groups' MACs, which a NIC
+ * out of promiscuous mode filters out unless told: the port's multicast list gets them all, or
+ * when the driver has no list (or there are too many), all-multicast.
+ */
+static void accept_solicitations(uint16_t port_id, const struct io_owned_addr *addrs, size_t n)
+{
+	struct rte_ether_addr macs[MC_FILTER_MAX];
+	uint32_t n_macs = 0;
+	bool overflow = false;
+
+	for (size_t i = 0; i < n; i++) {
+		uint8_t group[16], mac[RTE_ETHER_ADDR_LEN];
+		if (addrs[i].port_id != port_id || addrs[i].family != 6)
+			continue;
+		wire_nd_solicited_node(addrs[i].addr, group, mac);
+		uint32_t j = 0;
+		while (j < n_macs && memcmp(macs[j].addr_bytes, mac, RTE_ETHER_ADDR_LEN) != 0)
+			j++;
+		if (j < n_macs)
+			continue;
+		if (n_macs == MC_FILTER_MAX) {
+			overflow = true;
+			break;
+		}
+		memcpy(macs[n_macs++].addr_bytes, mac, RTE_ETHER_ADDR_LEN);
+	}
+	if (n_macs == 0)
+		return;
+	if (overflow || rte_eth_dev_set_mc_addr_list(port_id, macs, n_macs) != 0)
+		rte_eth_allmulticast_enable(port_id);
+}
+
 int io_set_owned(const struct io_owned_addr *addrs, size_t n)
 {
 	if (n > IO_MAX_OWNED)
@@ -86,6 +123,9 @@ int io_set_owned(const struct io_owned_addr *addrs, size_t n)
 	free(exc.owned);
 	exc.owned = copy;
 	exc.n_owned = n;
+	for (uint16_t p = 0; p < RTE_MAX_ETHPORTS; p++)
+		if (io_port_get(p))
+			accept_solicitations(p, copy, n);
 	return 0;
 }
 
@@ -123,13 +163,43 @@ static void count(enum io_exc_count c)
 	exc.counts[c]++;
 }
 
+/* The control core may make system calls: one send per frame, which are few. */
+static void send_kernel(const struct io_port *port, struct rte_mbuf *m)
+{
+	ssize_t sent = -1;
+
+	if (m->nb_segs == 1)
+		sent = send(port->ctl_fd, rte_pktmbuf_mtod(m, const void *),
+			    rte_pktmbuf_data_len(m), MSG_DONTWAIT);
+	if (sent < 0)
+		count(IO_EXC_TX_FULL);
+	rte_pktmbuf_free(m);
+}
+
 static void send_ctl(const struct io_port *port, struct rte_mbuf *m)
 {
+	if (port->ctl_txq == IO_CTL_TXQ_KERNEL) {
+		send_kernel(port, m);
+		return;
+	}
 	m->ol_flags = 0;
 	if (rte_eth_tx_burst(port->port_id, port->ctl_txq, &m, 1) == 0) {
 		rte_pktmbuf_free(m);
 		count(IO_EXC_TX_FULL);
 	}
+}
+
+bool io_ctl_send(uint16_t port_id, struct rte_mbuf *m)
+{
+	const struct io_port *port = io_port_get(port_id);
+	if (!port) {
+		count(IO_EXC_UNKNOWN_PORT);
+		rte_pktmbuf_free(m);
+		return false;
+	}
+	uint64_t before = exc.counts[IO_EXC_TX_FULL];
+	send_ctl(port, m);
+	return exc.counts[IO_EXC_TX_FULL] == before;
 }
 
 /* Frames we do not consume go to the kernel when the port has a TAP. */
@@ -267,6 +337,30 @@ static unsigned drain_rings(uint64_t now_ms)
 	return handled;
 }
 
+/* RX queues no lcore polls (net_af_packet's extra fanout sockets) are drained here. */
+static unsigned drain_spill_queues(uint64_t now_ms)
+{
+	struct rte_mbuf *burst[EXC_BURST];
+	unsigned handled = 0;
+
+	for (uint16_t p = 0; p < RTE_MAX_ETHPORTS; p++) {
+		const struct io_port *port = io_port_get(p);
+		if (!port || port->lcores_poll_extra_rx)
+			continue;
+		for (uint16_t q = port->n_data_queues; q < port->n_rx_queues; q++) {
+			if (port->n_data_queues == 0)
+				break; /* a TAP: its queue 0 is forward_from_taps' */
+			uint16_t n = rte_eth_rx_burst(p, q, burst, EXC_BURST);
+			for (uint16_t i = 0; i < n; i++) {
+				count(IO_EXC_SPILL_RX);
+				handle_frame(burst[i], now_ms);
+			}
+			handled += n;
+		}
+	}
+	return handled;
+}
+
 static unsigned forward_from_taps(void)
 {
 	struct rte_mbuf *burst[EXC_BURST];
@@ -336,6 +430,7 @@ static void send_probes(uint64_t now_ms)
 unsigned io_poll_exceptions(uint64_t now_ms)
 {
 	unsigned handled = drain_rings(now_ms);
+	handled += drain_spill_queues(now_ms);
 	handled += forward_from_taps();
 	send_probes(now_ms);
 	return handled;

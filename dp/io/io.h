@@ -57,6 +57,10 @@ int io_eal_argv(const struct io_eal_params *p, bool huge, char **argv, char *buf
  */
 int io_eal_init(const struct io_eal_params *p, char *err, size_t errlen);
 
+/* Ends the EAL (rte_eal_cleanup) and, with the default per-process prefix, removes the runtime
+ * directory the EAL leaves behind even with --no-shconf. */
+void io_eal_cleanup(void);
+
 /* The port name a device string gives (the part before the first ','). */
 void io_device_port_name(const char *device, char *name, size_t len);
 
@@ -89,14 +93,28 @@ struct io_port_params {
 	uint16_t rx_desc, tx_desc; /* 0: 1024 */
 	uint16_t mtu;		   /* 0: the driver's default */
 	bool promiscuous;
-	unsigned link_timeout_ms; /* 0: do not wait */
+	bool lcores_poll_extra_rx; /* the lcores drain RX queues past n_data_queues, not io */
+	unsigned link_timeout_ms;  /* 0: do not wait */
 	struct rte_mempool *pool;
 };
+
+/* ctl_txq when the driver has no TX queue to spare for the control core (net_af_xdp on a
+ * one-queue interface): its frames go out through the kernel interface named by the device
+ * string's iface=, with an AF_PACKET socket (ctl_fd). */
+#define IO_CTL_TXQ_KERNEL UINT16_MAX
 
 struct io_port {
 	uint16_t port_id;
 	uint16_t n_data_queues;
-	uint16_t ctl_txq; /* the control core's TX queue: the last */
+	uint16_t ctl_txq; /* the control core's TX queue: the last, or IO_CTL_TXQ_KERNEL */
+	int ctl_fd;	  /* with IO_CTL_TXQ_KERNEL: an AF_PACKET socket on the driver's iface */
+	/* RX queues configured: n_data_queues, or more when the driver fixes the count
+	 * (net_af_packet: qpairs, spread by the kernel's fanout hash) or wants as many RX queues
+	 * as TX (net_tap). Unless lcores_poll_extra_rx, io_poll_exceptions drains
+	 * the queues past the lcores' like an exception ring, so their DNS frames are lost to the
+	 * fast path (counted as IO_EXC_SPILL_RX): the lcores may poll them instead. */
+	uint16_t n_rx_queues;
+	bool lcores_poll_extra_rx;
 	int socket;
 	struct rte_ether_addr mac;
 	bool rss;	    /* RSS spreads RX over the data queues */
@@ -244,7 +262,7 @@ struct io_owned_addr {
 	uint8_t addr[16];
 };
 
-/* Creates one exception ring of ring_size slots per data lcore (SP/SC). 0 or -1. */
+/* Creates one exception ring of ring_size slots (any count) per data lcore (SP/SC). 0 or -1. */
 int io_exceptions_init(unsigned n_data_lcores, unsigned ring_size, char *err, size_t errlen);
 
 /* One exception ring per data lcore (single producer: the lcore; single consumer: the control
@@ -253,7 +271,9 @@ int io_exceptions_init(unsigned n_data_lcores, unsigned ring_size, char *err, si
  * the mbuf and counts the drop. */
 struct rte_ring *io_exception_ring(unsigned lcore_index);
 
-/* Replaces the owned addresses (copied; control core only). 0 or -1 (too many: IO_MAX_OWNED). */
+/* Replaces the owned addresses (copied; control core only), after the ports are set up: each
+ * port's multicast filter takes the IPv6 addresses' solicited-node MACs (or all-multicast when
+ * the driver has no list). 0 or -1 (too many: IO_MAX_OWNED). */
 #define IO_MAX_OWNED 4096
 int io_set_owned(const struct io_owned_addr *addrs, size_t n);
 
@@ -268,17 +288,18 @@ enum io_exc_count {
 	IO_EXC_ARP_REPLIED,   /* ARP requests for owned addresses answered */
 	IO_EXC_NA_SENT,	      /* neighbour solicitations for owned addresses answered */
 	IO_EXC_NEIGH_HEARD,   /* ARP/ND from next hops learned from */
-	IO_EXC_ARP_OTHER,     /* ARP not for us and from no next hop */
-	IO_EXC_ND_OTHER,      /* NS/NA not for us and from no next hop */
+	IO_EXC_ARP_OTHER,     /* ARP we did not answer (learned from or not), no TAP */
+	IO_EXC_ND_OTHER,      /* NS/NA we did not answer (learned from or not), no TAP */
 	IO_EXC_MALFORMED_ARP, /* ARP wire_arp_parse rejected */
 	IO_EXC_MALFORMED_ND,  /* NS/NA wire_nd_parse rejected */
 	IO_EXC_TO_TAP,	      /* frames given to the kernel */
-	IO_EXC_NO_TAP,	      /* frames dropped: no TAP on that port */
+	IO_EXC_NO_TAP,	      /* other frames dropped: no TAP on that port */
 	IO_EXC_TAP_FULL,      /* frames dropped: the TAP did not take them */
 	IO_EXC_FROM_TAP,      /* kernel frames sent out of the port */
 	IO_EXC_TX_FULL,	      /* our frames dropped: the control TX queue was full */
 	IO_EXC_NO_MBUF,	      /* requests not sent: the pool was empty */
 	IO_EXC_UNKNOWN_PORT,  /* frames from a port io did not set up */
+	IO_EXC_SPILL_RX,      /* frames drained from RX queues past the lcores' (then handled) */
 	IO_EXC__COUNT
 };
 
@@ -289,6 +310,10 @@ enum io_exc_count {
  * the frames handled.
  */
 unsigned io_poll_exceptions(uint64_t now_ms);
+
+/* Sends one frame of the control core's own out of port_id (its TX queue, or the kernel socket of
+ * IO_CTL_TXQ_KERNEL). Takes m either way; false (counted) when it was not sent. Control core only. */
+bool io_ctl_send(uint16_t port_id, struct rte_mbuf *m);
 
 uint64_t io_exc_count(enum io_exc_count c);
 const char *io_exc_count_name(enum io_exc_count c);

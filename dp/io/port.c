@@ -4,9 +4,15 @@
  * with one RX+TX queue pair per data lcore plus the control core's TX queue, RSS and checksum
  * offloads only where the driver reports them, and a bounded wait for the link.
  */
+#include <errno.h>
 #include <stdarg.h>
+#include <net/if.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <linux/if_packet.h>
 
 #include <rte_ethdev.h>
 #include <rte_lcore.h>
@@ -125,6 +131,38 @@ static void wait_link(uint16_t port, unsigned timeout_ms, struct io_port *out)
 	out->link_speed_mbps = link.link_speed;
 }
 
+/* The kernel interface a device string names (",iface=NAME"); false if none. */
+static bool device_iface(const char *device, char *iface, size_t len)
+{
+	const char *at = strstr(device, ",iface=");
+	if (!at || len == 0)
+		return false;
+	at += strlen(",iface=");
+	size_t n = strcspn(at, ",");
+	if (n == 0 || n >= len)
+		return false;
+	memcpy(iface, at, n);
+	iface[n] = '\0';
+	return true;
+}
+
+/* An AF_PACKET socket that sends (and, protocol 0, receives nothing) on iface. */
+static int open_kernel_tx(const char *iface, const char *device, char *err, size_t errlen)
+{
+	struct sockaddr_ll sll = {.sll_family = AF_PACKET,
+				  .sll_ifindex = (int)if_nametoindex(iface)};
+	int fd = sll.sll_ifindex ? socket(AF_PACKET, SOCK_RAW, 0) : -1;
+
+	if (fd < 0 || bind(fd, (struct sockaddr *)&sll, sizeof(sll)) != 0) {
+		set_err(err, errlen, "%s: control frames through %s: %s", device, iface,
+			strerror(errno));
+		if (fd >= 0)
+			close(fd);
+		return -1;
+	}
+	return fd;
+}
+
 static int find_port(const char *device, uint16_t *port, char *name, char *err, size_t errlen)
 {
 	io_device_port_name(device, name, IO_PORT_NAME_LEN);
@@ -135,29 +173,77 @@ static int find_port(const char *device, uint16_t *port, char *name, char *err, 
 	return 0;
 }
 
+/* How many queues a port gets, and whether the control core sends through the kernel. */
+struct queue_plan {
+	uint16_t n_rxq, n_txq;
+	bool kernel_tx;
+	char iface[IF_NAMESIZE];
+};
+
+static int plan_queues(const struct io_port_params *p, const struct rte_eth_dev_info *info,
+		       struct queue_plan *q, char *err, size_t errlen)
+{
+	q->n_rxq = p->n_data_queues ? p->n_data_queues : 1;
+	q->n_txq = (uint16_t)(p->n_data_queues + 1);
+	/* No TX queue to spare (af_xdp on a one-queue veth or NIC) but a kernel interface under
+	 * the driver: the control core's few frames go out through the kernel instead. */
+	q->kernel_tx = q->n_txq > info->max_tx_queues && p->n_data_queues > 0 &&
+		       p->n_data_queues <= info->max_tx_queues &&
+		       device_iface(p->device, q->iface, sizeof(q->iface));
+	if (q->kernel_tx)
+		q->n_txq = p->n_data_queues;
+	if (q->n_rxq > info->max_rx_queues || q->n_txq > info->max_tx_queues) {
+		/* af_packet, af_xdp and pcap take their queue counts from the device string. */
+		set_err(
+		    err, errlen,
+		    "%s: needs %u RX and %u TX queues, driver has %u and %u (net_af_packet: "
+		    "qpairs=%u; net_af_xdp: queue_count=%u; net_pcap: one rx_pcap/tx_pcap each)",
+		    p->device, q->n_rxq, q->n_txq, info->max_rx_queues, info->max_tx_queues,
+		    q->n_txq, q->n_txq);
+		return -1;
+	}
+	/* net_af_packet opens qpairs sockets in one fanout group: the kernel spreads frames over
+	 * all of them, so every one must be an RX queue somebody drains. */
+	if (strcmp(info->driver_name, "net_af_packet") == 0)
+		q->n_rxq = info->max_rx_queues;
+	return 0;
+}
+
+static int configure_queues(uint16_t port, const struct rte_eth_dev_info *info,
+			    struct queue_plan *q, struct io_port *out)
+{
+	struct rte_eth_conf conf;
+
+	memset(&conf, 0, sizeof(conf));
+	choose_offloads(info, q->n_rxq, &conf, out);
+	int rc = rte_eth_dev_configure(port, q->n_rxq, q->n_txq, &conf);
+	/* Some drivers (net_tap) want as many RX queues as TX: the extra one is drained like
+	 * af_packet's. */
+	if (rc != 0 && q->n_rxq < q->n_txq && q->n_txq <= info->max_rx_queues) {
+		q->n_rxq = q->n_txq;
+		memset(&conf, 0, sizeof(conf));
+		choose_offloads(info, q->n_rxq, &conf, out);
+		rc = rte_eth_dev_configure(port, q->n_rxq, q->n_txq, &conf);
+	}
+	return rc;
+}
+
 static int configure(const struct io_port_params *p, struct io_port *out, char *err, size_t errlen)
 {
 	struct rte_eth_dev_info info;
-	struct rte_eth_conf conf;
+	struct queue_plan q;
 	uint16_t port = out->port_id;
-	uint16_t n_rxq = p->n_data_queues ? p->n_data_queues : 1;
-	uint16_t n_txq = (uint16_t)(p->n_data_queues + 1);
 	int rc = rte_eth_dev_info_get(port, &info);
 
 	if (rc != 0) {
 		set_err(err, errlen, "%s: device info: %s", p->device, rte_strerror(-rc));
 		return -1;
 	}
-	if (n_rxq > info.max_rx_queues || n_txq > info.max_tx_queues) {
-		set_err(err, errlen, "%s: needs %u RX and %u TX queues, driver has %u and %u",
-			p->device, n_rxq, n_txq, info.max_rx_queues, info.max_tx_queues);
+	if (plan_queues(p, &info, &q, err, errlen) != 0)
 		return -1;
-	}
-	memset(&conf, 0, sizeof(conf));
-	choose_offloads(&info, n_rxq, &conf, out);
-	rc = rte_eth_dev_configure(port, n_rxq, n_txq, &conf);
-	if (rc != 0) {
-		set_err(err, errlen, "%s: configure: %s", p->device, rte_strerror(-rc));
+	if ((rc = configure_queues(port, &info, &q, out)) != 0) {
+		set_err(err, errlen, "%s: configure %u RX and %u TX queues: %s", p->device, q.n_rxq,
+			q.n_txq, rte_strerror(-rc));
 		return -1;
 	}
 	/* Drivers without an MTU setting (ring, null) keep theirs: -ENOTSUP is not an error. */
@@ -166,13 +252,18 @@ static int configure(const struct io_port_params *p, struct io_port *out, char *
 		return -1;
 	}
 	out->n_data_queues = p->n_data_queues;
-	out->ctl_txq = p->n_data_queues;
-	return setup_queues(p, port, n_rxq, n_txq, out->socket, err, errlen);
+	out->n_rx_queues = q.n_rxq;
+	out->lcores_poll_extra_rx = p->lcores_poll_extra_rx;
+	out->ctl_txq = q.kernel_tx ? IO_CTL_TXQ_KERNEL : p->n_data_queues;
+	if (q.kernel_tx && (out->ctl_fd = open_kernel_tx(q.iface, p->device, err, errlen)) < 0)
+		return -1;
+	return setup_queues(p, port, q.n_rxq, q.n_txq, out->socket, err, errlen);
 }
 
 int io_port_setup(const struct io_port_params *p, struct io_port *out, char *err, size_t errlen)
 {
 	memset(out, 0, sizeof(*out));
+	out->ctl_fd = -1;
 	if (!p->pool) {
 		set_err(err, errlen, "%s: no mbuf pool", p->device);
 		return -1;
@@ -191,10 +282,13 @@ int io_port_setup(const struct io_port_params *p, struct io_port *out, char *err
 		return -1;
 	}
 	/* Promiscuous only on request: we own our MAC, and drivers may not support the change. */
-	if (p->promiscuous)
+	if (p->promiscuous) {
 		rte_eth_promiscuous_enable(out->port_id);
-	else
+	} else {
 		rte_eth_promiscuous_disable(out->port_id);
+		/* io_set_owned turns it on again where IPv6 solicitations need it. */
+		rte_eth_allmulticast_disable(out->port_id);
+	}
 	rte_eth_macaddr_get(out->port_id, &out->mac);
 	wait_link(out->port_id, p->link_timeout_ms, out);
 	io_ports[out->port_id] = *out;
@@ -214,6 +308,8 @@ void io_ports_close(void)
 			continue;
 		rte_eth_dev_stop(i);
 		rte_eth_dev_close(i);
+		if (io_ports[i].ctl_fd >= 0)
+			close(io_ports[i].ctl_fd);
 		io_port_ready[i] = false;
 	}
 }

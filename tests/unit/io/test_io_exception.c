@@ -103,7 +103,7 @@ static void teardown(void)
 	io_exceptions_free();
 	io_neigh_free(neigh);
 	io_ports_close();
-	rte_eal_cleanup();
+	io_eal_cleanup();
 }
 
 TestSuite(io_exception, .init = setup, .fini = teardown, .timeout = 60);
@@ -177,6 +177,31 @@ Test(io_exception, port_has_a_control_queue_after_the_data_queues)
 	cr_assert_eq(tap.ctl_txq, 0);
 	cr_assert_not_null(io_exception_ring(0));
 	cr_assert_null(io_exception_ring(1));
+}
+
+Test(io_exception, control_core_frames_leave_on_the_control_queue)
+{
+	static const uint8_t frame[60] = {2, 0, 0, 0, 0, 0x0a, 2, 0, 0, 0, 0, 0x0b, 0x08, 0x00};
+	struct rte_mbuf *m = rte_pktmbuf_alloc(port.pool);
+	cr_assert_not_null(m);
+	memcpy(rte_pktmbuf_append(m, sizeof(frame)), frame, sizeof(frame));
+	cr_assert(io_ctl_send(port.port_id, m));
+	uint8_t out[64];
+	cr_assert_eq(sent_on(tx_rings[1], out, sizeof(out)), sizeof(frame));
+	cr_assert_arr_eq(out, frame, sizeof(frame));
+	cr_assert_eq(rte_ring_count(tx_rings[0]), 0, "never on an lcore's queue");
+
+	uint64_t unknown = io_exc_count(IO_EXC_UNKNOWN_PORT);
+	m = rte_pktmbuf_alloc(port.pool);
+	cr_assert_not(io_ctl_send(RTE_MAX_ETHPORTS - 1, m), "no such port: freed, not sent");
+	cr_assert_eq(io_exc_count(IO_EXC_UNKNOWN_PORT), unknown + 1);
+}
+
+Test(io_exception, port_takes_solicited_node_multicast_for_owned_ipv6)
+{
+	/* The ring driver keeps no multicast list, so io falls back to all-multicast. */
+	cr_assert_eq(rte_eth_allmulticast_get(port.port_id), 1);
+	cr_assert_eq(rte_eth_allmulticast_get(tap.port_id), 0, "the TAP owns no address");
 }
 
 Test(io_exception, answers_arp_for_an_owned_address_like_the_kernel)
@@ -267,6 +292,23 @@ Test(io_exception, learns_a_next_hop_from_its_arp_reply)
 	cr_assert_eq(io_exc_count(IO_EXC_NEIGH_HEARD), 1);
 }
 
+Test(io_exception, requests_for_a_tagged_next_hop_carry_its_vlan_and_stop_when_it_fails)
+{
+	uint8_t out[256];
+	struct wire_arp arp;
+	define_peer(1, 4, 7);
+	for (uint64_t t = 0; t < 3; t++) {
+		io_poll_exceptions(NOW + t * 1000);
+		size_t len = sent_on(tx_rings[1], out, sizeof(out));
+		cr_assert_eq(wire_arp_parse(out, len, &arp), WIRE_OK);
+		cr_assert(arp.has_vlan);
+		cr_assert_eq(arp.vlan_id, 7);
+	}
+	io_poll_exceptions(NOW + 3000);
+	cr_assert_eq(rte_ring_count(tx_rings[1]), 0);
+	cr_assert_eq(io_neigh_state_of(neigh, 1), IO_NEIGH_FAILED);
+}
+
 Test(io_exception, learns_a_next_hop_from_its_solicitation_and_answers_it)
 {
 	uint8_t out[256];
@@ -346,4 +388,22 @@ Test(io_exception, malformed_neighbour_discovery_is_dropped_and_counted)
 	cr_assert_eq(rte_ring_count(tx_rings[1]), 0);
 	cr_assert_eq(io_exc_count(IO_EXC_MALFORMED_ND), 1);
 	cr_assert_str_eq(io_exc_count_name(IO_EXC_MALFORMED_ND), "malformed_nd");
+}
+
+/* No fixture: this process's EAL starts with a device that cannot probe. */
+Test(io_eal, names_a_device_that_failed_to_probe)
+{
+	const char *devs[] = {"net_null0", "net_af_packet0,iface=vpcdns-iotest-none"};
+	struct io_eal_params ep = {.devices = devs,
+				   .n_devices = 2,
+				   .n_data_lcores = 1,
+				   .memory_mb = 256,
+				   .no_huge = true,
+				   .log_level = "emerg"};
+	cr_assert_eq(io_eal_init(&ep, err, sizeof(err)), -1);
+	cr_assert_not_null(strstr(err, "net_af_packet0,iface=vpcdns-iotest-none: probe failed"),
+			   "%s", err);
+	uint16_t id;
+	cr_assert_eq(rte_eth_dev_get_port_by_name("net_null0", &id), 0, "the other device probed");
+	io_eal_cleanup();
 }

@@ -5,6 +5,7 @@
  * table is plain memory.
  */
 #include <criterion/criterion.h>
+#include <pthread.h>
 #include <string.h>
 
 #include "dp/io/io.h"
@@ -243,4 +244,46 @@ Test(io_neigh, rejects_bad_definitions)
 	cr_assert_eq(io_neigh_define(t, 0, &nh, 0), -1);
 	cr_assert_null(io_neigh_create(&(struct io_neigh_params){.capacity = 0, .max_probes = 1}));
 	cr_assert_str_eq(io_neigh_count_name(IO_NEIGH_C_FAILED), "failed");
+}
+
+struct reader {
+	bool stop; /* set with an atomic store, read with atomic loads */
+	uint64_t seen, torn, wants;
+};
+
+static void *read_while_written(void *arg)
+{
+	struct reader *r = arg;
+	struct rte_ether_addr mac;
+	while (!__atomic_load_n(&r->stop, __ATOMIC_RELAXED)) {
+		if (!io_neigh_lookup(t, 0, &mac)) {
+			io_neigh_want(t, 0);
+			r->wants++;
+			continue;
+		}
+		r->seen++;
+		if (memcmp(&mac, &mac1, 6) != 0 && memcmp(&mac, &mac2, 6) != 0)
+			r->torn++;
+	}
+	return NULL;
+}
+
+Test(io_neigh, an_lcore_reading_while_the_mac_changes_sees_one_mac_or_the_other)
+{
+	struct io_nexthop nh = v4(addr1, 0);
+	struct reader r = {0};
+	pthread_t th;
+	io_neigh_define(t, 0, &nh, 0);
+	cr_assert_eq(pthread_create(&th, NULL, read_while_written, &r), 0);
+	for (uint64_t i = 0; i < 200000; i++) {
+		learn(addr1, i % 2 ? &mac2 : &mac1, true, i);
+		if (i % 1000 == 999) /* withdraw now and then: the reader wants it back */
+			io_neigh_define(t, 0, &nh, i);
+	}
+	__atomic_store_n(&r.stop, true, __ATOMIC_RELAXED);
+	pthread_join(th, NULL);
+	cr_assert_gt(r.seen, 0);
+	cr_assert_eq(r.torn, 0, "%lu of %lu lookups saw a MAC never written", (unsigned long)r.torn,
+		     (unsigned long)r.seen);
+	cr_assert_eq(io_neigh_want_calls(t), r.wants);
 }
