@@ -486,14 +486,13 @@ static unsigned answer_slow(struct server *s, unsigned lcore)
 		const struct dp_slow_meta *meta = dp_slow_meta(m);
 		if (meta->kind < MATCH_KIND_COUNT)
 			s->slow_by_kind[meta->kind]++;
-		const struct io_port *port = io_port_get(m->port);
-		if (!port ||
-		    !dp_answer_query(m, WIRE_RCODE_SERVFAIL,
-				     (uint16_t)s->cfg->tunables.edns_udp_size) ||
-		    rte_eth_tx_burst(port->port_id, port->ctl_txq, &m, 1) != 1) {
+		if (!dp_answer_query(m, WIRE_RCODE_SERVFAIL,
+				     (uint16_t)s->cfg->tunables.edns_udp_size)) {
 			s->slow_unanswerable++;
 			rte_pktmbuf_free(m);
+			continue;
 		}
+		io_ctl_send(m->port, m); /* a failure is counted by io (tx_full) */
 	}
 	return n;
 }
@@ -549,7 +548,7 @@ static void shut_down(struct server *s)
 	io_exceptions_free();
 	io_neigh_free(s->neigh);
 	io_ports_close();
-	rte_eal_cleanup();
+	io_eal_cleanup();
 	free(s->port_of);
 	free(s->nexthops);
 	free(s->dp_endpoint_of);
