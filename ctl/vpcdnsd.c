@@ -1,15 +1,17 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
- * vpcdnsd: the daemon's main, the control core. For now it checks configs: `vpcdnsd --check CONFIG`
- * loads and validates a config, compiles its per-VPC match tables and prints a summary (exit 0) or
- * every error found (exit 1). Serving arrives with the data-plane change; until then running
- * without --check says so and exits 2 rather than pretend to forward anything.
+ * vpcdnsd: the daemon's main, the control core. `vpcdnsd CONFIG` validates the config and serves
+ * it (ctl/serve: the DPDK data plane and the control core's loop) until SIGINT or SIGTERM;
+ * `vpcdnsd --check CONFIG` only validates it, compiles its per-VPC match tables and prints a
+ * summary (exit 0) or every error found (exit 1).
  */
 #include <getopt.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "ctl/config/config.h"
+#include "ctl/serve/serve.h"
 
 #ifndef VPCDNS_VERSION
 #define VPCDNS_VERSION "unknown"
@@ -21,10 +23,17 @@ static void usage(FILE *out)
 {
 	fprintf(
 	    out,
-	    "usage: vpcdnsd --check CONFIG [--engine suffix|hyperscan] [--quiet]\n"
+	    "usage: vpcdnsd [--no-huge] [--file-prefix NAME] [--run-seconds N] CONFIG\n"
+	    "       vpcdnsd --check CONFIG [--engine suffix|hyperscan] [--quiet]\n"
 	    "                [--lookup VPC NAME...]\n"
 	    "       vpcdnsd --help | --version\n"
 	    "\n"
+	    "  CONFIG               serve it: DPDK ports from its interfaces, data lcores from\n"
+	    "                       tunables.data_lcores; SIGUSR1 prints the counters, SIGINT or\n"
+	    "                       SIGTERM stops (and prints them)\n"
+	    "      --no-huge        never use hugepages (by default they are used when free)\n"
+	    "      --file-prefix N  the EAL's --file-prefix, to run several side by side\n"
+	    "      --run-seconds N  stop by itself after N seconds\n"
 	    "  -c, --check CONFIG   validate CONFIG and its zone files, compile the per-VPC match\n"
 	    "                       tables and print a summary; exit 0 if valid, 1 if not\n"
 	    "  -e, --engine NAME    match engine for the tables: suffix (default) or hyperscan\n"
@@ -82,6 +91,23 @@ static int check(const struct check_request *req)
 	return status;
 }
 
+/* Serves only a config that passes every check --check makes. */
+static int serve_config(const char *path, const struct serve_options *opts)
+{
+	struct config_errors errs = {0};
+	struct config *cfg = config_load(path, &errs);
+	if (!cfg) {
+		config_errors_print(&errs, stderr);
+		fprintf(stderr, "%s: invalid, not serving\n", path);
+		config_errors_free(&errs);
+		return EXIT_INVALID;
+	}
+	int status = serve_run(cfg, opts);
+	config_free(cfg);
+	config_errors_free(&errs);
+	return status;
+}
+
 static bool parse_engine(const char *name, enum match_engine *out)
 {
 	for (int e = 0; e < MATCH_ENGINE_COUNT; e++) {
@@ -100,17 +126,40 @@ int main(int argc, char **argv)
 	    {"engine", required_argument, NULL, 'e'},
 	    {"lookup", required_argument, NULL, 'l'},
 	    {"quiet", no_argument, NULL, 'q'},
+	    {"no-huge", no_argument, NULL, 'H'},
+	    {"file-prefix", required_argument, NULL, 'P'},
+	    {"run-seconds", required_argument, NULL, 'R'},
 	    {"help", no_argument, NULL, 'h'},
 	    {"version", no_argument, NULL, 'V'},
 	    {NULL, 0, NULL, 0},
 	};
 	struct check_request req = {.engine = MATCH_ENGINE_SUFFIX};
+	struct serve_options serve = {0};
+	bool checking = false;
 	int opt;
 	while ((opt = getopt_long(argc, argv, "c:e:l:qhV", options, NULL)) != -1) {
 		switch (opt) {
 		case 'c':
 			req.path = optarg;
+			checking = true;
 			break;
+		case 'H':
+			serve.no_huge = true;
+			break;
+		case 'P':
+			serve.file_prefix = optarg;
+			break;
+		case 'R': {
+			char *end;
+			unsigned long n = strtoul(optarg, &end, 10);
+			if (*end || n == 0 || n > 86400 * 365) {
+				fprintf(stderr, "vpcdnsd: --run-seconds '%s' must be 1..31536000\n",
+					optarg);
+				return EXIT_USAGE;
+			}
+			serve.run_seconds = (unsigned)n;
+			break;
+		}
 		case 'e':
 			if (!parse_engine(optarg, &req.engine)) {
 				fprintf(stderr,
@@ -137,20 +186,24 @@ int main(int argc, char **argv)
 		}
 	}
 	if (req.lookup_vpc) {
+		if (!checking) {
+			fprintf(stderr, "vpcdnsd: --lookup goes with --check\n");
+			return EXIT_USAGE;
+		}
 		req.names = argv + optind;
 		req.n_names = argc - optind;
 		optind = argc;
 	}
+	if (!checking && optind < argc)
+		req.path = argv[optind++];
 	if (optind < argc) {
 		fprintf(stderr, "vpcdnsd: unexpected argument '%s'\n", argv[optind]);
 		usage(stderr);
 		return EXIT_USAGE;
 	}
 	if (!req.path) {
-		fprintf(stderr,
-			"vpcdnsd: serving is not built yet: the data plane arrives with the "
-			"data-plane change. For now use --check CONFIG to validate a config.\n");
+		usage(stderr);
 		return EXIT_USAGE;
 	}
-	return check(&req);
+	return checking ? check(&req) : serve_config(req.path, &serve);
 }

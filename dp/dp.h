@@ -218,6 +218,14 @@ struct dp_slow_meta {
 /* The meta of an mbuf taken from a slow ring. */
 const struct dp_slow_meta *dp_slow_meta(const struct rte_mbuf *m);
 
+/*
+ * Turns a client's query frame (as a slow ring carries it) into an answer with rcode, in place and
+ * addressed back to its sender (MACs, addresses and ports swapped, lengths and checksums fixed),
+ * ready to send on m->port: the control core's way to answer what it cannot serve. False (m left
+ * for the caller to free) when the frame is not a parsable UDP query or has no room.
+ */
+bool dp_answer_query(struct rte_mbuf *m, int rcode, uint16_t udp_size);
+
 /* ---- the plane: lcores, rings, RCU ---- */
 
 struct io_neigh_table;

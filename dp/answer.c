@@ -1,0 +1,49 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * dp answer: turns a client's query frame into an answer addressed back to its sender, in place:
+ * for the control core, which answers what the lcores handed it on the slow ring (see dp.h). The
+ * lcores build their own answers on the fast path.
+ */
+#include <string.h>
+
+#include <rte_mbuf.h>
+
+#include "dp/dp.h"
+
+static void swap_bytes(uint8_t *a, uint8_t *b, size_t n)
+{
+	uint8_t tmp[16];
+	memcpy(tmp, a, n);
+	memcpy(a, b, n);
+	memcpy(b, tmp, n);
+}
+
+bool dp_answer_query(struct rte_mbuf *m, int rcode, uint16_t udp_size)
+{
+	if (!rte_pktmbuf_is_contiguous(m))
+		return false;
+	uint8_t *frame = rte_pktmbuf_mtod(m, uint8_t *);
+	struct wire_pkt pkt;
+	if (wire_pkt_parse(frame, rte_pktmbuf_data_len(m), &pkt) != WIRE_OK)
+		return false;
+	uint8_t *dns = frame + pkt.payload_off;
+	struct wire_dns_msg msg;
+	/* a rejected query still has what make_answer needs (its header, maybe its question) */
+	(void)wire_dns_parse_query(dns, pkt.payload_len, &msg);
+	size_t len = pkt.payload_len;
+	size_t cap = (size_t)m->buf_len - m->data_off - pkt.payload_off;
+	size_t most = (size_t)UINT16_MAX - pkt.payload_off; /* lengths are 16-bit */
+	if (cap > most)
+		cap = most;
+	if (wire_dns_make_answer(dns, &len, cap, &msg, rcode, udp_size) != WIRE_OK)
+		return false;
+	swap_bytes(frame, frame + 6, 6);
+	swap_bytes(frame + pkt.src_addr_off, frame + pkt.dst_addr_off, pkt.addr_len);
+	uint8_t *udp = frame + pkt.l4_off;
+	swap_bytes(udp, udp + 2, 2);
+	wire_pkt_set_payload_len(frame, &pkt, (uint16_t)len);
+	wire_pkt_set_cksums(frame, &pkt);
+	m->data_len = pkt.ip_end;
+	m->pkt_len = pkt.ip_end;
+	return true;
+}

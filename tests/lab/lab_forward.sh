@@ -1,0 +1,212 @@
+#!/usr/bin/env bash
+# End to end: vpcdnsd forwards in the network lab (scripts/lab), on net_af_xdp over the forwarder's veth,
+# asked by dig in the client namespaces, answered by BIND on the targets. The seed's scenarios
+# (../shared/seeds/002_*.txt) and the data-plane issue's list: the forward rule, NXDOMAIN passing through,
+# the resolver's own flags, per-hop EDNS seen at the target, failover from a silenced target, SERVFAIL
+# when every target is silent or refuses, spoofed answers dropped and counted, clients outside the VPC
+# refused, two VPCs with one CIDR on two VLANs, and TC=1 for a client that takes less than the answer.
+# Needs root. Prints one line per check and a final "N passed, N failed"; exits 1 on any failure.
+# VPCDNSD names the daemon (default: build-test/ctl/vpcdnsd, else build/ctl/vpcdnsd).
+set -uo pipefail
+
+repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
+lab="$repo/scripts/lab"
+# shellcheck source=scripts/lab.d/lab.env
+. "$repo/scripts/lab.d/lab.env"
+[ "$(id -u)" = 0 ] || {
+	echo "lab_forward: needs root" >&2
+	exit 1
+}
+vpcdnsd=${VPCDNSD:-}
+for candidate in "$repo/build-test/ctl/vpcdnsd" "$repo/build/ctl/vpcdnsd"; do
+	[ -z "$vpcdnsd" ] && [ -x "$candidate" ] && vpcdnsd=$candidate
+done
+[ -x "$vpcdnsd" ] || {
+	echo "lab_forward: no vpcdnsd built (set VPCDNSD)" >&2
+	exit 1
+}
+
+work=$(mktemp -d /tmp/vpcdns-lab-forward.XXXXXX)
+daemon_pid=""
+stop_daemon() {
+	[ -n "$daemon_pid" ] || return 0
+	kill -TERM "$daemon_pid" 2>/dev/null
+	for _ in $(seq 50); do
+		kill -0 "$daemon_pid" 2>/dev/null || break
+		sleep 0.1
+	done
+	kill -KILL "$daemon_pid" 2>/dev/null
+	wait "$daemon_pid" 2>/dev/null
+	daemon_pid=""
+}
+cleanup() {
+	stop_daemon
+	"$lab" down >/dev/null 2>&1
+	rm -rf "$work"
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+passed=0
+failed=0
+pass() {
+	passed=$((passed + 1))
+	printf 'PASS %s\n' "$1"
+}
+fail() {
+	failed=$((failed + 1))
+	printf 'FAIL %s%s\n' "$1" "${2:+: $2}"
+}
+expect() { # NAME WANT GOT
+	if [ "$2" = "$3" ]; then pass "$1"; else fail "$1" "want '$2', got '$3'"; fi
+}
+check() { # NAME CMD...
+	local name=$1
+	shift
+	if "$@" >/dev/null 2>&1; then pass "$name"; else fail "$name"; fi
+}
+below() { # NAME LIMIT VALUE
+	if [ -n "$3" ] && [ "$3" -lt "$2" ]; then pass "$1 ($3 < $2)"; else fail "$1" "want < $2, got '$3'"; fi
+}
+
+ask() { # NS dig-args...
+	local ns=$1
+	shift
+	ip netns exec "$ns" dig +time=3 +tries=1 "$@" 2>&1
+}
+first_a() { ask "$@" +short | head -n 1; }
+status_of() { ask "$@" | sed -n 's/.*status: \([A-Z]*\),.*/\1/p'; }
+flags_of() { ask "$@" | sed -n 's/^;; flags: \([a-z ]*\);.*/\1/p'; }
+time_of() { ask "$@" | sed -n 's/^;; Query time: \([0-9]*\) msec/\1/p'; }
+
+# start_daemon CONFIG: vpcdnsd in the forwarder's namespace, ready once it answers ARP for the resolver.
+start_daemon() {
+	"$lab" exec fwd "$vpcdnsd" --no-huge "$1" >"$work/vpcdnsd.log" 2>&1 &
+	daemon_pid=$!
+	for _ in $(seq 100); do
+		grep -q '^vpcdnsd: serving' "$work/vpcdnsd.log" && return 0
+		kill -0 "$daemon_pid" 2>/dev/null || break
+		sleep 0.1
+	done
+	fail "vpcdnsd starts with $1" "$(tail -n 5 "$work/vpcdnsd.log")"
+	return 1
+}
+# counter NAME: a line "all: drop NAME N" (or any "all: ... NAME N") from the counters SIGUSR1 prints.
+counter() {
+	local before
+	before=$(wc -l <"$work/vpcdnsd.log")
+	kill -USR1 "$daemon_pid"
+	sleep 0.5
+	tail -n +"$((before + 1))" "$work/vpcdnsd.log" |
+		sed -n "s/^all: .*\b$1 \([0-9][0-9]*\).*/\1/p" | head -n 1
+}
+
+start=$(date +%s%N)
+
+# --- the seed's VPC (examples/seed.yaml) on net_af_xdp, links at MTU 1500 ---------------------------------
+"$lab" up >"$work/up.log" 2>&1 || fail "lab up" "$(tail -n 3 "$work/up.log")"
+start_daemon "$repo/examples/seed.yaml"
+
+expect "www.onprem.com through the forward rule answers the target's address" "$LAB_WWW_A" \
+	"$(first_a "$LAB_NS_CLI" @"$LAB_RESOLVER" "$LAB_WWW")"
+expect "the answer carries the resolver's flags (qr rd ra, never aa)" "qr rd ra" \
+	"$(flags_of "$LAB_NS_CLI" @"$LAB_RESOLVER" "$LAB_WWW")"
+expect "169.254.169.253 is the same resolver" "$LAB_WWW_A" \
+	"$(first_a "$LAB_NS_CLI" @"$LAB_RESOLVER_LL" "$LAB_WWW")"
+expect "mixed case (0x20) is matched and answered" "$LAB_WWW_A" \
+	"$(first_a "$LAB_NS_CLI" @"$LAB_RESOLVER" WwW.OnPrEm.CoM)"
+expect "NXDOMAIN from the target passes through" NXDOMAIN \
+	"$(status_of "$LAB_NS_CLI" @"$LAB_RESOLVER" nosuch.onprem.com)"
+expect "a client that sent no EDNS gets none back" "" \
+	"$(ask "$LAB_NS_CLI" @"$LAB_RESOLVER" "$LAB_WWW" +noedns | grep -c 'OPT PSEUDOSECTION' | grep -v '^0$')"
+# The seed's "." rule is recursive: the slow path (issue 5) is not built, so the control core answers.
+expect "a name under no rule gets the \".\" rule's answer from the control core (SERVFAIL until the slow path)" \
+	SERVFAIL "$(status_of "$LAB_NS_CLI" @"$LAB_RESOLVER" www.example.org)"
+expect "a client outside the VPC's CIDRs is refused" REFUSED \
+	"$(status_of "$LAB_NS_OUT" @"$LAB_RESOLVER" "$LAB_WWW")"
+
+# Per-hop EDNS: the client advertises 1232, the target sees 4096 from an endpoint address.
+"$lab" capture t1 start "$work/t1.pcap"
+"$lab" capture t2 start "$work/t2.pcap"
+for _ in 1 2 3 4; do ask "$LAB_NS_CLI" @"$LAB_RESOLVER" "$LAB_WWW" +bufsize=1232 >/dev/null; done
+"$lab" capture t1 stop "$work/t1.pcap"
+"$lab" capture t2 stop "$work/t2.pcap"
+seen=$(for f in "$work/t1.pcap" "$work/t2.pcap"; do tcpdump -r "$f" -n -vv 2>/dev/null; done |
+	grep -A1 -E '172\.31\.1\.1[01]\.[0-9]+ > 172\.31\.(6\.52|36\.253)\.53' | grep -c 'OPT UDPsize=4096')
+expect "a client's 1232 becomes 4096 at the targets, sent from endpoint addresses (4 queries)" 4 "$seen"
+check "no query reached a target from the client's own address" \
+	eval "! for f in '$work/t1.pcap' '$work/t2.pcap'; do tcpdump -r \$f -n 2>/dev/null; done | grep -q '$LAB_CLIENT\\.'"
+
+# Failover: target 1 silent, answers come from target 2 well under the seed's 379 ms.
+"$lab" silence t1 >/dev/null
+worst=0
+answers=""
+for _ in $(seq 8); do
+	out=$(ask "$LAB_NS_CLI" @"$LAB_RESOLVER" "$LAB_WWW")
+	answers="$answers $(echo "$out" | awk '/IN[[:space:]]+A[[:space:]]/ {print $NF}' | head -n 1)"
+	t=$(echo "$out" | sed -n 's/^;; Query time: \([0-9]*\) msec/\1/p')
+	[ -n "$t" ] && [ "$t" -gt "$worst" ] && worst=$t
+done
+expect "with target 1 silent, 8 queries are answered by target 2" \
+	"$(printf " $LAB_WWW_A%.0s" $(seq 8))" "$answers"
+below "the slowest of them in ms, against the seed's 379" 379 "$worst"
+
+# Both silent: SERVFAIL after the last try, within the bound.
+"$lab" silence t2 >/dev/null
+expect "with both targets silent the client gets SERVFAIL" SERVFAIL \
+	"$(status_of "$LAB_NS_CLI" @"$LAB_RESOLVER" "$LAB_WWW")"
+below "SERVFAIL comes within 1,500 ms (three tries)" 1500 "$(time_of "$LAB_NS_CLI" @"$LAB_RESOLVER" "$LAB_WWW")"
+"$lab" unsilence t1 >/dev/null
+"$lab" unsilence t2 >/dev/null
+
+# REFUSED: from every target it is SERVFAIL; from one, the next target answers.
+expect "a name every target refuses is SERVFAIL to the client" SERVFAIL \
+	"$(status_of "$LAB_NS_CLI" @"$LAB_RESOLVER" "$LAB_REFUSED")"
+answers=""
+for _ in $(seq 6); do answers="$answers $(first_a "$LAB_NS_CLI" @"$LAB_RESOLVER" "$LAB_REFUSED_T1")"; done
+expect "a name target 1 refuses is answered by target 2, every time" \
+	"$(printf " $LAB_REFUSED_T1_A%.0s" $(seq 6))" "$answers"
+
+# Spoofed answers from the target's namespace, to both endpoint addresses over a range of ports: none
+# is accepted (no open flow for their port and ID), each is counted, and the real answers win.
+no_flow_before=$(counter no_flow)
+for ep in $LAB_ENDPOINT_OUT; do
+	"$lab" exec t1 "$repo/scripts/lab.d/dns-spoof" --to "$ep" --ports 1024-1523 --id 4242 \
+		--name "$LAB_WWW" --answer 6.6.6.6 >/dev/null
+done
+answers=""
+for _ in 1 2 3; do answers="$answers $(first_a "$LAB_NS_CLI" @"$LAB_RESOLVER" "$LAB_WWW")"; done
+expect "the real answers win over the spoofed ones" " $LAB_WWW_A $LAB_WWW_A $LAB_WWW_A" "$answers"
+no_flow_after=$(counter no_flow)
+expect "1,000 spoofed answers are dropped and counted (no_flow)" 1000 \
+	"$((${no_flow_after:-0} - ${no_flow_before:-0}))"
+
+stop_daemon
+check "vpcdnsd stops on SIGTERM and prints its counters" grep -q '^all: rx' "$work/vpcdnsd.log"
+"$lab" down >/dev/null 2>&1
+
+# --- two VPCs with one CIDR on two VLANs; links at MTU 3000 so large answers come unfragmented ---------
+VPCDNS_LAB_MTU=3000 "$lab" up >"$work/up2.log" 2>&1 || fail "lab up (MTU 3000)" "$(tail -n 3 "$work/up2.log")"
+start_daemon "$repo/scripts/lab.d/two-vpcs.yaml"
+expect "the untagged VPC's client gets its rule's target (t1, t2)" "$LAB_WWW_A" \
+	"$(first_a "$LAB_NS_CLI" @"$LAB_RESOLVER" "$LAB_WWW")"
+expect "the VLAN $LAB_VLAN2 VPC's client, same address, gets its own target (t3)" "$LAB_WWW_A_VLAN2" \
+	"$(first_a "$LAB_NS_CLI2" @"$LAB_RESOLVER" "$LAB_WWW")"
+big=$(ask "$LAB_NS_CLI" @"$LAB_RESOLVER" "$LAB_LARGE" +bufsize=1232 +ignore)
+expect "large.onprem.com to a client of 1232 octets: TC=1" "qr tc rd ra" \
+	"$(echo "$big" | sed -n 's/^;; flags: \([a-z ]*\);.*/\1/p')"
+expect "... with no records, only the question and the OPT" "0" \
+	"$(echo "$big" | sed -n 's/.*ANSWER: \([0-9]*\),.*/\1/p')"
+full=$(ask "$LAB_NS_CLI" @"$LAB_RESOLVER" "$LAB_LARGE" +bufsize=4096)
+expect "large.onprem.com to a client of 4096 octets: all $LAB_LARGE_COUNT records over UDP" \
+	"$LAB_LARGE_COUNT" "$(echo "$full" | sed -n 's/.*ANSWER: \([0-9]*\),.*/\1/p')"
+expect "... in the seed's 1,645 octets" 1645 \
+	"$(echo "$full" | sed -n 's/^;; MSG SIZE  rcvd: \([0-9]*\)/\1/p')"
+expect "large.onprem.com without EDNS: TC=1 (512 octets at most)" "qr tc rd ra" \
+	"$(flags_of "$LAB_NS_CLI" @"$LAB_RESOLVER" "$LAB_LARGE" +noedns +ignore)"
+stop_daemon
+
+printf 'lab forward: %d.%03d s\n' "$((($(date +%s%N) - start) / 1000000000))" \
+	"$(((($(date +%s%N) - start) / 1000000) % 1000))"
+echo "$passed passed, $failed failed"
+[ "$failed" = 0 ]
