@@ -44,7 +44,8 @@ static void on_usr1(int sig)
 /* Everything the control core holds while the plane runs. */
 struct server {
 	const struct config *cfg;
-	uint16_t *port_of; /* DPDK port of each config interface */
+	uint16_t *port_of;     /* DPDK port of each config interface */
+	struct io_port *ports; /* as io set them up, per config interface */
 	struct rte_mempool *pool;
 	struct io_nexthop *nexthops;
 	size_t n_nexthops, cap_nexthops;
@@ -54,6 +55,7 @@ struct server {
 	size_t n_targets, n_rules, n_endpoint_addrs;
 	struct dp_plane *plane;
 	uint64_t slow_by_kind[MATCH_KIND_COUNT]; /* answered SERVFAIL: the slow path is not built */
+	uint64_t tcp_fallbacks;			 /* truncated by a target: TCP to it is not built */
 	uint64_t slow_unanswerable;		 /* could not be turned into an answer: freed */
 	char err[512];
 };
@@ -126,7 +128,8 @@ static bool start_ports(struct server *s)
 	};
 	s->pool = io_pool_get((int)rte_socket_id(), io_pool_mbufs(&sizing), s->err, sizeof(s->err));
 	s->port_of = calloc(cfg->n_interfaces, sizeof(*s->port_of));
-	if (!s->pool || !s->port_of)
+	s->ports = calloc(cfg->n_interfaces, sizeof(*s->ports));
+	if (!s->pool || !s->port_of || !s->ports)
 		return false;
 	for (size_t i = 0; i < cfg->n_interfaces; i++) {
 		struct io_port_params pp = {
@@ -134,10 +137,12 @@ static bool start_ports(struct server *s)
 		    .n_data_queues = (uint16_t)cfg->tunables.data_lcores,
 		    .link_timeout_ms = LINK_TIMEOUT_MS,
 		    .pool = s->pool,
+		    .lcores_poll_extra_rx = true, /* DNS on a driver's extra queues stays fast */
 		};
 		struct io_port port;
 		if (io_port_setup(&pp, &port, s->err, sizeof(s->err)) != 0)
 			return false;
+		s->ports[i] = port;
 		s->port_of[i] = port.port_id;
 		printf("vpcdnsd: interface %s: port %u (%s), %s%s\n", cfg->interfaces[i].name,
 		       port.port_id, port.name, port.link_up ? "link up" : "link down",
@@ -427,6 +432,7 @@ out:
 
 /* ---- the plane ---- */
 
+/* Takes tables: published to the plane, or freed. */
 static bool start_plane(struct server *s, struct dp_tables *tables)
 {
 	const struct config_tunables *tun = &s->cfg->tunables;
@@ -450,16 +456,23 @@ static bool start_plane(struct server *s, struct dp_tables *tables)
 	    .max_rules = (unsigned)(s->n_rules ? s->n_rules : 1),
 	    .max_endpoint_addrs = (unsigned)(s->n_endpoint_addrs ? s->n_endpoint_addrs : 1),
 	};
-	for (size_t i = 0; i < s->cfg->n_interfaces; i++)
-		p.ports[i] = s->port_of[i];
+	for (size_t i = 0; i < s->cfg->n_interfaces; i++) {
+		const struct io_port *port = &s->ports[i];
+		p.ports[i] = port->port_id;
+		p.tx_offload[i] = (uint8_t)((port->tx_cksum_ipv4 ? DP_TX_CKSUM_IPV4 : 0) |
+					    (port->tx_cksum_udp ? DP_TX_CKSUM_UDP : 0));
+		p.rx_queues[i] = port->lcores_poll_extra_rx ? port->n_rx_queues : 0;
+	}
 	if (getrandom(p.flow.seed, sizeof(p.flow.seed), 0) != (ssize_t)sizeof(p.flow.seed)) {
 		snprintf(s->err, sizeof(s->err), "getrandom: %s", strerror(errno));
+		dp_tables_free(tables);
 		return false;
 	}
 	s->plane = dp_plane_new(&p, s->err, sizeof(s->err));
-	if (!s->plane)
+	if (!s->plane || dp_publish(s->plane, tables, s->err, sizeof(s->err)) != 0) {
+		dp_tables_free(tables);
 		return false;
-	dp_publish(s->plane, tables);
+	}
 	unsigned ids[DP_LCORES_MAX], n = 0, id;
 	RTE_LCORE_FOREACH_WORKER(id)
 	{
@@ -484,7 +497,9 @@ static unsigned answer_slow(struct server *s, unsigned lcore)
 	for (unsigned i = 0; i < n; i++) {
 		struct rte_mbuf *m = burst[i];
 		const struct dp_slow_meta *meta = dp_slow_meta(m);
-		if (meta->kind < MATCH_KIND_COUNT)
+		if (meta->reason == DP_SLOW_TCP_FALLBACK)
+			s->tcp_fallbacks++;
+		else if (meta->kind < MATCH_KIND_COUNT)
 			s->slow_by_kind[meta->kind]++;
 		if (!dp_answer_query(m, WIRE_RCODE_SERVFAIL,
 				     (uint16_t)s->cfg->tunables.edns_udp_size)) {
@@ -504,7 +519,8 @@ static void print_counters(const struct server *s, FILE *out)
 	for (int k = 0; k < MATCH_KIND_COUNT; k++)
 		fprintf(out, " %s %" PRIu64, match_kind_name((enum match_kind)k),
 			s->slow_by_kind[k]);
-	fprintf(out, "; unanswerable %" PRIu64 "\n", s->slow_unanswerable);
+	fprintf(out, "; tcp_fallback %" PRIu64 "; unanswerable %" PRIu64 "\n", s->tcp_fallbacks,
+		s->slow_unanswerable);
 	fprintf(out, "control core: exception path:");
 	for (int c = 0; c < IO_EXC__COUNT; c++)
 		if (io_exc_count((enum io_exc_count)c))
@@ -550,6 +566,7 @@ static void shut_down(struct server *s)
 	io_ports_close();
 	io_eal_cleanup();
 	free(s->port_of);
+	free(s->ports);
 	free(s->nexthops);
 	free(s->dp_endpoint_of);
 	free(s->forward_ids);
@@ -567,7 +584,7 @@ int serve_run(const struct config *cfg, const struct serve_options *opts)
 		  define_nexthops(&s) && own_addresses(&s);
 	if (ok) {
 		ok = start_plane(&s, tables);
-		tables = NULL; /* published: the plane owns them, even when a later step failed */
+		tables = NULL; /* start_plane took them */
 	}
 	if (!ok) {
 		fprintf(stderr, "vpcdnsd: cannot start the data plane: %s\n",
