@@ -47,36 +47,12 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 
-passed=0
-failed=0
-pass() {
-	passed=$((passed + 1))
-	printf 'PASS %s\n' "$1"
-}
-fail() {
-	failed=$((failed + 1))
-	printf 'FAIL %s%s\n' "$1" "${2:+: $2}"
-}
-expect() { # NAME WANT GOT
-	if [ "$2" = "$3" ]; then pass "$1"; else fail "$1" "want '$2', got '$3'"; fi
-}
-check() { # NAME CMD...
-	local name=$1
-	shift
-	if "$@" >/dev/null 2>&1; then pass "$name"; else fail "$name"; fi
-}
+# shellcheck source=tests/lab/checks.sh
+. "$repo/tests/lab/checks.sh"
+ASK_TIMEOUT=3
 below() { # NAME LIMIT VALUE
 	if [ -n "$3" ] && [ "$3" -lt "$2" ]; then pass "$1 ($3 < $2)"; else fail "$1" "want < $2, got '$3'"; fi
 }
-
-ask() { # NS dig-args...
-	local ns=$1
-	shift
-	ip netns exec "$ns" dig +time=3 +tries=1 "$@" 2>&1
-}
-first_a() { ask "$@" +short | head -n 1; }
-status_of() { ask "$@" | sed -n 's/.*status: \([A-Z]*\),.*/\1/p'; }
-flags_of() { ask "$@" | sed -n 's/^;; flags: \([a-z ]*\);.*/\1/p'; }
 time_of() { ask "$@" | sed -n 's/^;; Query time: \([0-9]*\) msec/\1/p'; }
 
 # start_daemon CONFIG: vpcdnsd in the forwarder's namespace, ready once it answers ARP for the resolver.
@@ -206,7 +182,4 @@ expect "large.onprem.com without EDNS: TC=1 (512 octets at most)" "qr tc rd ra" 
 	"$(flags_of "$LAB_NS_CLI" @"$LAB_RESOLVER" "$LAB_LARGE" +noedns +ignore)"
 stop_daemon
 
-printf 'lab forward: %d.%03d s\n' "$((($(date +%s%N) - start) / 1000000000))" \
-	"$(((($(date +%s%N) - start) / 1000000) % 1000))"
-echo "$passed passed, $failed failed"
-[ "$failed" = 0 ]
+finish_checks "lab forward"

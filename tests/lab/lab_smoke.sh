@@ -25,36 +25,10 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 
-passed=0
-failed=0
-pass() {
-	passed=$((passed + 1))
-	printf 'PASS %s\n' "$1"
-}
-fail() {
-	failed=$((failed + 1))
-	printf 'FAIL %s%s\n' "$1" "${2:+: $2}"
-}
-# check NAME CMD...: passes when CMD succeeds.
-check() {
-	local name=$1
-	shift
-	if "$@" >/dev/null 2>&1; then pass "$name"; else fail "$name"; fi
-}
-# expect NAME WANT GOT
-expect() {
-	if [ "$2" = "$3" ]; then pass "$1"; else fail "$1" "want '$2', got '$3'"; fi
-}
-
-ask() { # NS dig-args... (one try, one second: a silent server fails fast)
-	local ns=$1
-	shift
-	ip netns exec "$ns" dig +time=1 +tries=1 "$@" 2>&1
-}
-first_a() { ask "$@" +short | head -n 1; }
+# shellcheck source=tests/lab/checks.sh
+. "$repo/tests/lab/checks.sh"
+ASK_TIMEOUT=1
 count_a() { ask "$@" | grep -cE '[[:space:]]IN[[:space:]]+A[[:space:]]'; }
-status_of() { ask "$@" | sed -n 's/.*status: \([A-Z]*\),.*/\1/p'; }
-flags_of() { ask "$@" | sed -n 's/^;; flags: \([a-z ]*\);.*/\1/p'; }
 no_answer() { ! ask "$@" | grep -q 'status:'; }
 
 start=$(date +%s%N)
@@ -246,7 +220,4 @@ check "status after down says so" eval "'$lab' status | grep -q 'no lab namespac
 ip netns add "$LAB_NS_T1" && ip netns add "$LAB_NS_SW"
 check "down after a partial up removes what exists" eval "'$lab' down && ! lab_namespaces_left"
 
-elapsed_ms=$((($(date +%s%N) - start) / 1000000))
-printf 'lab smoke: %d.%03d s\n' $((elapsed_ms / 1000)) $((elapsed_ms % 1000))
-echo "$passed passed, $failed failed"
-[ "$failed" = 0 ]
+finish_checks "lab smoke"
