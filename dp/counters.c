@@ -29,6 +29,7 @@ static const char *const drop_names[DP__DROP_COUNT] = {
     [DP_DROP_TX_FULL] = "tx_full",
     [DP_DROP_UNKNOWN_PORT] = "unknown_port",
     [DP_DROP_CHAINED] = "chained",
+    [DP_DROP_REASSEMBLY] = "reassembly",
 };
 
 const char *dp_drop_name(enum dp_drop d)
@@ -111,10 +112,11 @@ static void print_counters(FILE *out, const char *who, const struct dp_lcore_cou
 		" forwarded %" PRIu64 " responses %" PRIu64 " answered %" PRIu64
 		" servfails %" PRIu64 " timeouts %" PRIu64 " retries %" PRIu64
 		" truncations %" PRIu64 " to_slow %" PRIu64 " exceptions %" PRIu64
-		" handed_over %" PRIu64 " tcp_fallbacks %" PRIu64 "\n",
+		" handed_over %" PRIu64 " tcp_fallbacks %" PRIu64 " fragments %" PRIu64
+		" reassembled %" PRIu64 "\n",
 		who, c->rx, c->tx, c->queries, c->outsiders, c->forwarded, c->responses,
 		c->answered, c->servfails, c->timeouts, c->retries, c->truncations, c->to_slow,
-		c->exceptions, c->handed_over, c->tcp_fallbacks);
+		c->exceptions, c->handed_over, c->tcp_fallbacks, c->fragments, c->reassembled);
 	for (unsigned e = 0; e < WIRE_E__COUNT; e++)
 		if (c->rejects[e])
 			fprintf(out, "%s: reject %s %" PRIu64 "\n", who,

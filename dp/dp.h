@@ -158,6 +158,7 @@ enum dp_drop {
 	DP_DROP_TX_FULL,	/* the TX queue refused the burst */
 	DP_DROP_UNKNOWN_PORT,	/* to send on a port the plane does not poll (tables vs. ports) */
 	DP_DROP_CHAINED,	/* a frame in chained mbufs: rewriting in place needs one segment */
+	DP_DROP_REASSEMBLY,	/* a reassembled datagram that does not fit one mbuf */
 	DP__DROP_COUNT
 };
 const char *dp_drop_name(enum dp_drop d);
@@ -188,6 +189,8 @@ struct dp_lcore_counters {
 	uint64_t exceptions;	/* handed to io's exception ring */
 	uint64_t handed_over;	/* responses passed to their owning lcore */
 	uint64_t tcp_fallbacks; /* truncated answers from targets handed to the slow path */
+	uint64_t fragments;	/* IPv4 fragments taken for reassembly */
+	uint64_t reassembled;	/* datagrams made whole from them (the rest wait, or expire) */
 	uint64_t rejects[WIRE_E__COUNT]; /* every wire_err, answered or dropped */
 	uint64_t drops[DP__DROP_COUNT];
 };

@@ -7,6 +7,7 @@
 #ifndef VPCDNS_DP_INTERNAL_H
 #define VPCDNS_DP_INTERNAL_H
 
+#include <rte_ip_frag.h>
 #include <rte_ethdev.h>
 #include <rte_rcu_qsbr.h>
 
@@ -77,6 +78,9 @@ struct dp_lcore {
 	struct rte_ring *slow, *handover, *exception;
 	struct rte_eth_dev_tx_buffer *tx[DP_PORTS_MAX];
 	struct dp_lcore_counters c;
+	/* IPv4 reassembly: a target's answer over the link MTU arrives in fragments */
+	struct rte_ip_frag_tbl *frags;
+	struct rte_ip_frag_death_row death_row;
 	/* per-entity counters, by dense index; the sink takes indices past the arrays */
 	struct dp_entity_counters *vpc_c, *rule_c, *ep_c, *target_c, sink;
 } __rte_cache_aligned;

@@ -147,6 +147,13 @@ static bool lcore_init(struct dp_plane *plane, unsigned i, char *err, size_t err
 		snprintf(err, errlen, "lcore %u flow table: %s", i, flow_params_error_str(fe));
 		return false;
 	}
+	/* 1,024 buckets of 4: up to 4,096 datagrams being reassembled; a datagram whose
+	 * fragments do not all arrive within a second is dropped (its flow retries) */
+	lc->frags = rte_ip_frag_table_create(1024, 4, 4096, rte_get_tsc_hz(), (int)rte_socket_id());
+	if (!lc->frags) {
+		snprintf(err, errlen, "lcore %u: out of memory for the reassembly table", i);
+		return false;
+	}
 	lc->slow = make_ring("slow", i, p->slow_ring_size, RING_F_SP_ENQ | RING_F_SC_DEQ);
 	lc->handover = make_ring("handover", i, p->handover_ring_size, RING_F_SC_DEQ);
 	lc->exception = io_exception_ring(i);
@@ -242,6 +249,10 @@ static void lcore_free(struct dp_lcore *lc)
 		rte_pktmbuf_free(m);
 	rte_ring_free(lc->slow);
 	rte_ring_free(lc->handover);
+	if (lc->frags) {
+		rte_ip_frag_free_death_row(&lc->death_row, 0);
+		rte_ip_frag_table_destroy(lc->frags);
+	}
 	for (unsigned s = 0; s < DP_PORTS_MAX; s++)
 		rte_free(lc->tx[s]);
 	rte_free(lc->vpc_c);

@@ -157,6 +157,15 @@ no_flow_after=$(counter no_flow)
 expect "1,000 spoofed answers are dropped and counted (no_flow)" 1000 \
 	"$((${no_flow_after:-0} - ${no_flow_before:-0}))"
 
+# The seed's large answer (1,645 octets) crosses the MTU-1500 link from the target in two IPv4
+# fragments: the lcore reassembles it, then truncates it for the client of 1232 octets.
+reassembled_before=$(counter reassembled)
+big=$(ask "$LAB_NS_CLI" @"$LAB_RESOLVER" "$LAB_LARGE" +bufsize=1232 +ignore)
+expect "large.onprem.com over MTU 1500, client of 1232 octets: TC=1 as in the seed" "qr tc rd ra" \
+	"$(echo "$big" | sed -n 's/^;; flags: \([a-z ]*\);.*/\1/p')"
+expect "... the target's fragmented answer was reassembled once" 1 \
+	"$(($(counter reassembled) - ${reassembled_before:-0}))"
+
 stop_daemon
 check "vpcdnsd stops on SIGTERM and prints its counters" grep -q '^all: rx' "$work/vpcdnsd.log"
 "$lab" down >/dev/null 2>&1
