@@ -39,6 +39,12 @@
 #define DP_PORTS_MAX	    16
 #define DP_ENDPOINT_ADDRS   6 /* BEHAVIOUR.md: 2 to 6 source addresses */
 #define DP_RULE_TARGETS_MAX 6 /* BEHAVIOUR.md: 1 to 6 targets */
+/* IPv4 reassembly per lcore: answers in fragments at once, and the mbufs they may hold (the
+ * control core sizes the pool with it) */
+#define DP_RING_DEFAULT	  1024 /* slow and handover rings' slots when the params say 0 */
+#define DP_FRAG_BUCKETS	  128
+#define DP_FRAG_DATAGRAMS 512
+#define DP_FRAG_MBUFS	  (DP_FRAG_DATAGRAMS * RTE_LIBRTE_IP_FRAG_MAX_FRAG)
 
 /* ---- tables: plain specs in, one immutable struct dp_tables out ---- */
 

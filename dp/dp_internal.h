@@ -65,9 +65,8 @@ struct dp_tables {
 /* True when addr (family 4 or 6) lies inside one of the VPC's CIDRs. */
 bool dp_vpc_has_client(const struct dp_vpc *v, uint8_t family, const uint8_t *addr);
 
-#define DP_PORT_NONE	0xff /* dp_plane.port_slot of a port the plane does not poll */
-#define DP_RING_DEFAULT 1024
-#define DP_BURST	32 /* RX, TX-buffer and ring bursts */
+#define DP_PORT_NONE 0xff /* dp_plane.port_slot of a port the plane does not poll */
+#define DP_BURST     32	  /* RX, TX-buffer and ring bursts */
 
 struct dp_lcore {
 	struct dp_plane *plane;

@@ -5,6 +5,9 @@
  * rewritten in the mbuf it came in (headers rebuilt in front of the DNS message, which is edited
  * in place); the only copies are retries and SERVFAILs, made from the query kept in the flow.
  */
+/* rte_ip_frag_table_del_expired_entries is still experimental in DPDK 22.11; without it an
+ * incomplete datagram holds its mbufs until its bucket is touched again */
+#define ALLOW_EXPERIMENTAL_API
 #include <string.h>
 
 #include <rte_cycles.h>
@@ -631,7 +634,10 @@ static void answer_from_target(struct dp_lcore *lc, struct flow *f, struct rte_m
 	close_flow(lc, f);
 }
 
-static void accept_response(struct dp_lcore *lc, struct rte_mbuf *m, const struct wire_pkt *pkt)
+/* ep_addr: the endpoint address (port, VLAN, destination) the answer came to, so that a host on
+ * another segment reusing the same addresses can never answer this segment's flows. */
+static void accept_response(struct dp_lcore *lc, struct rte_mbuf *m, const struct wire_pkt *pkt,
+			    uint32_t ep_addr)
 {
 	const uint8_t *dns = rte_pktmbuf_mtod(m, uint8_t *) + pkt->payload_off;
 	struct wire_dns_msg msg;
@@ -651,6 +657,7 @@ static void accept_response(struct dp_lcore *lc, struct rte_mbuf *m, const struc
 	memcpy(src, pkt->src_addr, pkt->addr_len);
 	memcpy(dst, pkt->dst_addr, pkt->addr_len);
 	if (pkt->ip_version != f->upstream_family || !msg.question_end ||
+	    ep_addr != flow_endpoint_addr(lc, f) ||
 	    flow_check_reply(f, src, pkt->src_port, dst, dns + WIRE_DNS_HLEN,
 			     msg.question_end - WIRE_DNS_HLEN) != FLOW_REPLY_OK) {
 		target_ctr(lc, f->target)->drops++;
@@ -675,7 +682,8 @@ static void accept_response(struct dp_lcore *lc, struct rte_mbuf *m, const struc
 	answer_from_target(lc, f, m, pkt, &msg);
 }
 
-static void handle_response(struct dp_lcore *lc, struct rte_mbuf *m, const struct wire_pkt *pkt)
+static void handle_response(struct dp_lcore *lc, struct rte_mbuf *m, const struct wire_pkt *pkt,
+			    uint32_t ep_addr)
 {
 	const struct dp_plane *plane = lc->plane;
 	unsigned owner = flow_port_owner(plane->p.flow.port_lo, plane->p.flow.port_hi,
@@ -685,6 +693,7 @@ static void handle_response(struct dp_lcore *lc, struct rte_mbuf *m, const struc
 		return;
 	}
 	if (owner != lc->index) {
+		m->hash.usr = ep_addr; /* the RSS hash is spent: carry what the owner must check */
 		if (rte_ring_mp_enqueue(plane->lcores[owner].handover, m) != 0) {
 			drop(lc, m, DP_DROP_HANDOVER_FULL);
 			return;
@@ -692,7 +701,7 @@ static void handle_response(struct dp_lcore *lc, struct rte_mbuf *m, const struc
 		lc->c.handed_over++;
 		return;
 	}
-	accept_response(lc, m, pkt);
+	accept_response(lc, m, pkt, ep_addr);
 }
 
 /* ---- the poll ---- */
@@ -711,7 +720,7 @@ static void to_exception(struct dp_lcore *lc, struct rte_mbuf *m)
  * this fragment completes it (linearized: rewriting in place needs one segment), else NULL (held,
  * or freed through the death row). Not an IPv4 fragment: m as it is.
  */
-static struct rte_mbuf *reassemble(struct dp_lcore *lc, struct rte_mbuf *m)
+static struct rte_mbuf *reassemble(struct dp_lcore *lc, uint16_t port, struct rte_mbuf *m)
 {
 	uint8_t *frame = rte_pktmbuf_mtod(m, uint8_t *);
 	uint16_t l2 = WIRE_ETH_HLEN;
@@ -721,6 +730,14 @@ static struct rte_mbuf *reassemble(struct dp_lcore *lc, struct rte_mbuf *m)
 	if (get16(frame + l2 - 2) != RTE_ETHER_TYPE_IPV4 || m->data_len < l2 + WIRE_IPV4_HLEN)
 		return m; /* an IPv6 fragment: the exception path */
 	struct rte_ipv4_hdr *ip = (struct rte_ipv4_hdr *)(frame + l2);
+	/* only targets' answers to our endpoint addresses: nobody else may fill the table */
+	uint16_t vlan = l2 > WIRE_ETH_HLEN ? get16(frame + 14) & 0xfff : 0;
+	if (!lc->t ||
+	    dp_tables_lookup_addr(lc->t, port, vlan, 4, (const uint8_t *)&ip->dst_addr).kind !=
+		DP_ADDR_ENDPOINT) {
+		drop(lc, m, DP_DROP_NO_ADDRESS);
+		return NULL;
+	}
 	m->l2_len = l2;
 	m->l3_len = rte_ipv4_hdr_len(ip);
 	lc->c.fragments++;
@@ -746,7 +763,7 @@ static void handle_packet(struct dp_lcore *lc, uint16_t port, struct rte_mbuf *m
 	}
 	enum wire_err err = wire_pkt_parse(rte_pktmbuf_mtod(m, uint8_t *), m->data_len, &pkt);
 	if (err == WIRE_E_IP_FRAGMENT) {
-		struct rte_mbuf *whole = reassemble(lc, m);
+		struct rte_mbuf *whole = reassemble(lc, port, m);
 		if (!whole)
 			return;
 		m = whole;
@@ -767,7 +784,7 @@ static void handle_packet(struct dp_lcore *lc, uint16_t port, struct rte_mbuf *m
 	if (hit.kind == DP_ADDR_RESOLVER)
 		handle_query(lc, port, m, &pkt, hit.index);
 	else if (hit.kind == DP_ADDR_ENDPOINT)
-		handle_response(lc, m, &pkt);
+		handle_response(lc, m, &pkt, hit.index);
 	else
 		drop(lc, m, DP_DROP_NO_ADDRESS);
 }
@@ -787,9 +804,10 @@ static void drain_handover(struct dp_lcore *lc)
 	unsigned n = rte_ring_sc_dequeue_burst(lc->handover, (void **)pkts, DP_BURST, NULL);
 	for (unsigned i = 0; i < n; i++) {
 		struct wire_pkt pkt;
-		/* parsed once already by the lcore that handed it over */
+		/* parsed, and its endpoint address found (in hash.usr), by the lcore that handed it
+		 * over */
 		wire_pkt_parse(rte_pktmbuf_mtod(pkts[i], uint8_t *), pkts[i]->data_len, &pkt);
-		accept_response(lc, pkts[i], &pkt);
+		accept_response(lc, pkts[i], &pkt, pkts[i]->hash.usr);
 	}
 }
 
@@ -821,13 +839,16 @@ unsigned dp_lcore_poll_once(struct dp_plane *plane, unsigned index)
 			uint16_t n = rte_eth_rx_burst(port, (uint16_t)q, pkts, DP_BURST);
 			received += n;
 			handle_burst(lc, port, pkts, n);
+			/* the death row holds one burst's worth: empty it after each */
+			rte_ip_frag_free_death_row(&lc->death_row, 3);
 		}
 	}
 	if (lc->t) {
 		drain_handover(lc);
 		expire_flows(lc);
 	}
-	rte_ip_frag_free_death_row(&lc->death_row, 3); /* prefetch 3 ahead, as DPDK's examples do */
+	rte_ip_frag_table_del_expired_entries(lc->frags, &lc->death_row, rte_rdtsc());
+	rte_ip_frag_free_death_row(&lc->death_row, 3);
 	for (unsigned s = 0; s < plane->p.n_ports; s++)
 		rte_eth_tx_buffer_flush(plane->p.ports[s], (uint16_t)index, lc->tx[s]);
 	lc->t = NULL;

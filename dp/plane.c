@@ -147,9 +147,10 @@ static bool lcore_init(struct dp_plane *plane, unsigned i, char *err, size_t err
 		snprintf(err, errlen, "lcore %u flow table: %s", i, flow_params_error_str(fe));
 		return false;
 	}
-	/* 1,024 buckets of 4: up to 4,096 datagrams being reassembled; a datagram whose
+	/* DP_FRAG_BUCKETS x 4: up to DP_FRAG_DATAGRAMS answers being reassembled; one whose
 	 * fragments do not all arrive within a second is dropped (its flow retries) */
-	lc->frags = rte_ip_frag_table_create(1024, 4, 4096, rte_get_tsc_hz(), (int)rte_socket_id());
+	lc->frags = rte_ip_frag_table_create(DP_FRAG_BUCKETS, 4, DP_FRAG_DATAGRAMS,
+					     rte_get_tsc_hz(), (int)rte_socket_id());
 	if (!lc->frags) {
 		snprintf(err, errlen, "lcore %u: out of memory for the reassembly table", i);
 		return false;

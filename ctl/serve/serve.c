@@ -124,7 +124,9 @@ static bool start_ports(struct server *s)
 	    .tx_desc = 1024,
 	    .exception_ring = EXCEPTION_RING,
 	    .burst = 32,
-	    .in_flight_per_lcore = 1024, /* queries kept for a retry, bounded by the pool */
+	    /* every flow keeps its query for a retry; the slow and handover rings and the
+	     * reassembly table hold mbufs too */
+	    .in_flight_per_lcore = cfg->tunables.max_inflight + 2 * DP_RING_DEFAULT + DP_FRAG_MBUFS,
 	};
 	s->pool = io_pool_get((int)rte_socket_id(), io_pool_mbufs(&sizing), s->err, sizeof(s->err));
 	s->port_of = calloc(cfg->n_interfaces, sizeof(*s->port_of));
@@ -246,14 +248,15 @@ static bool define_nexthops(struct server *s)
 	return true;
 }
 
-static void own(struct io_owned_addr *v, size_t *n, uint16_t port, uint16_t vlan,
+static bool own(struct io_owned_addr *v, size_t *n, uint16_t port, uint16_t vlan,
 		const struct config_addr *a)
 {
 	if (*n >= IO_MAX_OWNED)
-		return;
+		return false;
 	v[*n] = (struct io_owned_addr){.port_id = port, .vlan_id = vlan, .family = a->family};
 	memcpy(v[*n].addr, a->bytes, 16);
 	(*n)++;
+	return true;
 }
 
 /* ARP and ND are answered for every resolver and endpoint address, and for nothing else. */
@@ -262,20 +265,22 @@ static bool own_addresses(struct server *s)
 	const struct config *cfg = s->cfg;
 	struct io_owned_addr *v = calloc(IO_MAX_OWNED, sizeof(*v));
 	size_t n = 0;
+	bool fits = true;
 	if (!v)
 		return false;
 	for (size_t i = 0; i < cfg->n_vpcs; i++) {
 		const struct config_vpc *vpc = &cfg->vpcs[i];
 		for (size_t a = 0; a < vpc->n_resolver_addresses; a++)
-			own(v, &n, s->port_of[vpc->interface.index], vpc->vlan,
-			    &vpc->resolver_addresses[a]);
+			fits &= own(v, &n, s->port_of[vpc->interface.index], vpc->vlan,
+				    &vpc->resolver_addresses[a]);
 	}
 	for (size_t e = 0; e < cfg->n_endpoints; e++) {
 		const struct config_endpoint *ep = &cfg->endpoints[e];
 		for (size_t a = 0; a < ep->n_addresses; a++)
-			own(v, &n, s->port_of[ep->interface.index], ep->vlan, &ep->addresses[a]);
+			fits &= own(v, &n, s->port_of[ep->interface.index], ep->vlan,
+				    &ep->addresses[a]);
 	}
-	int rc = io_set_owned(v, n);
+	int rc = fits ? io_set_owned(v, n) : -1;
 	free(v);
 	if (rc != 0)
 		snprintf(s->err, sizeof(s->err), "too many owned addresses (at most %d)",
