@@ -93,6 +93,7 @@ struct dp_plane {
 	struct rte_ether_addr port_mac[RTE_MAX_ETHPORTS];
 	uint8_t port_slot[RTE_MAX_ETHPORTS];
 	uint8_t port_offload[RTE_MAX_ETHPORTS]; /* DP_TX_CKSUM_* */
+	uint16_t port_mtu[RTE_MAX_ETHPORTS];	/* IP packet size the link carries */
 	uint16_t rx_queues[DP_PORTS_MAX];	/* by slot: RX queues the lcores poll */
 	unsigned lcore_ids[DP_LCORES_MAX];
 	bool running;

@@ -608,6 +608,15 @@ static uint16_t kept_query_flags(const struct flow *f)
 }
 
 /* An accepted answer: the client's ID, flags and EDNS view, truncated to its size. */
+/* The largest DNS answer the client takes: its EDNS size (512 without), and no more than its link
+ * carries in one IP packet (we send with DF and do not fragment), as a resolver's max-udp-size. */
+static size_t client_limit(const struct dp_lcore *lc, const struct flow *f)
+{
+	size_t ip_udp = (f->client.family == 4 ? WIRE_IPV4_HLEN : WIRE_IPV6_HLEN) + WIRE_UDP_HLEN;
+	size_t link = lc->plane->port_mtu[f->client.ingress_port] - ip_udp;
+	return RTE_MIN((size_t)f->client.edns_udp_size, link);
+}
+
 static void answer_from_target(struct dp_lcore *lc, struct flow *f, struct rte_mbuf *m,
 			       const struct wire_pkt *pkt, struct wire_dns_msg *msg)
 {
@@ -621,7 +630,7 @@ static void answer_from_target(struct dp_lcore *lc, struct flow *f, struct rte_m
 				lc->t->tunables.edns_udp_size, f->client.edns_do);
 	else if (msg->has_opt)
 		err = wire_dns_strip_opt(dns, &len, msg);
-	if (err == WIRE_OK && len > f->client.edns_udp_size) {
+	if (err == WIRE_OK && len > client_limit(lc, f)) {
 		err = wire_dns_truncate(dns, &len, msg, f->client.edns_present);
 		lc->c.truncations++;
 		vpc_ctr(lc, f->vpc)->truncations++;

@@ -203,6 +203,9 @@ static bool plane_init(struct dp_plane *plane, char *err, size_t errlen)
 		}
 		plane->port_slot[p->ports[s]] = (uint8_t)s;
 		plane->port_offload[p->ports[s]] = p->tx_offload[s];
+		if (rte_eth_dev_get_mtu(p->ports[s], &plane->port_mtu[p->ports[s]]) != 0 ||
+		    plane->port_mtu[p->ports[s]] < RTE_ETHER_MIN_MTU)
+			plane->port_mtu[p->ports[s]] = RTE_ETHER_MTU;
 		plane->rx_queues[s] = p->rx_queues[s] ? p->rx_queues[s] : (uint16_t)p->n_lcores;
 	}
 	plane->ns_per_cycle = 1e9 / (double)rte_get_tsc_hz();

@@ -77,6 +77,7 @@ struct config_interface {
 	char *name;
 	char *device; /* a DPDK device string: PCI address or vdev with ,key=value args */
 	unsigned line;
+	uint32_t mtu; /* IP packet size on the link; 0: the driver's default */
 	struct config_neighbour *neighbours;
 	size_t n_neighbours;
 };

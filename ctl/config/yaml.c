@@ -299,16 +299,17 @@ static void read_neighbours(struct walk *w, struct fy_node *list, const char *ct
 static void read_interface(struct walk *w, struct fy_node *node, size_t i)
 {
 	static const struct field fields[] = {
-	    {"name", true}, {"device", true}, {"neighbours", false}};
-	struct fy_node *v[3];
+	    {"name", true}, {"device", true}, {"neighbours", false}, {"mtu", false}};
+	struct fy_node *v[4];
 	struct config_interface *itf = &w->cfg->interfaces[i];
 	char ctx[128], why[512];
 	item_label(fy_node_mapping_lookup_by_string(node, "name", -1), "interface", "interfaces", i,
 		   ctx, sizeof(ctx));
 	itf->line = line_of(node);
-	if (!get_fields(w, node, ctx, fields, 3, v))
+	if (!get_fields(w, node, ctx, fields, 4, v))
 		return;
 	itf->name = read_string(w, v[0], ctx, "name");
+	read_u32(w, v[3], ctx, "mtu", 576, 9600, &itf->mtu);
 	itf->device = read_string(w, v[1], ctx, "device");
 	if (itf->device && !config_check_device(itf->device, why, sizeof(why)))
 		WALK_ERROR(w, v[1], ctx, "%s", why);

@@ -140,6 +140,7 @@ static bool start_ports(struct server *s)
 		    .link_timeout_ms = LINK_TIMEOUT_MS,
 		    .pool = s->pool,
 		    .lcores_poll_extra_rx = true, /* DNS on a driver's extra queues stays fast */
+		    .mtu = (uint16_t)cfg->interfaces[i].mtu,
 		};
 		struct io_port port;
 		if (io_port_setup(&pp, &port, s->err, sizeof(s->err)) != 0)

@@ -165,6 +165,8 @@ expect "large.onprem.com over MTU 1500, client of 1232 octets: TC=1 as in the se
 	"$(echo "$big" | sed -n 's/^;; flags: \([a-z ]*\);.*/\1/p')"
 expect "... the target's fragmented answer was reassembled once" 1 \
 	"$(($(counter reassembled) - ${reassembled_before:-0}))"
+expect "large.onprem.com over MTU 1500 to a client of 4096 octets: TC=1, as 1,645 octets do not fit the link" \
+	"qr tc rd ra" "$(flags_of "$LAB_NS_CLI" @"$LAB_RESOLVER" "$LAB_LARGE" +bufsize=4096 +ignore)"
 
 stop_daemon
 check "vpcdnsd stops on SIGTERM and prints its counters" grep -q '^all: rx' "$work/vpcdnsd.log"

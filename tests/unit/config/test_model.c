@@ -158,6 +158,7 @@ Test(config_model, reads_the_multi_vpc_example)
 	cr_expect_eq(cfg->tunables.tries, 4);
 	cr_expect_eq(cfg->tunables.rate_limit_pps, 2048);
 	cr_expect_eq(cfg->tunables.refuse_outside_cidrs, CONFIG_OUTSIDE_DROP);
+	cr_expect_eq(cfg->interfaces[0].mtu, 9000);
 	cr_assert_eq(cfg->interfaces[0].n_neighbours, 1);
 	static const uint8_t router_mac[6] = {0x02, 0x00, 0x0a, 0x00, 0x00, 0xfe};
 	cr_expect_arr_eq(cfg->interfaces[0].neighbours[0].mac, router_mac, 6);
