@@ -729,21 +729,16 @@ static void to_exception(struct dp_lcore *lc, struct rte_mbuf *m)
  * this fragment completes it (linearized: rewriting in place needs one segment), else NULL (held,
  * or freed through the death row). Not an IPv4 fragment: m as it is.
  */
-static struct rte_mbuf *reassemble(struct dp_lcore *lc, uint16_t port, struct rte_mbuf *m)
+static struct rte_mbuf *reassemble(struct dp_lcore *lc, uint16_t port, struct rte_mbuf *m,
+				   const struct wire_pkt *pkt)
 {
-	uint8_t *frame = rte_pktmbuf_mtod(m, uint8_t *);
-	uint16_t l2 = WIRE_ETH_HLEN;
-	if (m->data_len >= WIRE_ETH_HLEN + WIRE_VLAN_HLEN &&
-	    get16(frame + 12) == RTE_ETHER_TYPE_VLAN)
-		l2 += WIRE_VLAN_HLEN;
-	if (get16(frame + l2 - 2) != RTE_ETHER_TYPE_IPV4 || m->data_len < l2 + WIRE_IPV4_HLEN)
-		return m; /* an IPv6 fragment: the exception path */
-	struct rte_ipv4_hdr *ip = (struct rte_ipv4_hdr *)(frame + l2);
+	if (pkt->ip_version != 4)
+		return m; /* an IPv6 fragment (or a header cut short): the exception path */
+	uint16_t l2 = pkt->l3_off;
+	struct rte_ipv4_hdr *ip = (struct rte_ipv4_hdr *)(rte_pktmbuf_mtod(m, uint8_t *) + l2);
 	/* only targets' answers to our endpoint addresses: nobody else may fill the table */
-	uint16_t vlan = l2 > WIRE_ETH_HLEN ? get16(frame + 14) & 0xfff : 0;
-	if (!lc->t ||
-	    dp_tables_lookup_addr(lc->t, port, vlan, 4, (const uint8_t *)&ip->dst_addr).kind !=
-		DP_ADDR_ENDPOINT) {
+	if (!lc->t || dp_tables_lookup_addr(lc->t, port, pkt->vlan_id, 4, pkt->dst_addr).kind !=
+			  DP_ADDR_ENDPOINT) {
 		drop(lc, m, DP_DROP_NO_ADDRESS);
 		return NULL;
 	}
@@ -772,7 +767,7 @@ static void handle_packet(struct dp_lcore *lc, uint16_t port, struct rte_mbuf *m
 	}
 	enum wire_err err = wire_pkt_parse(rte_pktmbuf_mtod(m, uint8_t *), m->data_len, &pkt);
 	if (err == WIRE_E_IP_FRAGMENT) {
-		struct rte_mbuf *whole = reassemble(lc, port, m);
+		struct rte_mbuf *whole = reassemble(lc, port, m, &pkt);
 		if (!whole)
 			return;
 		m = whole;

@@ -74,14 +74,14 @@ static enum wire_err parse_ipv4(const uint8_t *f, size_t len, struct wire_pkt *p
 	size_t total = rd16(ip + 2);
 	if (total < ihl || total > avail)
 		return WIRE_E_IP_TOTAL_LEN;
-	if (rd16(ip + 6) & (IPV4_MF | IPV4_OFFSET))
-		return WIRE_E_IP_FRAGMENT;
-	if (ip[9] != IPPROTO_UDP_)
-		return WIRE_E_NOT_UDP;
 	p->ip_version = 4;
 	p->addr_len = 4;
 	p->src_addr_off = p->l3_off + 12;
 	p->dst_addr_off = p->l3_off + 16;
+	if (rd16(ip + 6) & (IPV4_MF | IPV4_OFFSET))
+		return WIRE_E_IP_FRAGMENT;
+	if (ip[9] != IPPROTO_UDP_)
+		return WIRE_E_NOT_UDP;
 	p->l4_off = (uint16_t)(p->l3_off + ihl);
 	p->ip_end = (uint16_t)(p->l3_off + total);
 	return WIRE_OK;
@@ -101,6 +101,10 @@ static enum wire_err parse_ipv6(const uint8_t *f, size_t len, struct wire_pkt *p
 	 */
 	if (payload == 0 || WIRE_IPV6_HLEN + payload > avail)
 		return WIRE_E_IP_TOTAL_LEN;
+	p->ip_version = 6;
+	p->addr_len = 16;
+	p->src_addr_off = p->l3_off + 8;
+	p->dst_addr_off = p->l3_off + 24;
 	uint8_t next = ip[6];
 	if (next == IPV6_FRAGMENT)
 		return WIRE_E_IP_FRAGMENT;
@@ -108,10 +112,6 @@ static enum wire_err parse_ipv6(const uint8_t *f, size_t len, struct wire_pkt *p
 		return WIRE_E_IPV6_EXT_HDR;
 	if (next != IPPROTO_UDP_)
 		return WIRE_E_NOT_UDP;
-	p->ip_version = 6;
-	p->addr_len = 16;
-	p->src_addr_off = p->l3_off + 8;
-	p->dst_addr_off = p->l3_off + 24;
 	p->l4_off = (uint16_t)(p->l3_off + WIRE_IPV6_HLEN);
 	p->ip_end = (uint16_t)(p->l4_off + payload);
 	return WIRE_OK;
@@ -151,14 +151,14 @@ enum wire_err wire_pkt_parse(const uint8_t *frame, size_t len, struct wire_pkt *
 		err = parse_ipv6(frame, len, pkt);
 	else
 		return WIRE_E_ETHERTYPE;
+	if (pkt->addr_len) {
+		pkt->src_addr = frame + pkt->src_addr_off;
+		pkt->dst_addr = frame + pkt->dst_addr_off;
+	}
 	if (err)
 		return err;
 	err = parse_udp(frame, pkt);
-	if (err)
-		return err;
-	pkt->src_addr = frame + pkt->src_addr_off;
-	pkt->dst_addr = frame + pkt->dst_addr_off;
-	return WIRE_OK;
+	return err;
 }
 
 void wire_pkt_set_payload_len(uint8_t *frame, struct wire_pkt *pkt, uint16_t payload_len)

@@ -123,7 +123,9 @@ struct wire_pkt {
 /*
  * Parses an Ethernet frame (at most one 802.1Q tag) down to the UDP payload. IPv4 header options
  * are allowed; fragments, IPv6 extension headers and non-UDP protocols come back as "not ours"
- * reasons. Checksums are not verified here (wire_pkt_udp_cksum_ok does that).
+ * reasons. Checksums are not verified here (wire_pkt_udp_cksum_ok does that). Fields fill in as
+ * parsing gets past them: after a rejection at L3 or L4 (a fragment, say), the VLAN, l3_off, the IP
+ * version and the address offsets and pointers are set whenever the IP header was whole.
  */
 enum wire_err wire_pkt_parse(const uint8_t *frame, size_t len, struct wire_pkt *pkt);
 

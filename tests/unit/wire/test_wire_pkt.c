@@ -154,6 +154,9 @@ Test(wire_pkt, sends_ipv4_fragments_to_the_slow_path)
 	size_t len = v4(-1);
 	frame[20] = 0x20; /* MF */
 	cr_assert_eq(wire_pkt_parse(frame, len, &pkt), WIRE_E_IP_FRAGMENT);
+	cr_expect_eq(pkt.ip_version, 4, "what reassembly needs is filled in");
+	cr_expect_eq(pkt.l3_off, WIRE_ETH_HLEN);
+	cr_expect_eq(pkt.dst_addr, frame + WIRE_ETH_HLEN + 16);
 	frame[20] = 0x00;
 	frame[21] = 0x10; /* offset 16 */
 	cr_assert_eq(wire_pkt_parse(frame, len, &pkt), WIRE_E_IP_FRAGMENT);
