@@ -220,6 +220,8 @@ void config_free(struct config *cfg);
 
 const char *config_rule_type_name(enum config_rule_type type);
 const char *config_direction_name(enum config_direction direction);
+/* True when a lies inside one of the VPC's CIDRs. */
+bool config_vpc_contains(const struct config_vpc *vpc, const struct config_addr *a);
 /* "172.31.0.2", "fd00:ec2::253" */
 void config_addr_format(const struct config_addr *addr, char *buf, size_t len);
 

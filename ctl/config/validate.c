@@ -375,14 +375,6 @@ static bool is_resolver_address(const struct config_vpc *vpc, const struct confi
 	return false;
 }
 
-static bool vpc_contains(const struct config_vpc *vpc, const struct config_addr *a)
-{
-	for (size_t i = 0; i < vpc->n_cidrs; i++)
-		if (config_prefix_contains(&vpc->cidrs[i], a))
-			return true;
-	return false;
-}
-
 /* Each address lies in the VPC and is the endpoint's own, not one the VPC's resolver answers on. */
 static void check_endpoint_addresses(struct check *c, struct config_endpoint *ep,
 				     const struct config_vpc *vpc, const char *ctx)
@@ -396,7 +388,7 @@ static void check_endpoint_addresses(struct check *c, struct config_endpoint *ep
 			    "address %s is a resolver address of vpc '%s'; an endpoint needs "
 			    "addresses of its own",
 			    a, vpc->id);
-		else if (vpc->cidrs_complete && !vpc_contains(vpc, &ep->addresses[i]))
+		else if (vpc->cidrs_complete && !config_vpc_contains(vpc, &ep->addresses[i]))
 			CHECK_ERROR(c, ep->address_lines[i], ctx,
 				    "address %s is not inside the CIDRs of vpc '%s'; an endpoint's "
 				    "addresses are in its VPC",
@@ -700,7 +692,7 @@ static void check_gateways(struct check *c)
 		snprintf(ctx, sizeof(ctx), "vpc '%s'", vpc->id ?: "?");
 		config_addr_format(&vpc->gateway, addr, sizeof(addr));
 		unsigned line = vpc->gateway_line ? vpc->gateway_line : vpc->line;
-		if (!vpc_contains(vpc, &vpc->gateway))
+		if (!config_vpc_contains(vpc, &vpc->gateway))
 			CHECK_ERROR(
 			    c, line, ctx,
 			    "gateway %s is outside the VPC's CIDRs; the router that reaches "

@@ -321,3 +321,11 @@ bool config_parse_mac(const char *text, uint8_t mac[6])
 	}
 	return true;
 }
+
+bool config_vpc_contains(const struct config_vpc *vpc, const struct config_addr *a)
+{
+	for (size_t i = 0; i < vpc->n_cidrs; i++)
+		if (config_prefix_contains(&vpc->cidrs[i], a))
+			return true;
+	return false;
+}

@@ -74,22 +74,6 @@ static struct dp_addr dp_addr_of(const struct config_addr *a)
 	return d;
 }
 
-static bool vpc_holds(const struct config_vpc *vpc, const struct config_addr *a)
-{
-	for (size_t i = 0; i < vpc->n_cidrs; i++) {
-		const struct config_prefix *p = &vpc->cidrs[i];
-		if (p->addr.family != a->family)
-			continue;
-		unsigned bits = p->len, whole = bits / 8u, rest = bits % 8u;
-		if (memcmp(p->addr.bytes, a->bytes, whole) != 0)
-			continue;
-		if (rest && ((p->addr.bytes[whole] ^ a->bytes[whole]) & (0xffu << (8 - rest))))
-			continue;
-		return true;
-	}
-	return false;
-}
-
 /* ---- EAL and ports ---- */
 
 static bool start_eal(struct server *s, const struct serve_options *o)
@@ -194,7 +178,8 @@ static int64_t target_nexthop(struct server *s, const struct config_endpoint *ep
 			src = &ep->addresses[i];
 	if (!src)
 		return -1; /* validation refuses a family the endpoint cannot send from */
-	const struct config_addr *hop = vpc_holds(vpc, &t->addr) ? &t->addr : &vpc->gateway;
+	const struct config_addr *hop =
+	    config_vpc_contains(vpc, &t->addr) ? &t->addr : &vpc->gateway;
 	if (hop->family != t->addr.family)
 		return -1;
 	return nexthop_index(s, s->port_of[ep->interface.index], ep->vlan, hop, src);
