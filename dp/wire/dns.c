@@ -363,20 +363,37 @@ enum wire_err wire_dns_parse_query(const uint8_t *msg, size_t len, struct wire_d
 	return WIRE_OK;
 }
 
-enum wire_err wire_dns_parse_response(const uint8_t *msg, size_t len, struct wire_dns_msg *m,
-				      struct wire_rr *rrs, size_t cap, size_t *count)
+/* A response's header and question (QR=1, at most one question). */
+static enum wire_err response_head(const uint8_t *msg, size_t len, struct wire_dns_msg *m)
 {
-	enum wire_err err;
-
-	if (count)
-		*count = 0;
-	if ((err = begin(msg, len, m)))
+	enum wire_err err = begin(msg, len, m);
+	if (err)
 		return err;
 	if (!(m->flags & WIRE_FLAG_QR))
 		return WIRE_E_QR_QUERY;
 	if (m->qdcount > 1)
 		return WIRE_E_QD_COUNT;
-	if (m->qdcount == 1 && (err = parse_question(msg, len, m)))
+	if (m->qdcount == 1)
+		return parse_question(msg, len, m);
+	return WIRE_OK;
+}
+
+enum wire_err wire_dns_parse_response(const uint8_t *msg, size_t len, struct wire_dns_msg *m,
+				      struct wire_rr *rrs, size_t cap, size_t *count)
+{
+	if (count)
+		*count = 0;
+	enum wire_err err = response_head(msg, len, m);
+	if (err)
 		return err;
 	return walk_records(msg, len, m, rrs, cap, count);
+}
+
+enum wire_err wire_dns_parse_response_head(const uint8_t *msg, size_t len, struct wire_dns_msg *m)
+{
+	enum wire_err err = response_head(msg, len, m);
+	if (err)
+		return err;
+	m->msg_end = m->question_end ? m->question_end : WIRE_DNS_HLEN;
+	return WIRE_OK;
 }

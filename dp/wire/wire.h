@@ -286,6 +286,13 @@ struct wire_rr {
 enum wire_err wire_dns_parse_response(const uint8_t *msg, size_t len, struct wire_dns_msg *m,
 				      struct wire_rr *rrs, size_t cap, size_t *count);
 
+/*
+ * Parses only a response's header and question, for a message known to be cut short (the start of
+ * an answer too big to hold whole): the records are neither walked nor described, msg_end is the
+ * question's end and has_opt is false. Only for answers that will be cut to header and question.
+ */
+enum wire_err wire_dns_parse_response_head(const uint8_t *msg, size_t len, struct wire_dns_msg *m);
+
 /* A record's TTL; one with the top bit set reads as 0 (RFC 2181 8). Not for the OPT (flags). */
 uint32_t wire_rr_ttl(const uint8_t *msg, const struct wire_rr *rr);
 

@@ -341,6 +341,27 @@ Test(dns_response, counts_records_past_the_descriptor_cap)
 	cr_assert_eq(count, 5);
 }
 
+Test(dns_response, head_of_an_answer_cut_mid_record_gives_header_and_question)
+{
+	build_response();
+	size_t cut = 40; /* inside the first answer record */
+	cr_assert_neq(wire_dns_parse_response(b.b, cut, &m, NULL, 0, &count), WIRE_OK);
+	cr_assert_eq(wire_dns_parse_response_head(b.b, cut, &m), WIRE_OK);
+	cr_assert_eq(m.qname_len, 17);
+	cr_assert_eq(m.question_end, 12 + 17 + 4);
+	cr_assert_eq(m.msg_end, m.question_end, "nothing past the question is read");
+	cr_assert_eq(m.ancount, 2, "the header's counts are as sent");
+	cr_assert_not(m.has_opt);
+}
+
+Test(dns_response, head_of_a_query_or_a_cut_question_is_refused)
+{
+	build_response();
+	cr_assert_eq(wire_dns_parse_response_head(b.b, 20, &m), WIRE_E_NAME_TRUNCATED);
+	mb_query(&b, 1, "www.example.com", 1, false);
+	cr_assert_eq(wire_dns_parse_response_head(b.b, b.n, &m), WIRE_E_QR_QUERY);
+}
+
 Test(dns_response, drops_a_query_sent_as_a_response)
 {
 	mb_query(&b, 1, "a", 1, false);
