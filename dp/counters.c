@@ -29,7 +29,7 @@ static const char *const drop_names[DP__DROP_COUNT] = {
     [DP_DROP_TX_FULL] = "tx_full",
     [DP_DROP_UNKNOWN_PORT] = "unknown_port",
     [DP_DROP_CHAINED] = "chained",
-    [DP_DROP_REASSEMBLY] = "reassembly",
+    [DP_DROP_RATE_LIMITED] = "rate_limited",
 };
 
 const char *dp_drop_name(enum dp_drop d)
@@ -113,10 +113,11 @@ static void print_counters(FILE *out, const char *who, const struct dp_lcore_cou
 		" servfails %" PRIu64 " timeouts %" PRIu64 " retries %" PRIu64
 		" truncations %" PRIu64 " to_slow %" PRIu64 " exceptions %" PRIu64
 		" handed_over %" PRIu64 " tcp_fallbacks %" PRIu64 " fragments %" PRIu64
-		" reassembled %" PRIu64 "\n",
+		" reassembled %" PRIu64 " oversized %" PRIu64 " rate_forgotten %" PRIu64 "\n",
 		who, c->rx, c->tx, c->queries, c->outsiders, c->forwarded, c->responses,
 		c->answered, c->servfails, c->timeouts, c->retries, c->truncations, c->to_slow,
-		c->exceptions, c->handed_over, c->tcp_fallbacks, c->fragments, c->reassembled);
+		c->exceptions, c->handed_over, c->tcp_fallbacks, c->fragments, c->reassembled,
+		c->oversized, c->rate_forgotten);
 	for (unsigned e = 0; e < WIRE_E__COUNT; e++)
 		if (c->rejects[e])
 			fprintf(out, "%s: reject %s %" PRIu64 "\n", who,

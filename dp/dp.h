@@ -104,6 +104,9 @@ struct dp_rule_spec {
 
 struct dp_tunables {
 	uint16_t edns_udp_size; /* endpoint default and the size the resolver tells clients */
+	/* packets per second one client source address may send to a VPC's resolver addresses
+	 * (BEHAVIOUR.md: 1,024); the plane's lcores each allow their share; 0: no limit */
+	uint32_t rate_limit_pps;
 };
 
 struct dp_tables_builder;
@@ -164,7 +167,7 @@ enum dp_drop {
 	DP_DROP_TX_FULL,	/* the TX queue refused the burst */
 	DP_DROP_UNKNOWN_PORT,	/* to send on a port the plane does not poll (tables vs. ports) */
 	DP_DROP_CHAINED,	/* a frame in chained mbufs: rewriting in place needs one segment */
-	DP_DROP_REASSEMBLY,	/* a reassembled datagram that does not fit one mbuf */
+	DP_DROP_RATE_LIMITED,	/* a client over its rate_limit_pps (not answered, not a query) */
 	DP__DROP_COUNT
 };
 const char *dp_drop_name(enum dp_drop d);
@@ -197,6 +200,9 @@ struct dp_lcore_counters {
 	uint64_t tcp_fallbacks; /* truncated answers from targets handed to the slow path */
 	uint64_t fragments;	/* IPv4 fragments taken for reassembly */
 	uint64_t reassembled;	/* datagrams made whole from them (the rest wait, or expire) */
+	/* answers too big for one mbuf once reassembled: cut to header and question, sent TC=1 */
+	uint64_t oversized;
+	uint64_t rate_forgotten; /* sources still owing forgotten for room in the rate table */
 	uint64_t rejects[WIRE_E__COUNT]; /* every wire_err, answered or dropped */
 	uint64_t drops[DP__DROP_COUNT];
 };

@@ -65,6 +65,23 @@ struct dp_tables {
 /* True when addr (family 4 or 6) lies inside one of the VPC's CIDRs. */
 bool dp_vpc_has_client(const struct dp_vpc *v, uint8_t family, const uint8_t *addr);
 
+/* Per-source rate limit (ratelimit.c): sets x ways sources remembered per lcore (32 octets each). */
+#define DP_RATELIMIT_SETS 4096 /* a power of two */
+#define DP_RATELIMIT_WAYS 4
+enum dp_ratelimit_verdict {
+	DP_RATE_PASS = 0,
+	DP_RATE_LIMITED,
+	DP_RATE_PASS_FORGOT, /* passed, and another source still owing was forgotten for room */
+};
+struct dp_ratelimit;
+struct dp_ratelimit *dp_ratelimit_new(int socket);
+void dp_ratelimit_free(struct dp_ratelimit *r);
+/* One packet from addr (4 or 16 octets by family) in VPC vpc at now (ns) against pps per second
+ * split over n_lcores; pps 0 lets everything pass. */
+enum dp_ratelimit_verdict dp_ratelimit_check(struct dp_ratelimit *r, uint32_t pps,
+					     unsigned n_lcores, uint32_t vpc, uint8_t family,
+					     const uint8_t *addr, uint64_t now);
+
 #define DP_PORT_NONE 0xff /* dp_plane.port_slot of a port the plane does not poll */
 #define DP_BURST     32	  /* RX, TX-buffer and ring bursts */
 
@@ -80,6 +97,7 @@ struct dp_lcore {
 	/* IPv4 reassembly: a target's answer over the link MTU arrives in fragments */
 	struct rte_ip_frag_tbl *frags;
 	struct rte_ip_frag_death_row death_row;
+	struct dp_ratelimit *ratelimit;
 	/* per-entity counters, by dense index; the sink takes indices past the arrays */
 	struct dp_entity_counters *vpc_c, *rule_c, *ep_c, *target_c, sink;
 } __rte_cache_aligned;

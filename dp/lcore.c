@@ -539,59 +539,122 @@ static void tcp_fallback(struct dp_lcore *lc, struct flow *f)
 	lc->c.tcp_fallbacks++;
 }
 
-static void handle_query(struct dp_lcore *lc, uint16_t port, struct rte_mbuf *m,
-			 const struct wire_pkt *pkt, uint32_t vpc_i)
+/* A client query admitted (port, rate, CIDRs, parse), waiting for its burst's match. */
+struct pending_query {
+	struct rte_mbuf *m;
+	uint16_t port;
+	uint32_t vpc;
+	struct wire_pkt pkt;
+	struct wire_dns_msg msg;
+};
+
+/*
+ * Everything a query to a resolver address goes through before its name is matched: the DNS port,
+ * the source's rate, the VPC's CIDRs, the parse. True when q is ready for the match; otherwise the
+ * query was answered (REFUSED, FORMERR...) or dropped, and counted.
+ */
+static bool admit_query(struct dp_lcore *lc, struct pending_query *q)
 {
-	const struct dp_vpc *vpc = &lc->t->vpcs[vpc_i];
-	struct dp_entity_counters *vc = vpc_ctr(lc, vpc_i);
+	const struct dp_vpc *vpc = &lc->t->vpcs[q->vpc];
+	const struct wire_pkt *pkt = &q->pkt;
+	struct dp_entity_counters *vc = vpc_ctr(lc, q->vpc);
 	if (pkt->dst_port != DP_DNS_PORT) {
 		vc->drops++;
-		drop(lc, m, DP_DROP_NOT_DNS_PORT);
-		return;
+		drop(lc, q->m, DP_DROP_NOT_DNS_PORT);
+		return false;
 	}
+	enum dp_ratelimit_verdict rate =
+	    dp_ratelimit_check(lc->ratelimit, lc->t->tunables.rate_limit_pps, lc->plane->p.n_lcores,
+			       q->vpc, pkt->ip_version, pkt->src_addr, lc->now);
+	if (rate == DP_RATE_LIMITED) {
+		vc->drops++;
+		drop(lc, q->m, DP_DROP_RATE_LIMITED);
+		return false;
+	}
+	lc->c.rate_forgotten += rate == DP_RATE_PASS_FORGOT;
 	lc->c.queries++;
 	vc->queries++;
-	const uint8_t *dns = rte_pktmbuf_mtod(m, uint8_t *) + pkt->payload_off;
-	struct wire_dns_msg msg;
-	enum wire_err err = wire_dns_parse_query(dns, pkt->payload_len, &msg);
+	const uint8_t *dns = rte_pktmbuf_mtod(q->m, uint8_t *) + pkt->payload_off;
+	enum wire_err err = wire_dns_parse_query(dns, pkt->payload_len, &q->msg);
 	if (!dp_vpc_has_client(vpc, pkt->ip_version, pkt->src_addr)) {
 		lc->c.outsiders++;
 		if (vpc->outsiders == DP_OUTSIDER_DROP || err != WIRE_OK) {
 			vc->drops++;
-			drop(lc, m, DP_DROP_OUTSIDER);
+			drop(lc, q->m, DP_DROP_OUTSIDER);
 		} else {
-			answer_local(lc, port, m, pkt, &msg, WIRE_RCODE_REFUSED);
+			answer_local(lc, q->port, q->m, pkt, &q->msg, WIRE_RCODE_REFUSED);
 		}
-		return;
+		return false;
 	}
 	if (err != WIRE_OK) {
 		int rcode = wire_err_rcode(err);
 		lc->c.rejects[err]++;
 		if (rcode < 0) {
 			vc->drops++;
-			drop(lc, m, DP_DROP_WIRE);
+			drop(lc, q->m, DP_DROP_WIRE);
 		} else {
-			answer_local(lc, port, m, pkt, &msg, rcode);
+			answer_local(lc, q->port, q->m, pkt, &q->msg, rcode);
 		}
+		return false;
+	}
+	return true;
+}
+
+/* What the rule that governs a query's name says: forward it, or hand it to the control core. */
+static void follow_match(struct dp_lcore *lc, struct pending_query *q,
+			 const struct match_result *res)
+{
+	if (res->kind != MATCH_FORWARD) {
+		to_slow(lc, q->m, &q->pkt, q->vpc, res);
 		return;
 	}
-	struct match_result res;
-	if (match_lookup(vpc->match, lc->t->scratch[lc->index], dns + WIRE_DNS_HLEN, msg.qname_len,
-			 &res) != MATCH_OK) {
-		vc->drops++;
-		drop(lc, m, DP_DROP_MATCH_FAILED);
-		return;
-	}
-	if (res.kind != MATCH_FORWARD) {
-		to_slow(lc, m, pkt, vpc_i, &res);
-		return;
-	}
-	if (res.id >= lc->t->n_rules) {
+	if (res->id >= lc->t->n_rules) {
 		lc->c.drops[DP_DROP_BAD_RULE]++;
-		answer_local(lc, port, m, pkt, &msg, WIRE_RCODE_SERVFAIL);
+		answer_local(lc, q->port, q->m, &q->pkt, &q->msg, WIRE_RCODE_SERVFAIL);
 		return;
 	}
-	forward(lc, port, m, pkt, &msg, vpc_i, res.id);
+	forward(lc, q->port, q->m, &q->pkt, &q->msg, q->vpc, res->id);
+}
+
+_Static_assert(DP_BURST <= MATCH_BURST_MAX, "one RX burst's queries fit one match burst");
+_Static_assert(DP_BURST <= 32, "a burst's queries are tracked in a 32-bit mask");
+
+/*
+ * Matches a burst's admitted queries, one match_lookup_burst per VPC table among them (usually
+ * one), so the table's memory loads for all the names overlap.
+ */
+static void match_queries(struct dp_lcore *lc, struct pending_query *q, unsigned n)
+{
+	uint32_t matched = 0;
+	for (unsigned i = 0; i < n; i++) {
+		if (matched >> i & 1)
+			continue;
+		const struct match_table *table = lc->t->vpcs[q[i].vpc].match;
+		const uint8_t *names[DP_BURST];
+		size_t lens[DP_BURST];
+		unsigned which[DP_BURST], k = 0;
+		for (unsigned j = i; j < n; j++) {
+			if ((matched >> j & 1) || lc->t->vpcs[q[j].vpc].match != table)
+				continue;
+			matched |= 1u << j;
+			which[k] = j;
+			names[k] = rte_pktmbuf_mtod(q[j].m, uint8_t *) + q[j].pkt.payload_off +
+				   WIRE_DNS_HLEN;
+			lens[k++] = q[j].msg.qname_len;
+		}
+		struct match_result res[DP_BURST];
+		uint64_t failed =
+		    match_lookup_burst(table, lc->t->scratch[lc->index], names, lens, k, res);
+		for (unsigned x = 0; x < k; x++) {
+			struct pending_query *p = &q[which[x]];
+			if (failed >> x & 1) {
+				vpc_ctr(lc, p->vpc)->drops++;
+				drop(lc, p->m, DP_DROP_MATCH_FAILED);
+				continue;
+			}
+			follow_match(lc, p, &res[x]);
+		}
+	}
 }
 
 /* ---- target responses ---- */
@@ -617,11 +680,12 @@ static size_t client_limit(const struct dp_lcore *lc, const struct flow *f)
 	return RTE_MIN((size_t)f->client.edns_udp_size, link);
 }
 
+/* cut: only the header and question are here (an oversized answer): the client gets them, TC=1 */
 static void answer_from_target(struct dp_lcore *lc, struct flow *f, struct rte_mbuf *m,
-			       const struct wire_pkt *pkt, struct wire_dns_msg *msg)
+			       const struct wire_pkt *pkt, struct wire_dns_msg *msg, bool cut)
 {
 	uint8_t *dns = rte_pktmbuf_mtod(m, uint8_t *) + pkt->payload_off;
-	size_t len = pkt->payload_len;
+	size_t len = cut ? msg->msg_end : pkt->payload_len;
 	enum wire_err err = WIRE_OK;
 	wire_dns_set_id(dns, f->client.id);
 	wire_dns_set_resolver_flags(dns, kept_query_flags(f));
@@ -630,7 +694,7 @@ static void answer_from_target(struct dp_lcore *lc, struct flow *f, struct rte_m
 				lc->t->tunables.edns_udp_size, f->client.edns_do);
 	else if (msg->has_opt)
 		err = wire_dns_strip_opt(dns, &len, msg);
-	if (err == WIRE_OK && len > client_limit(lc, f)) {
+	if (err == WIRE_OK && (cut || len > client_limit(lc, f))) {
 		err = wire_dns_truncate(dns, &len, msg, f->client.edns_present);
 		lc->c.truncations++;
 		vpc_ctr(lc, f->vpc)->truncations++;
@@ -644,14 +708,17 @@ static void answer_from_target(struct dp_lcore *lc, struct flow *f, struct rte_m
 }
 
 /* ep_addr: the endpoint address (port, VLAN, destination) the answer came to, so that a host on
- * another segment reusing the same addresses can never answer this segment's flows. */
+ * another segment reusing the same addresses can never answer this segment's flows. cut: the
+ * answer was too big for one mbuf and only its start is here (see cut_to_first_segment). */
 static void accept_response(struct dp_lcore *lc, struct rte_mbuf *m, const struct wire_pkt *pkt,
-			    uint32_t ep_addr)
+			    uint32_t ep_addr, bool cut)
 {
 	const uint8_t *dns = rte_pktmbuf_mtod(m, uint8_t *) + pkt->payload_off;
 	struct wire_dns_msg msg;
 	size_t count;
-	enum wire_err err = wire_dns_parse_response(dns, pkt->payload_len, &msg, NULL, 0, &count);
+	enum wire_err err =
+	    cut ? wire_dns_parse_response_head(dns, pkt->payload_len, &msg)
+		: wire_dns_parse_response(dns, pkt->payload_len, &msg, NULL, 0, &count);
 	if (err != WIRE_OK) {
 		lc->c.rejects[err]++;
 		drop(lc, m, DP_DROP_WIRE);
@@ -688,11 +755,14 @@ static void accept_response(struct dp_lcore *lc, struct rte_mbuf *m, const struc
 		tcp_fallback(lc, f);
 		return;
 	}
-	answer_from_target(lc, f, m, pkt, &msg);
+	answer_from_target(lc, f, m, pkt, &msg, cut);
 }
 
+/* What a handed-over mbuf carries in hash.usr: the endpoint address index, and the cut bit. */
+#define HANDOVER_CUT (1u << 31)
+
 static void handle_response(struct dp_lcore *lc, struct rte_mbuf *m, const struct wire_pkt *pkt,
-			    uint32_t ep_addr)
+			    uint32_t ep_addr, bool cut)
 {
 	const struct dp_plane *plane = lc->plane;
 	unsigned owner = flow_port_owner(plane->p.flow.port_lo, plane->p.flow.port_hi,
@@ -702,7 +772,8 @@ static void handle_response(struct dp_lcore *lc, struct rte_mbuf *m, const struc
 		return;
 	}
 	if (owner != lc->index) {
-		m->hash.usr = ep_addr; /* the RSS hash is spent: carry what the owner must check */
+		/* the RSS hash is spent: carry what the owner must check */
+		m->hash.usr = ep_addr | (cut ? HANDOVER_CUT : 0);
 		if (rte_ring_mp_enqueue(plane->lcores[owner].handover, m) != 0) {
 			drop(lc, m, DP_DROP_HANDOVER_FULL);
 			return;
@@ -710,7 +781,7 @@ static void handle_response(struct dp_lcore *lc, struct rte_mbuf *m, const struc
 		lc->c.handed_over++;
 		return;
 	}
-	accept_response(lc, m, pkt, ep_addr);
+	accept_response(lc, m, pkt, ep_addr, cut);
 }
 
 /* ---- the poll ---- */
@@ -725,12 +796,30 @@ static void to_exception(struct dp_lcore *lc, struct rte_mbuf *m)
 }
 
 /*
+ * Keeps only the first segment of a reassembled datagram too big for one mbuf, with IP and UDP
+ * lengths that say so: the headers, the DNS header and the question (a first fragment carries far
+ * more than those), which is all the client can get of it over UDP anyway: the answer is sent
+ * cut to them with TC=1, and the client asks again over TCP.
+ */
+static void cut_to_first_segment(struct rte_mbuf *m)
+{
+	rte_pktmbuf_free(m->next);
+	m->next = NULL;
+	m->nb_segs = 1;
+	m->pkt_len = m->data_len;
+	uint8_t *ip = rte_pktmbuf_mtod(m, uint8_t *) + m->l2_len;
+	put16(ip + 2, (uint16_t)(m->data_len - m->l2_len));
+	put16(ip + m->l3_len + 4, (uint16_t)(m->data_len - m->l2_len - m->l3_len));
+}
+
+/*
  * Takes an IPv4 fragment into the lcore's reassembly table (DPDK's rte_ip_frag): the datagram when
- * this fragment completes it (linearized: rewriting in place needs one segment), else NULL (held,
- * or freed through the death row). Not an IPv4 fragment: m as it is.
+ * this fragment completes it (linearized: rewriting in place needs one segment; or, too big for
+ * one mbuf, cut to its first segment and *cut set), else NULL (held, or freed through the death
+ * row). Not an IPv4 fragment: m as it is.
  */
 static struct rte_mbuf *reassemble(struct dp_lcore *lc, uint16_t port, struct rte_mbuf *m,
-				   const struct wire_pkt *pkt)
+				   const struct wire_pkt *pkt, bool *cut)
 {
 	if (pkt->ip_version != 4)
 		return m; /* an IPv6 fragment (or a header cut short): the exception path */
@@ -749,57 +838,74 @@ static struct rte_mbuf *reassemble(struct dp_lcore *lc, uint16_t port, struct rt
 	    rte_ipv4_frag_reassemble_packet(lc->frags, &lc->death_row, m, rte_rdtsc(), ip);
 	if (!whole)
 		return NULL;
-	if (whole->nb_segs > 1 && rte_pktmbuf_linearize(whole) != 0) {
-		drop(lc, whole, DP_DROP_REASSEMBLY);
-		return NULL;
-	}
 	lc->c.reassembled++;
+	if (whole->nb_segs > 1 && rte_pktmbuf_linearize(whole) != 0) {
+		cut_to_first_segment(whole);
+		lc->c.oversized++;
+		*cut = true;
+	}
 	return whole;
 }
 
-static void handle_packet(struct dp_lcore *lc, uint16_t port, struct rte_mbuf *m)
+/*
+ * A packet's way up to its name's match: a client query comes back admitted in q (true); anything
+ * else (a target's answer, a frame for the kernel, a reject) is dealt with here.
+ */
+static bool handle_packet(struct dp_lcore *lc, uint16_t port, struct rte_mbuf *m,
+			  struct pending_query *q)
 {
-	struct wire_pkt pkt;
+	struct wire_pkt *pkt = &q->pkt;
+	bool cut = false;
 	lc->c.rx++;
 	if (m->nb_segs != 1) {
 		drop(lc, m, DP_DROP_CHAINED);
-		return;
+		return false;
 	}
-	enum wire_err err = wire_pkt_parse(rte_pktmbuf_mtod(m, uint8_t *), m->data_len, &pkt);
+	enum wire_err err = wire_pkt_parse(rte_pktmbuf_mtod(m, uint8_t *), m->data_len, pkt);
 	if (err == WIRE_E_IP_FRAGMENT) {
-		struct rte_mbuf *whole = reassemble(lc, port, m, &pkt);
+		struct rte_mbuf *whole = reassemble(lc, port, m, pkt, &cut);
 		if (!whole)
-			return;
+			return false;
 		m = whole;
-		err = wire_pkt_parse(rte_pktmbuf_mtod(m, uint8_t *), m->data_len, &pkt);
+		err = wire_pkt_parse(rte_pktmbuf_mtod(m, uint8_t *), m->data_len, pkt);
 	}
 	if (err != WIRE_OK) {
 		if (wire_err_not_ours(err)) {
 			to_exception(lc, m);
-			return;
+			return false;
 		}
 		lc->c.rejects[err]++;
 		drop(lc, m, DP_DROP_WIRE);
-		return;
+		return false;
 	}
 	struct dp_addr_hit hit = {.kind = DP_ADDR_NONE};
 	if (lc->t)
-		hit = dp_tables_lookup_addr(lc->t, port, pkt.vlan_id, pkt.ip_version, pkt.dst_addr);
-	if (hit.kind == DP_ADDR_RESOLVER)
-		handle_query(lc, port, m, &pkt, hit.index);
-	else if (hit.kind == DP_ADDR_ENDPOINT)
-		handle_response(lc, m, &pkt, hit.index);
+		hit = dp_tables_lookup_addr(lc->t, port, pkt->vlan_id, pkt->ip_version,
+					    pkt->dst_addr);
+	if (hit.kind == DP_ADDR_RESOLVER) {
+		q->m = m;
+		q->port = port;
+		q->vpc = hit.index;
+		return admit_query(lc, q);
+	}
+	if (hit.kind == DP_ADDR_ENDPOINT)
+		handle_response(lc, m, pkt, hit.index, cut);
 	else
 		drop(lc, m, DP_DROP_NO_ADDRESS);
+	return false;
 }
 
 static void handle_burst(struct dp_lcore *lc, uint16_t port, struct rte_mbuf **pkts, unsigned n)
 {
+	struct pending_query queries[DP_BURST];
+	unsigned n_queries = 0;
 	for (unsigned i = 0; i < n; i++) {
 		if (i + 1 < n)
 			rte_prefetch0(rte_pktmbuf_mtod(pkts[i + 1], void *));
-		handle_packet(lc, port, pkts[i]);
+		n_queries += handle_packet(lc, port, pkts[i], &queries[n_queries]);
 	}
+	if (n_queries)
+		match_queries(lc, queries, n_queries);
 }
 
 static void drain_handover(struct dp_lcore *lc)
@@ -811,7 +917,8 @@ static void drain_handover(struct dp_lcore *lc)
 		/* parsed, and its endpoint address found (in hash.usr), by the lcore that handed it
 		 * over */
 		wire_pkt_parse(rte_pktmbuf_mtod(pkts[i], uint8_t *), pkts[i]->data_len, &pkt);
-		accept_response(lc, pkts[i], &pkt, pkts[i]->hash.usr);
+		uint32_t usr = pkts[i]->hash.usr;
+		accept_response(lc, pkts[i], &pkt, usr & ~HANDOVER_CUT, usr & HANDOVER_CUT);
 	}
 }
 

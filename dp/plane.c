@@ -162,8 +162,10 @@ static bool lcore_init(struct dp_plane *plane, unsigned i, char *err, size_t err
 	lc->rule_c = rte_zmalloc(NULL, sizeof(*lc->rule_c) * (p->max_rules + 1), 0);
 	lc->ep_c = rte_zmalloc(NULL, sizeof(*lc->ep_c) * (p->max_endpoint_addrs + 1), 0);
 	lc->target_c = rte_zmalloc(NULL, sizeof(*lc->target_c) * (p->flow.n_targets + 1), 0);
-	if (!lc->slow || !lc->handover || !lc->vpc_c || !lc->rule_c || !lc->ep_c || !lc->target_c) {
-		snprintf(err, errlen, "lcore %u: out of memory for rings or counters", i);
+	lc->ratelimit = dp_ratelimit_new((int)rte_socket_id());
+	if (!lc->slow || !lc->handover || !lc->vpc_c || !lc->rule_c || !lc->ep_c || !lc->target_c ||
+	    !lc->ratelimit) {
+		snprintf(err, errlen, "lcore %u: out of memory for rings, counters or rate limits", i);
 		return false;
 	}
 	for (unsigned s = 0; s < p->n_ports; s++) {
@@ -263,6 +265,7 @@ static void lcore_free(struct dp_lcore *lc)
 	rte_free(lc->rule_c);
 	rte_free(lc->ep_c);
 	rte_free(lc->target_c);
+	dp_ratelimit_free(lc->ratelimit);
 }
 
 void dp_plane_free(struct dp_plane *plane)

@@ -396,7 +396,8 @@ static bool add_vpc(struct server *s, struct dp_tables_builder *b, struct config
 
 static struct dp_tables *build_tables(struct server *s)
 {
-	struct dp_tunables tun = {.edns_udp_size = (uint16_t)s->cfg->tunables.edns_udp_size};
+	struct dp_tunables tun = {.edns_udp_size = (uint16_t)s->cfg->tunables.edns_udp_size,
+				  .rate_limit_pps = s->cfg->tunables.rate_limit_pps};
 	struct dp_tables_builder *b = dp_tables_builder_new(&tun);
 	struct config_tables *ct = NULL;
 	struct dp_tables *t = NULL;

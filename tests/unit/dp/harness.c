@@ -22,6 +22,7 @@ struct harness h;
 enum match_engine h_match_engine = MATCH_ENGINE_SUFFIX;
 uint8_t h_tx_offload;
 uint16_t h_rx_queues;
+struct dp_tunables h_tunables;
 
 static uint64_t fake_clock(void *ctx)
 {
@@ -102,7 +103,7 @@ static struct dp_addr v4(const uint8_t a[4])
 static struct dp_tables *tables(void)
 {
 	char err[200];
-	struct dp_tables_builder *b = dp_tables_builder_new(&(struct dp_tunables){0});
+	struct dp_tables_builder *b = dp_tables_builder_new(&h_tunables);
 	struct dp_cidr cidrs[2] = {{.base = v4((const uint8_t[]){10, 0, 0, 0}), .prefix_len = 16},
 				   {.base = {.family = 6}, .prefix_len = 56}};
 	memcpy(cidrs[1].base.addr, h_client_ip6, 6);

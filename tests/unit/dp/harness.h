@@ -51,6 +51,8 @@ extern enum match_engine h_match_engine;
 extern uint8_t h_tx_offload;
 /* RX queues of the port (0: one per lcore), as io gives net_tap more than the lcores. */
 extern uint16_t h_rx_queues;
+/* The tables' tunables (all zero, so no rate limit, unless a test says). */
+extern struct dp_tunables h_tunables;
 
 /* EAL, port, tables and plane; tries is the flow tables' tries per query; lcore i polls queue i. */
 void h_setup(unsigned tries, unsigned n_lcores);
