@@ -168,6 +168,23 @@ expect "... the target's fragmented answer was reassembled once" 1 \
 expect "large.onprem.com over MTU 1500 to a client of 4096 octets: TC=1, as 1,645 octets do not fit the link" \
 	"qr tc rd ra" "$(flags_of "$LAB_NS_CLI" @"$LAB_RESOLVER" "$LAB_LARGE" +bufsize=4096 +ignore)"
 
+# The per-source rate limit (1,024 pps by default): 3,000 queries sent at once from one client socket
+# get at most a second's worth answered plus what the rate gives back while they are being sent; the
+# rest is dropped unanswered and counted; a second later the client is served again. (50 ms of slack:
+# the lcore takes them from the link a little later and longer than the client takes to send them.)
+limited_before=$(counter rate_limited)
+flood=$("$lab" exec cli "$repo/scripts/lab.d/dns-flood" --to "$LAB_RESOLVER" --name "$LAB_WWW" --count 3000)
+read -r _ sent _ answered _ secs <<<"$flood"
+limited=$(($(counter rate_limited) - ${limited_before:-0}))
+allowed=$(awk -v s="${secs:-0}" 'BEGIN { printf "%d", 1024 + 1024 * (s + 0.05) }')
+check "3,000 queries at once from one client: a second's worth answered ($flood; at most $allowed)" \
+	test "${answered:-0}" -le "$allowed" -a "${answered:-0}" -ge 900
+check "... the rest dropped unanswered and counted (rate_limited $limited)" \
+	test "$limited" -ge 1000 -a "$limited" -le "${sent:-0}"
+sleep 1.1
+expect "... and a second later the client is answered again" "$LAB_WWW_A" \
+	"$(first_a "$LAB_NS_CLI" @"$LAB_RESOLVER" "$LAB_WWW")"
+
 stop_daemon
 check "vpcdnsd stops on SIGTERM and prints its counters" grep -q '^all: rx' "$work/vpcdnsd.log"
 "$lab" down >/dev/null 2>&1
