@@ -826,11 +826,17 @@ static struct rte_mbuf *reassemble(struct dp_lcore *lc, uint16_t port, struct rt
 	uint16_t l2 = pkt->l3_off;
 	struct rte_ipv4_hdr *ip = (struct rte_ipv4_hdr *)(rte_pktmbuf_mtod(m, uint8_t *) + l2);
 	/* only targets' answers to our endpoint addresses: nobody else may fill the table */
-	if (!lc->t || dp_tables_lookup_addr(lc->t, port, pkt->vlan_id, 4, pkt->dst_addr).kind !=
-			  DP_ADDR_ENDPOINT) {
+	struct dp_addr_hit hit = {.kind = DP_ADDR_NONE};
+	if (lc->t)
+		hit = dp_tables_lookup_addr(lc->t, port, pkt->vlan_id, 4, pkt->dst_addr);
+	if (hit.kind != DP_ADDR_ENDPOINT) {
 		drop(lc, m, DP_DROP_NO_ADDRESS);
 		return NULL;
 	}
+	/* DPDK keys a datagram by (source, destination, IP ID), blind to the port and VLAN: in the
+	 * destination's place goes the endpoint address's index, unique per (port, VLAN, address),
+	 * so two tenants' endpoints with one address never mix fragments; it goes back after */
+	ip->dst_addr = rte_cpu_to_be_32(hit.index);
 	m->l2_len = l2;
 	m->l3_len = rte_ipv4_hdr_len(ip);
 	lc->c.fragments++;
@@ -838,6 +844,13 @@ static struct rte_mbuf *reassemble(struct dp_lcore *lc, uint16_t port, struct rt
 	    rte_ipv4_frag_reassemble_packet(lc->frags, &lc->death_row, m, rte_rdtsc(), ip);
 	if (!whole)
 		return NULL;
+	ip = rte_pktmbuf_mtod_offset(whole, struct rte_ipv4_hdr *, whole->l2_len);
+	uint32_t ep = rte_be_to_cpu_32(ip->dst_addr);
+	if (ep >= lc->t->n_endpoint_addrs) {
+		drop(lc, whole, DP_DROP_NO_ADDRESS); /* tables published since: its flow retries */
+		return NULL;
+	}
+	memcpy(&ip->dst_addr, lc->t->endpoint_addrs[ep].addr.addr, 4);
 	lc->c.reassembled++;
 	if (whole->nb_segs > 1 && rte_pktmbuf_linearize(whole) != 0) {
 		cut_to_first_segment(whole);
