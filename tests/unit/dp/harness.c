@@ -15,6 +15,15 @@ const uint8_t h_endpoint_ip[2][4] = {{192, 168, 1, 10}, {192, 168, 1, 11}};
 const uint8_t h_target_ip[2][4] = {{192, 168, 2, 53}, {192, 168, 2, 54}};
 const uint8_t h_client_mac[6] = {0x02, 0, 0, 0, 0, 0x05};
 const uint8_t h_gateway_mac[6] = {0x02, 0, 0, 0, 0, 0x01};
+const uint8_t h_gateway_ip[4] = {192, 168, 1, 1};
+/* io's defaults (io.h) */
+const struct io_neigh_params h_neigh_params = {
+    .capacity = 4,
+    .reachable_ms = 30000,
+    .retrans_ms = 1000,
+    .max_probes = 3,
+    .failed_hold_ms = 5000,
+};
 const uint8_t h_client_ip6[16] = {0x26, 0x00, 0x1f, 0x18, 0xab, 0xcd, [15] = 5};
 const uint8_t h_resolver_ip6[16] = {0xfd, 0x00, 0x0e, 0xc2, [14] = 0x02, [15] = 0x53};
 
@@ -50,14 +59,16 @@ static struct rte_ring *ring(const char *what, unsigned i)
 
 static void port_up(void)
 {
+	char err[200];
 	uint16_t n = (uint16_t)h.n_lcores, nrx = h_rx_queues ? h_rx_queues : n;
 	cr_assert_leq(nrx, H_QUEUES_MAX);
+	cr_assert_eq(io_exceptions_init(n, 1024, err, sizeof(err)), 0, "%s", err);
 	for (unsigned i = 0; i < nrx; i++)
 		h.rx[i] = ring("rx", i);
 	for (unsigned i = 0; i < n; i++) {
 		h.tx[i] = ring("tx", i);
-		h.exception[i] = ring("exc", i);
-		io_stub_set_exception_ring(i, h.exception[i]);
+		h.exception[i] = io_exception_ring(i);
+		cr_assert(h.exception[i]);
 	}
 	int port = rte_eth_from_rings("net_ring_h", h.rx, nrx, h.tx, n, SOCKET_ID_ANY);
 	cr_assert_geq(port, 0);
@@ -71,6 +82,18 @@ static void port_up(void)
 		cr_assert_eq(rte_eth_tx_queue_setup(h.port, q, 256, SOCKET_ID_ANY, NULL), 0);
 	cr_assert_eq(rte_eth_dev_start(h.port), 0);
 	rte_eth_macaddr_get(h.port, &h.port_mac);
+}
+
+static void neigh_up(void)
+{
+	h.neigh = io_neigh_create(&h_neigh_params);
+	cr_assert(h.neigh);
+	h.gateway = (struct io_nexthop){.port_id = h.port, .vlan_id = H_VLAN_ENDPOINT, .family = 4};
+	memcpy(h.gateway.addr, h_gateway_ip, 4);
+	memcpy(h.gateway.src_addr, h_endpoint_ip[0], 4);
+	struct rte_ether_addr mac;
+	memcpy(mac.addr_bytes, h_gateway_mac, 6);
+	cr_assert_eq(io_neigh_define_static(h.neigh, H_NEXTHOP_GATEWAY, &h.gateway, &mac), 0);
 }
 
 static struct match_table *vpc_match(bool example_is_zone)
@@ -133,7 +156,8 @@ static struct dp_tables *tables(void)
 	struct dp_endpoint_spec ep = {.addrs = ea, .n_addrs = 2};
 	cr_assert_eq(dp_tables_add_endpoint(b, &ep, err, sizeof(err)), 0, "%s", err);
 	for (int i = 0; i < 2; i++) {
-		struct dp_target_spec t = {.addr = v4(h_target_ip[i]), .nexthop = 0};
+		struct dp_target_spec t = {.addr = v4(h_target_ip[i]),
+					   .nexthop = H_NEXTHOP_GATEWAY};
 		cr_assert_eq(dp_tables_add_target(b, &t, err, sizeof(err)), i, "%s", err);
 	}
 	struct dp_rule_spec rule = {.endpoint = 0, .targets = {0, 1}, .n_targets = 2};
@@ -154,9 +178,7 @@ void h_setup(unsigned tries, unsigned n_lcores)
 	    rte_pktmbuf_pool_create("h_pool", 4096, 0, 0, RTE_MBUF_DEFAULT_BUF_SIZE, SOCKET_ID_ANY);
 	cr_assert(h.pool);
 	port_up();
-	h.neigh_entries[0].known = true;
-	memcpy(&h.neigh_entries[0].mac, h_gateway_mac, 6);
-	h.neigh = (struct io_neigh_table){.n = 4, .entries = h.neigh_entries};
+	neigh_up();
 	h.now = 1000000000ull;
 	struct dp_plane_params p = {
 	    .n_lcores = n_lcores,
@@ -165,7 +187,7 @@ void h_setup(unsigned tries, unsigned n_lcores)
 	    .tx_offload = {h_tx_offload},
 	    .rx_queues = {h_rx_queues},
 	    .pool = h.pool,
-	    .neigh = &h.neigh,
+	    .neigh = h.neigh,
 	    .flow =
 		{
 		    .capacity = 1024,
@@ -192,6 +214,8 @@ void h_setup(unsigned tries, unsigned n_lcores)
 void h_teardown(void)
 {
 	dp_plane_free(h.plane);
+	io_exceptions_free();
+	io_neigh_free(h.neigh);
 	rte_eth_dev_stop(h.port);
 	rte_eal_cleanup();
 }

@@ -1,9 +1,10 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * The dp tests' bench: an in-process EAL (no hugepages, no PCI), one ring-backed port polled by
- * one data lcore, a fake clock, io's stand-in neighbour table, a hand-built set of tables (two
- * VPCs sharing 10.0.0.0/16 on VLANs 10 and 20, one endpoint with two addresses on VLAN 100, two
- * targets) and helpers that build client queries and target answers with dp/wire.
+ * one data lcore, a fake clock, io's next-hop table and exception rings, a hand-built set of tables
+ * (two VPCs sharing 10.0.0.0/16 on VLANs 10 and 20, one endpoint with two addresses on VLAN 100,
+ * two targets behind one gateway) and helpers that build client queries and target answers with
+ * dp/wire.
  */
 #ifndef VPCDNS_TESTS_DP_HARNESS_H
 #define VPCDNS_TESTS_DP_HARNESS_H
@@ -28,6 +29,11 @@
 extern const uint8_t h_client_ip[4], h_outsider_ip[4], h_resolver_ip[4];
 extern const uint8_t h_endpoint_ip[2][4], h_target_ip[2][4];
 extern const uint8_t h_client_mac[6], h_gateway_mac[6];
+extern const uint8_t h_gateway_ip[4];
+/* The targets' next hop in io's table (made with h_neigh_params): h.gateway, static with
+ * h_gateway_mac unless a test defines it again. */
+#define H_NEXTHOP_GATEWAY 0
+extern const struct io_neigh_params h_neigh_params;
 extern const uint8_t h_client_ip6[16], h_resolver_ip6[16];
 #define H_LCORES_MAX 2
 #define H_QUEUES_MAX 4
@@ -38,8 +44,8 @@ struct harness {
 	struct rte_ring *rx[H_QUEUES_MAX], *tx[H_LCORES_MAX], *exception[H_LCORES_MAX];
 	uint16_t port;
 	struct rte_ether_addr port_mac;
-	struct io_neigh_entry neigh_entries[4];
-	struct io_neigh_table neigh;
+	struct io_neigh_table *neigh;
+	struct io_nexthop gateway; /* on the endpoint's VLAN, asked from its first address */
 	struct dp_plane *plane;
 	uint64_t now;
 };

@@ -406,17 +406,38 @@ Test(dp_lcore, arp_goes_to_the_exception_ring)
 	cr_expect_eq(h_counters().exceptions, 1);
 }
 
+/* Defines the gateway anew and lets io give up on it (no replies); io's clock (ms) then. */
+static uint64_t gateway_given_up(void)
+{
+	uint64_t ms = 1;
+	struct io_neigh_probe probes[H_NEXTHOP_GATEWAY + 1];
+	cr_assert_eq(io_neigh_define(h.neigh, H_NEXTHOP_GATEWAY, &h.gateway, ms), 0);
+	for (unsigned i = 0; i <= h_neigh_params.max_probes; i++, ms += h_neigh_params.retrans_ms)
+		io_neigh_tick(h.neigh, ms, probes, H_NEXTHOP_GATEWAY + 1);
+	cr_assert_eq(io_neigh_state_of(h.neigh, H_NEXTHOP_GATEWAY), IO_NEIGH_FAILED);
+	return ms;
+}
+
 Test(dp_lcore, unknown_next_hop_asks_io_and_the_timer_retries)
 {
 	uint8_t q[H_FRAME_MAX], out[H_FRAME_MAX];
-	h.neigh_entries[0].known = false;
+	uint64_t ms = gateway_given_up();
 	h_inject(q, h_build_query(
 			q, &(struct h_query){.vlan = H_VLAN_VPC0, .qname = "www.example.com"}));
 	h_poll();
 	cr_expect_eq(h_take(out), 0);
-	cr_expect_eq(h.neigh_entries[0].wanted, 1);
+	cr_expect_eq(io_neigh_want_calls(h.neigh), 1);
 	cr_expect_eq(h_counters().drops[DP_DROP_NO_NEIGH], 1);
-	h.neigh_entries[0].known = true;
+	/* the want named the gateway: io resolves it again, and the reply teaches its MAC */
+	ms += h_neigh_params.failed_hold_ms;
+	struct io_neigh_probe probe;
+	cr_expect_eq(io_neigh_tick(h.neigh, ms, &probe, 1), 1);
+	cr_expect_eq(probe.nexthop, H_NEXTHOP_GATEWAY);
+	cr_expect_eq(io_neigh_count(h.neigh, IO_NEIGH_C_WANTS_TAKEN), 1);
+	struct rte_ether_addr mac;
+	memcpy(mac.addr_bytes, h_gateway_mac, 6);
+	cr_assert_eq(
+	    io_neigh_learn(h.neigh, h.port, H_VLAN_ENDPOINT, 4, h_gateway_ip, &mac, true, ms), 1);
 	h.now += FLOW_TIMEOUT_MAX_DEFAULT + 10000000ull;
 	h_poll();
 	cr_expect_gt(h_take(out), 0, "the retry finds the MAC");
@@ -677,7 +698,7 @@ Test(dp_offload, checksums_are_left_to_a_port_that_computes_them)
 
 static void setup_extra_rx(void)
 {
-		h_rx_queues = 4; /* net_tap's case: more RX queues than data lcores */
+	h_rx_queues = 4; /* net_tap's case: more RX queues than data lcores */
 	h_setup(3, 2);
 }
 
@@ -699,7 +720,7 @@ Test(dp_extra_rx, queues_past_the_lcores_are_polled_and_their_answers_handed_ove
 	uint16_t lo, hi;
 	cr_assert(flow_ports_of_lcore(H_PORT_LO, H_PORT_HI, 2, 0, &lo, &hi));
 	cr_expect(fp.src_port >= lo && fp.src_port <= hi);
-		/* its answer arrives on queue 3, which lcore 1 polls and hands over to lcore 0 */
+	/* its answer arrives on queue 3, which lcore 1 polls and hands over to lcore 0 */
 	h_inject_q(3, ans, h_build_answer(ans, fwd, fl, &(struct h_answer){.n_a = 1}));
 	h_poll_lcore(1);
 	cr_expect_eq(h_take_q(1, out), 0);

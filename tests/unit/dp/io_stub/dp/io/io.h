@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
- * A stand-in for dp/io/io.h (owned by the io helper, not yet on main), for dp's unit tests only:
- * exactly the names dp-shared.md fixes, backed by a plain array and one ring per lcore that the
- * tests create. When io lands, the tests link the real one.
+ * A stand-in for dp/io/io.h, backed by a plain array and one ring per lcore that the caller
+ * creates. dp's unit tests link the real io now; only bench/pipeline still builds against this,
+ * and the directory goes when bench/pipeline does not.
  */
 #ifndef VPCDNS_DP_IO_H
 #define VPCDNS_DP_IO_H
