@@ -7,9 +7,9 @@
 #include <string.h>
 
 #include "dp/wire/bytes.h"
+#include "dp/wire/l2.h"
 #include "dp/wire/wire.h"
 
-#define ETHERTYPE_VLAN	 0x8100
 #define ARP_HTYPE_ETHER	 1
 #define ETHERTYPE_IPV4	 0x0800
 #define IPPROTO_ICMPV6_	 58
@@ -27,22 +27,21 @@ static const uint8_t all_nodes[16] = {0xff, 2, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 
 static const uint8_t all_nodes_mac[WIRE_MAC_LEN] = {0x33, 0x33, 0, 0, 0, 1};
 static const uint8_t broadcast_mac[WIRE_MAC_LEN] = {0xff, 0xff, 0xff, 0xff, 0xff, 0xff};
 
-/* The Ethernet header (and tag) of frame; the L3 offset, or 0 when the frame is too short. */
-static uint16_t parse_l2(const uint8_t *frame, size_t len, uint16_t *ethertype, bool *has_vlan,
-			 uint16_t *tci)
+/* The Ethernet header (and tag) of an ARP or ND frame (ethertype); a stacked tag is neither's. */
+static enum wire_err parse_l2(const uint8_t *frame, size_t len, uint16_t ethertype,
+			      uint16_t *l3_off, bool *has_vlan, uint16_t *tci)
 {
-	if (len < WIRE_ETH_HLEN)
-		return 0;
-	*ethertype = rd16(frame + 12);
-	*has_vlan = *ethertype == ETHERTYPE_VLAN;
-	*tci = 0;
-	if (!*has_vlan)
-		return WIRE_ETH_HLEN;
-	if (len < WIRE_ETH_HLEN + WIRE_VLAN_HLEN)
-		return 0;
-	*tci = rd16(frame + 14);
-	*ethertype = rd16(frame + 16);
-	return WIRE_ETH_HLEN + WIRE_VLAN_HLEN;
+	struct wire_l2_hdr l2;
+	enum wire_err err = wire_l2_parse(frame, len, &l2);
+
+	if (err == WIRE_E_FRAME_SHORT)
+		return err;
+	*has_vlan = l2.has_vlan;
+	*tci = l2.vlan_tci;
+	if (err == WIRE_E_VLAN_STACKED || l2.ethertype != ethertype)
+		return WIRE_E_ETHERTYPE;
+	*l3_off = l2.l3_off;
+	return WIRE_OK;
 }
 
 /* Writes the Ethernet header; returns the L3 offset. */
@@ -54,7 +53,7 @@ static size_t write_l2(uint8_t *buf, const struct wire_l2 *l2, const uint8_t *ds
 	memcpy(buf, dst, WIRE_MAC_LEN);
 	memcpy(buf + WIRE_MAC_LEN, l2->src, WIRE_MAC_LEN);
 	if (l2->vlan_tagged) {
-		wr16(buf + 12, ETHERTYPE_VLAN);
+		wr16(buf + 12, WIRE_L2_ETHERTYPE_VLAN);
 		wr16(buf + 14, l2->vlan_tci);
 		off += WIRE_VLAN_HLEN;
 	}
@@ -85,13 +84,12 @@ static size_t frame_room(size_t len)
 
 enum wire_err wire_arp_parse(const uint8_t *frame, size_t len, struct wire_arp *arp)
 {
-	uint16_t ethertype;
-	uint16_t off = parse_l2(frame, len, &ethertype, &arp->has_vlan, &arp->vlan_tci);
+	uint16_t off;
+	enum wire_err err =
+	    parse_l2(frame, len, WIRE_ETHERTYPE_ARP, &off, &arp->has_vlan, &arp->vlan_tci);
 
-	if (off == 0)
-		return WIRE_E_FRAME_SHORT;
-	if (ethertype != WIRE_ETHERTYPE_ARP)
-		return WIRE_E_ETHERTYPE;
+	if (err != WIRE_OK)
+		return err;
 	if (len < (size_t)off + WIRE_ARP_LEN)
 		return WIRE_E_ARP_SHORT;
 
@@ -202,17 +200,16 @@ static enum wire_err parse_ipv6_icmp(const uint8_t *frame, size_t len, uint16_t 
 
 enum wire_err wire_nd_parse(const uint8_t *frame, size_t len, struct wire_nd *nd)
 {
-	uint16_t ethertype;
-	uint16_t l3 = parse_l2(frame, len, &ethertype, &nd->has_vlan, &nd->vlan_tci);
+	uint16_t l3;
+	enum wire_err err =
+	    parse_l2(frame, len, WIRE_ETHERTYPE_IPV6, &l3, &nd->has_vlan, &nd->vlan_tci);
 
-	if (l3 == 0)
-		return WIRE_E_FRAME_SHORT;
-	if (ethertype != WIRE_ETHERTYPE_IPV6)
-		return WIRE_E_ETHERTYPE;
+	if (err != WIRE_OK)
+		return err;
 	nd->vlan_id = nd->vlan_tci & 0x0fff;
 	memcpy(nd->eth_src, frame + WIRE_MAC_LEN, WIRE_MAC_LEN);
 
-	enum wire_err err = parse_ipv6_icmp(frame, len, l3, nd);
+	err = parse_ipv6_icmp(frame, len, l3, nd);
 	if (err != WIRE_OK)
 		return err;
 	const uint8_t *icmp = frame + nd->icmp_off;

@@ -6,12 +6,11 @@
 #include <string.h>
 
 #include "dp/wire/bytes.h"
+#include "dp/wire/l2.h"
 #include "dp/wire/wire.h"
 
 #define ETHERTYPE_IPV4 0x0800
 #define ETHERTYPE_IPV6 0x86dd
-#define ETHERTYPE_VLAN 0x8100
-#define ETHERTYPE_QINQ 0x88a8
 #define IPPROTO_UDP_   17
 #define IPV6_FRAGMENT  44
 #define IPV4_MF	       0x2000
@@ -37,26 +36,20 @@ static bool is_ipv6_ext_hdr(uint8_t nh)
 	}
 }
 
+/* The fast path serves one 802.1Q tag at most: QinQ goes to the slow path (WIRE_E_VLAN_STACKED). */
 static enum wire_err parse_l2(const uint8_t *f, size_t len, struct wire_pkt *p, uint16_t *ethertype)
 {
-	if (len < WIRE_ETH_HLEN)
-		return WIRE_E_FRAME_SHORT;
-	*ethertype = rd16(f + 12);
-	p->l3_off = WIRE_ETH_HLEN;
-	if (*ethertype == ETHERTYPE_QINQ)
-		return WIRE_E_VLAN_STACKED;
-	if (*ethertype != ETHERTYPE_VLAN)
-		return WIRE_OK;
-	if (len < WIRE_ETH_HLEN + WIRE_VLAN_HLEN)
-		return WIRE_E_FRAME_SHORT;
-	p->has_vlan = true;
-	p->vlan_tci = rd16(f + 14);
-	p->vlan_id = p->vlan_tci & 0x0fff;
-	*ethertype = rd16(f + 16);
-	p->l3_off = WIRE_ETH_HLEN + WIRE_VLAN_HLEN;
-	if (*ethertype == ETHERTYPE_VLAN || *ethertype == ETHERTYPE_QINQ)
-		return WIRE_E_VLAN_STACKED;
-	return WIRE_OK;
+	struct wire_l2_hdr l2;
+	enum wire_err err = wire_l2_parse(f, len, &l2);
+
+	if (err == WIRE_E_FRAME_SHORT)
+		return err;
+	*ethertype = l2.ethertype;
+	p->l3_off = l2.l3_off;
+	p->has_vlan = l2.has_vlan;
+	p->vlan_tci = l2.vlan_tci;
+	p->vlan_id = l2.vlan_tci & 0x0fff;
+	return err;
 }
 
 static enum wire_err parse_ipv4(const uint8_t *f, size_t len, struct wire_pkt *p)

@@ -29,6 +29,22 @@ static size_t tagged(const uint8_t *src, size_t len, uint16_t tci)
 	return len + 4;
 }
 
+/* Copies src into frame with two tags after the MACs: TPID outer (TCI 7), then TPID inner (TCI 5).
+ */
+static size_t stacked(const uint8_t *src, size_t len, uint16_t outer, uint16_t inner)
+{
+	static const uint8_t tcis[2][2] = {{0, 7}, {0, 5}};
+	uint16_t tpids[2] = {outer, inner};
+	memcpy(frame, src, 12);
+	for (int i = 0; i < 2; i++) {
+		frame[12 + 4 * i] = (uint8_t)(tpids[i] >> 8);
+		frame[13 + 4 * i] = (uint8_t)tpids[i];
+		memcpy(frame + 14 + 4 * i, tcis[i], 2);
+	}
+	memcpy(frame + 20, src + 12, len - 12);
+	return len + 8;
+}
+
 /* Recomputes the ICMPv6 checksum of the untagged NS/NA in frame after a test changed it. */
 static void fix_cksum(size_t icmp_len)
 {
@@ -294,4 +310,50 @@ Test(wire_nd, new_reasons_have_names_and_never_answer)
 		cr_assert_not(wire_err_not_ours(e));
 	}
 	cr_assert_str_eq(wire_err_name(WIRE_E_ND_CKSUM), "nd_cksum");
+}
+
+/* io's exception path hands frames both parsers call WIRE_E_ETHERTYPE to the kernel (TAP). */
+Test(wire_nd, leaves_stacked_tags_to_others)
+{
+	static const uint16_t tpids[3][2] = {{0x8100, 0x8100}, {0x88a8, 0x8100}, {0x8100, 0x88a8}};
+	struct wire_arp arp;
+	struct wire_nd nd;
+	for (int i = 0; i < 3; i++) {
+		size_t len = stacked(captured_arp_request, sizeof(captured_arp_request),
+				     tpids[i][0], tpids[i][1]);
+		cr_assert_eq(wire_arp_parse(frame, len, &arp), WIRE_E_ETHERTYPE, "%04x/%04x",
+			     tpids[i][0], tpids[i][1]);
+		len = stacked(captured_nd_ns, sizeof(captured_nd_ns), tpids[i][0], tpids[i][1]);
+		cr_assert_eq(wire_nd_parse(frame, len, &nd), WIRE_E_ETHERTYPE, "%04x/%04x",
+			     tpids[i][0], tpids[i][1]);
+	}
+}
+
+Test(wire_nd, rejects_a_vlan_tag_cut_short)
+{
+	struct wire_arp arp;
+	struct wire_nd nd;
+	tagged(captured_arp_request, sizeof(captured_arp_request), 7);
+	for (size_t len = 14; len < 18; len++)
+		cr_assert_eq(wire_arp_parse(frame, len, &arp), WIRE_E_FRAME_SHORT, "%zu", len);
+	tagged(captured_nd_ns, sizeof(captured_nd_ns), 7);
+	for (size_t len = 14; len < 18; len++)
+		cr_assert_eq(wire_nd_parse(frame, len, &nd), WIRE_E_FRAME_SHORT, "%zu", len);
+	cr_assert_eq(wire_nd_parse(frame, 13, &nd), WIRE_E_FRAME_SHORT);
+}
+
+Test(wire_nd, keeps_the_whole_tci)
+{
+	struct wire_arp arp;
+	struct wire_nd nd;
+	size_t len = tagged(captured_arp_request, sizeof(captured_arp_request), 0xa07b);
+	cr_assert_eq(wire_arp_parse(frame, len, &arp), WIRE_OK);
+	cr_assert_eq(arp.vlan_tci, 0xa07b);
+	cr_assert_eq(arp.vlan_id, 123);
+	len = tagged(captured_nd_ns, sizeof(captured_nd_ns), 0xa07b);
+	cr_assert_eq(wire_nd_parse(frame, len, &nd), WIRE_OK);
+	cr_assert(nd.has_vlan);
+	cr_assert_eq(nd.vlan_tci, 0xa07b);
+	cr_assert_eq(nd.vlan_id, 123);
+	cr_assert_eq(nd.l3_off, 18);
 }

@@ -103,6 +103,16 @@ Test(wire_pkt, sends_stacked_vlans_to_the_slow_path)
 	cr_assert(wire_err_not_ours(WIRE_E_VLAN_STACKED));
 }
 
+Test(wire_pkt, sends_an_8021ad_tag_inside_an_8021q_one_to_the_slow_path)
+{
+	size_t len = v4(5);
+	frame[16] = 0x88;
+	frame[17] = 0xa8;
+	cr_assert_eq(wire_pkt_parse(frame, len, &pkt), WIRE_E_VLAN_STACKED);
+	cr_assert(pkt.has_vlan);
+	cr_assert_eq(pkt.vlan_id, 5);
+}
+
 Test(wire_pkt, sends_arp_to_the_slow_path)
 {
 	size_t len = v4(-1);
