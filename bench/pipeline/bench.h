@@ -1,0 +1,105 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * bench/pipeline's parts and what they share: the workload (one VPC, 10,000 forward rules, many
+ * distinct names, the addresses both sides agree on), the generator's frames, the DUT role (the
+ * real dp plane on one lcore over a memif client port), child processes, and hugepages.
+ */
+#ifndef VPCDNS_BENCH_PIPELINE_H
+#define VPCDNS_BENCH_PIPELINE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <sys/types.h>
+
+#include <rte_mbuf.h>
+
+/* ---- the workload: what the DUT's tables say and the generator's frames use ---- */
+
+#define WL_RULES	 10000
+#define WL_TARGETS	 16
+#define WL_CLIENT_VLAN	 10
+#define WL_UPSTREAM_VLAN 100
+#define WL_FRAME_MAX	 192
+#define WL_GEN_MAC	 "02:00:00:00:00:01"
+#define WL_DUT_MAC	 "02:00:00:00:00:02"
+
+extern const uint8_t wl_gen_mac[6], wl_dut_mac[6];
+extern const uint8_t wl_resolver[4], wl_endpoint[2][4], wl_gateway[4];
+
+/* Rule r's domain ("svc17.example.com", ...): three shapes, so the table is not one suffix. */
+void wl_rule_domain(unsigned rule, char *buf, size_t len);
+/* Target k's address (192.168.2.(k+1)). */
+void wl_target_addr(unsigned k, uint8_t addr[4]);
+
+/* A client query for name i (distinct names, spread over the rules; distinct client addresses
+ * and ports) into f; its length. */
+size_t wl_client_query(uint8_t *f, uint32_t i);
+
+/* A forwarded query (as the DUT sent it to a target) turned in place into that target's answer:
+ * addresses, ports and MACs swapped, QR and AA, one A record, checksums right. false if m is not
+ * a forwarded query of this workload. */
+bool wl_target_answer(struct rte_mbuf *m);
+
+/* true when m is an answer to a client of this workload (from the resolver address, port 53, QR,
+ * NOERROR, one answer record, checksums right). */
+bool wl_is_client_answer(const struct rte_mbuf *m);
+
+/* ---- the generator (this process: the memif server on CPU 0) ---- */
+
+struct gen_counts {
+	uint64_t sent, fwd_back, fwd_good; /* queries out; frames back; those as expected */
+	uint64_t resp_sent, answers_good;  /* targets' answers out; client answers right */
+	uint64_t fwd_cycles, resp_cycles;  /* first send to last receive, summed over phases */
+};
+bool gen_start(const char *socket, const char *huge_dir, unsigned batch);
+void gen_stop(void);
+bool gen_wait_link(unsigned timeout_s);
+/* One batch of b queries; with dut, the targets' answers too. false when frames went missing. */
+bool gen_batch(unsigned b, bool dut, struct gen_counts *c);
+
+/* ---- the DUT role (the same binary, re-executed) ---- */
+
+struct dut_opts {
+	const char *socket;   /* memif socket path */
+	const char *huge_dir; /* NULL: --no-huge */
+	unsigned in_flight;   /* queries the generator holds per batch */
+};
+/* Runs the dp plane on lcore 1 until "quit" on stdin; prints its busy-poll figures. Exit code. */
+int dut_main(const struct dut_opts *o);
+
+/* What the DUT prints at the end, one line (see dut.c), read back by the generator. */
+struct dut_figures {
+	uint64_t tsc_hz;
+	uint64_t fwd_cycles, fwd_pkts, fwd_polls;
+	uint64_t resp_cycles, resp_pkts, resp_polls;
+	uint64_t other_cycles, other_pkts; /* busy polls that neither forwarded nor answered */
+	uint64_t forwarded, answered, drops;
+};
+bool dut_figures_parse(const char *line, struct dut_figures *out);
+
+/* ---- child processes with their stdin and stdout on pipes ---- */
+
+struct child {
+	pid_t pid;
+	FILE *in, *out;
+};
+/* Starts argv[0] (a path) with stdin and stdout on pipes, stderr to errpath (NULL: inherited). */
+bool child_start(struct child *c, char *const argv[], const char *errpath);
+/* Closes its stdin, reads all its stdout into buf, waits for it; its exit status (-1 on signal).
+ */
+int child_finish(struct child *c, char *buf, size_t len);
+/* Ends a child that did not finish (SIGTERM, then SIGKILL) and reaps it. */
+void child_kill(struct child *c);
+
+/* ---- hugepages: set up for the run, undone at exit ---- */
+
+/* Reserves pages 2 MiB pages and mounts a private hugetlbfs; undone by atexit and on SIGINT or
+ * SIGTERM. The mount's path, or NULL with a sentence on stderr. */
+const char *huge_setup(unsigned pages);
+
+/* ---- the address index comparison (no memif) ---- */
+void addr_index_bench(unsigned runs);
+
+#endif
