@@ -76,6 +76,7 @@ struct dut_figures {
 	uint64_t resp_cycles, resp_pkts, resp_polls;
 	uint64_t other_cycles, other_pkts; /* busy polls that neither forwarded nor answered */
 	uint64_t forwarded, answered, drops;
+	double fwd_poll_median, resp_poll_median; /* cycles/packet of the median busy poll */
 };
 bool dut_figures_parse(const char *line, struct dut_figures *out);
 

@@ -204,15 +204,28 @@ static bool start_plane(struct dut *d)
 	return true;
 }
 
+/* Each busy poll's cycles per packet, by path: their median shrugs off the polls another
+ * process preempted, which the sums (testpmd's way) do not. */
+#define POLL_SAMPLES (1u << 16)
+static float fwd_samples[POLL_SAMPLES], resp_samples[POLL_SAMPLES];
+
+static void sample(float *samples, uint64_t polls, uint64_t cycles, unsigned pkts)
+{
+	if (polls < POLL_SAMPLES)
+		samples[polls] = (float)cycles / (float)pkts;
+}
+
 /* A busy poll's cycles go to the path whose counter it moved. */
 static void account(struct dut_figures *fig, uint64_t cycles, unsigned pkts, uint64_t fwd_delta,
 		    uint64_t ans_delta)
 {
 	if (fwd_delta && !ans_delta) {
+		sample(fwd_samples, fig->fwd_polls, cycles, pkts);
 		fig->fwd_cycles += cycles;
 		fig->fwd_pkts += pkts;
 		fig->fwd_polls++;
 	} else if (ans_delta && !fwd_delta) {
+		sample(resp_samples, fig->resp_polls, cycles, pkts);
 		fig->resp_cycles += cycles;
 		fig->resp_pkts += pkts;
 		fig->resp_polls++;
@@ -241,16 +254,32 @@ static int lcore_loop(void *arg)
 	return 0;
 }
 
+static int cmp_float(const void *a, const void *b)
+{
+	float x = *(const float *)a, y = *(const float *)b;
+	return (x > y) - (x < y);
+}
+
+static double median_sample(float *samples, uint64_t polls)
+{
+	size_t n = polls < POLL_SAMPLES ? (size_t)polls : POLL_SAMPLES;
+	if (!n)
+		return 0;
+	qsort(samples, n, sizeof(*samples), cmp_float);
+	return samples[n / 2];
+}
+
 bool dut_figures_parse(const char *line, struct dut_figures *f)
 {
 	const char *at = strstr(line, "DUT ");
-	return at &&
-	       sscanf(at,
-		      "DUT %" SCNu64 " %" SCNu64 " %" SCNu64 " %" SCNu64 " %" SCNu64 " %" SCNu64
-		      " %" SCNu64 " %" SCNu64 " %" SCNu64 " %" SCNu64 " %" SCNu64 " %" SCNu64,
-		      &f->tsc_hz, &f->fwd_cycles, &f->fwd_pkts, &f->fwd_polls, &f->resp_cycles,
-		      &f->resp_pkts, &f->resp_polls, &f->other_cycles, &f->other_pkts,
-		      &f->forwarded, &f->answered, &f->drops) == 12;
+	return at && sscanf(at,
+			    "DUT %" SCNu64 " %" SCNu64 " %" SCNu64 " %" SCNu64 " %" SCNu64
+			    " %" SCNu64 " %" SCNu64 " %" SCNu64 " %" SCNu64 " %" SCNu64 " %" SCNu64
+			    " %" SCNu64 " %lf %lf",
+			    &f->tsc_hz, &f->fwd_cycles, &f->fwd_pkts, &f->fwd_polls,
+			    &f->resp_cycles, &f->resp_pkts, &f->resp_polls, &f->other_cycles,
+			    &f->other_pkts, &f->forwarded, &f->answered, &f->drops,
+			    &f->fwd_poll_median, &f->resp_poll_median) == 14;
 }
 
 static void print_figures(struct dut *d)
@@ -262,10 +291,12 @@ static void print_figures(struct dut *d)
 		drops += c.drops[i];
 	struct dut_figures *f = &d->fig;
 	printf("DUT %" PRIu64 " %" PRIu64 " %" PRIu64 " %" PRIu64 " %" PRIu64 " %" PRIu64
-	       " %" PRIu64 " %" PRIu64 " %" PRIu64 " %" PRIu64 " %" PRIu64 " %" PRIu64 "\n",
+	       " %" PRIu64 " %" PRIu64 " %" PRIu64 " %" PRIu64 " %" PRIu64 " %" PRIu64
+	       " %.1f %.1f\n",
 	       rte_get_tsc_hz(), f->fwd_cycles, f->fwd_pkts, f->fwd_polls, f->resp_cycles,
 	       f->resp_pkts, f->resp_polls, f->other_cycles, f->other_pkts, c.forwarded, c.answered,
-	       drops);
+	       drops, median_sample(fwd_samples, f->fwd_polls),
+	       median_sample(resp_samples, f->resp_polls));
 	fflush(stdout);
 	if (drops)
 		dp_counters_print(d->plane, stderr);
