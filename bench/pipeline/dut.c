@@ -140,7 +140,10 @@ static bool add_upstreams(struct dp_tables_builder *b, uint16_t port, char *err,
 
 static struct dp_tables *workload_tables(uint16_t port, char *err, size_t errlen)
 {
-	struct dp_tables_builder *b = dp_tables_builder_new(&(struct dp_tunables){0});
+	/* the daemon's default per-source limit (ctl/config): every query passes it, each from a
+	 * source the lcore has not seen, as a flood of distinct clients would */
+	struct dp_tables_builder *b =
+	    dp_tables_builder_new(&(struct dp_tunables){.rate_limit_pps = 1024});
 	struct dp_cidr cidr = {.prefix_len = 8};
 	struct dp_addr resolver;
 	put_addr(&cidr.base, (const uint8_t[4]){10, 0, 0, 0});
