@@ -271,9 +271,11 @@ static void summary(const struct opts *o, const struct run *runs, unsigned n)
 		fp[i] = runs[i].fwd.poll_median;
 		rp[i] = runs[i].resp.poll_median;
 	}
-	printf("  the DUT's median busy poll (robust to preemption; testpmd reports only sums): "
-	       "forward %.1f, response %.1f cycles/packet (median over runs)\n",
-	       median(fp, n), median(rp, n));
+	double f = median(fp, n), r = median(rp, n), swap = lowest(mac, n);
+	printf(
+	    "  robust to preemption: the DUT's median busy poll (median over runs) forward %.1f, "
+	    "response %.1f cycles/pkt; testpmd's best run %.1f: vs swap %.2f and %.2f\n",
+	    f, r, swap, swap / f, swap / r);
 	printf("  (Mpps/core: TSC %.0f MHz / median cycles; Mpps seen: the generator's rate over "
 	       "the phases; vs swap: median over runs of macswap cycles / path cycles, the goal "
 	       ">= 0.33; best vs: the same of the runs' best)\n",
