@@ -10,6 +10,7 @@
 #include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <unistd.h>
 
 #include <rte_cycles.h>
@@ -26,6 +27,7 @@
 
 struct opts {
 	bool huge, quick, addr_index;
+	int nice; /* 0: unchanged; else setpriority for this process and its children */
 	unsigned runs, queries, batch;
 	const char *testpmd;
 };
@@ -257,9 +259,9 @@ static void summary(const struct opts *o, const struct run *runs, unsigned n)
 	}
 	double hz = (double)runs[0].tsc_hz;
 	printf("\nbench/pipeline: net_memif, %s, one lcore, %u rules, %u queries per run (every "
-	       "name and client distinct), batches of %u, %u runs\n",
+	       "name and client distinct), batches of %u, %u runs, nice %d\n",
 	       huge_dir ? "hugepages (2 MiB)" : "no hugepages (--no-huge)", WL_RULES, o->queries,
-	       o->batch, n);
+	       o->batch, n, o->nice);
 	printf("  %-26s %7s %7s %9s %9s %8s %8s\n", "busy cycles/packet", "median", "best",
 	       "Mpps/core", "Mpps seen", "vs swap", "best vs");
 	print_path("client query -> target", fwd, fwd_o, mac, n, hz);
@@ -286,7 +288,7 @@ static void usage(void)
 {
 	fprintf(stderr,
 		"usage: bench_pipeline [--huge] [--quick] [--runs N] [--queries N] [--batch N] "
-		"[--addr-index] [--testpmd PATH]\n");
+		"[--addr-index] [--nice N] [--testpmd PATH]\n");
 	exit(2);
 }
 
@@ -307,6 +309,8 @@ static void parse(int argc, char **argv, struct opts *o)
 			o->queries = (unsigned)atoi(argv[++i]);
 		else if (!strcmp(a, "--batch") && has_value)
 			o->batch = (unsigned)atoi(argv[++i]);
+		else if (!strcmp(a, "--nice") && has_value)
+			o->nice = atoi(argv[++i]);
 		else if (!strcmp(a, "--testpmd") && has_value)
 			o->testpmd = argv[++i];
 		else
@@ -349,6 +353,12 @@ int main(int argc, char **argv)
 	snprintf(socket_path, sizeof(socket_path), "/run/vpcdns-bench-%d.sock", (int)getpid());
 	if (o.huge && !(huge_dir = huge_setup(HUGE_PAGES)))
 		return 1;
+	/* on a shared machine other processes preempt the timed polls: a lower nice value (root)
+	 * makes that rarer for the generator, the DUT and testpmd alike */
+	if (o.nice && setpriority(PRIO_PROCESS, 0, o.nice) != 0) {
+		perror("bench_pipeline: setpriority");
+		return 1;
+	}
 	if (!gen_start(socket_path, huge_dir, o.batch))
 		return 1;
 	struct run runs[RUNS_MAX];
