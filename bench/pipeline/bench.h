@@ -65,8 +65,10 @@ struct dut_opts {
 	const char *socket;   /* memif socket path */
 	const char *huge_dir; /* NULL: --no-huge */
 	unsigned in_flight;   /* queries the generator holds per batch */
+	bool macswap;	      /* the baseline (MACs swapped, as testpmd) instead of dp */
 };
-/* Runs the dp plane on lcore 1 until "quit" on stdin; prints its busy-poll figures. Exit code. */
+/* Runs the dp plane (or the macswap baseline, its figures as the forward path's) on lcore 1 until
+ * "quit" on stdin; prints its busy-poll figures. Exit code. */
 int dut_main(const struct dut_opts *o);
 
 /* What the DUT prints at the end, one line (see dut.c), read back by the generator. */

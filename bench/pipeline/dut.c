@@ -272,6 +272,40 @@ static double median_sample(float *samples, uint64_t polls)
 	return samples[n / 2];
 }
 
+/*
+ * The baseline in the same role and port: testpmd's macswap (RX burst, swap the MACs, TX burst),
+ * timed per poll as the dp loop is, so its median busy poll compares with dp's under the same
+ * preemptions. testpmd itself runs too: this checks against its own figure, not replaces it.
+ */
+static int macswap_loop(void *arg)
+{
+	struct dut *d = arg;
+	uint16_t port = d->port.port_id;
+	struct rte_mbuf *pkts[DP_BURST];
+	while (!d->stop) {
+		if (d->reset) {
+			memset(&d->fig, 0, sizeof(d->fig));
+			d->reset = false;
+		}
+		uint64_t t0 = rte_rdtsc();
+		uint16_t n = rte_eth_rx_burst(port, 0, pkts, DP_BURST);
+		if (!n)
+			continue;
+		for (uint16_t i = 0; i < n; i++) {
+			struct rte_ether_hdr *eth =
+			    rte_pktmbuf_mtod(pkts[i], struct rte_ether_hdr *);
+			struct rte_ether_addr tmp = eth->dst_addr;
+			eth->dst_addr = eth->src_addr;
+			eth->src_addr = tmp;
+		}
+		uint16_t sent = rte_eth_tx_burst(port, 0, pkts, n);
+		if (sent < n)
+			rte_pktmbuf_free_bulk(pkts + sent, n - sent);
+		account(&d->fig, rte_rdtsc() - t0, n, 1, 0);
+	}
+	return 0;
+}
+
 bool dut_figures_parse(const char *line, struct dut_figures *f)
 {
 	const char *at = strstr(line, "DUT ");
@@ -287,8 +321,9 @@ bool dut_figures_parse(const char *line, struct dut_figures *f)
 
 static void print_figures(struct dut *d)
 {
-	struct dp_lcore_counters c;
-	dp_lcore_counters_read(d->plane, 0, &c);
+	struct dp_lcore_counters c = {0};
+	if (d->plane)
+		dp_lcore_counters_read(d->plane, 0, &c);
 	uint64_t drops = 0;
 	for (int i = 0; i < DP__DROP_COUNT; i++)
 		drops += c.drops[i];
@@ -336,11 +371,11 @@ int dut_main(const struct dut_opts *o)
 		fprintf(stderr, "dut: EAL failed\n");
 		return 1;
 	}
-	if (!start_port(&d, o) || !start_neigh(&d) || !start_plane(&d)) {
+	if (!start_port(&d, o) || (!o->macswap && (!start_neigh(&d) || !start_plane(&d)))) {
 		fprintf(stderr, "dut: %s\n", d.err);
 		return 1;
 	}
-	if (rte_eal_remote_launch(lcore_loop, &d, DUT_LCORE) != 0) {
+	if (rte_eal_remote_launch(o->macswap ? macswap_loop : lcore_loop, &d, DUT_LCORE) != 0) {
 		fprintf(stderr, "dut: cannot launch lcore %d\n", DUT_LCORE);
 		return 1;
 	}
