@@ -56,8 +56,9 @@ struct gen_counts {
 bool gen_start(const char *socket, const char *huge_dir, unsigned batch);
 void gen_stop(void);
 bool gen_wait_link(unsigned timeout_s);
-/* One batch of b queries; with dut, the targets' answers too. false when frames went missing. */
-bool gen_batch(unsigned b, bool dut, struct gen_counts *c);
+/* One batch of b queries; with answers (a dp DUT), the targets' answers too. false when frames
+ * went missing or came back wrong. */
+bool gen_batch(unsigned b, bool answers, struct gen_counts *c);
 
 /* ---- the DUT role (the same binary, re-executed) ---- */
 

@@ -66,8 +66,10 @@ static double mpps(uint64_t pkts, uint64_t cycles)
 	return cycles ? (double)pkts * (double)rte_get_tsc_hz() / (double)cycles / 1e6 : 0;
 }
 
-/* The generator's side of a run: warm-up batch, reset (DUT only), the timed batches. */
-static bool drive(const struct opts *o, struct child *c, bool dut, bool reset,
+/* The generator's side of a run: warm-up until a batch comes back whole, reset (our DUT
+ * roles), the timed batches. answers: the other end is dp (targets answer its forwarded queries).
+ */
+static bool drive(const struct opts *o, struct child *c, bool answers, bool reset,
 		  struct gen_counts *counts)
 {
 	char line[256];
@@ -79,7 +81,7 @@ static bool drive(const struct opts *o, struct child *c, bool dut, bool reset,
 	/* testpmd starts forwarding a moment after its link is up, and empties its RX queue first:
 	 * warm up until one batch comes back whole */
 	unsigned tries = 0;
-	while (!gen_batch(o->batch, dut, &warm))
+	while (!gen_batch(o->batch, answers, &warm))
 		if (++tries == WARMUP_TRIES) {
 			fprintf(stderr, "bench_pipeline: warm-up batches keep losing frames\n");
 			return false;
@@ -92,7 +94,7 @@ static bool drive(const struct opts *o, struct child *c, bool dut, bool reset,
 	}
 	bool all = true;
 	for (unsigned done = 0; done < o->queries; done += o->batch)
-		all &= gen_batch(o->batch, dut, counts);
+		all &= gen_batch(o->batch, answers, counts);
 	if (!all)
 		fprintf(stderr,
 			"bench_pipeline: frames lost: sent %" PRIu64 ", back %" PRIu64

@@ -153,7 +153,7 @@ static bool macswapped_ok(struct rte_mbuf *m)
 	return !memcmp(f, wl_gen_mac, 6) && !memcmp(f + 6, wl_dut_mac, 6);
 }
 
-bool gen_batch(unsigned b, bool dut, struct gen_counts *c)
+bool gen_batch(unsigned b, bool answers, struct gen_counts *c)
 {
 	struct rte_mbuf *out[b], *in[b];
 	uint64_t cycles;
@@ -163,11 +163,11 @@ bool gen_batch(unsigned b, bool dut, struct gen_counts *c)
 	c->fwd_cycles += cycles;
 	c->sent += b;
 	c->fwd_back += got;
-	if (!dut) {
+	if (!answers) {
 		unsigned good = keep_if(in, got, macswapped_ok);
 		c->fwd_good += good;
 		rte_pktmbuf_free_bulk(in, good);
-		return got == b;
+		return good == b;
 	}
 	unsigned n = keep_if(in, got, wl_target_answer);
 	c->fwd_good += n;
