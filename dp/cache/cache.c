@@ -345,7 +345,8 @@ static uint32_t negative_ttl(const struct cache_params *p, const uint8_t *msg,
 	return 0;
 }
 
-/* Decides the entry's life (s) and writes the TTLs it will age from into the kept message. */
+/* Decides the entry's life (s) and writes the TTLs it will age from into msg (the OPT's TTL
+ * field is its flags: left alone). */
 static enum cache_insert decide_life(const struct cache_params *p, uint8_t *msg,
 				     const struct wire_dns_msg *m, const struct wire_rr *rrs,
 				     size_t n, uint32_t *life)
@@ -364,6 +365,8 @@ static enum cache_insert decide_life(const struct cache_params *p, uint8_t *msg,
 	if (negative && ttl == 0)
 		return CACHE_NOT_NO_SOA;
 	for (size_t i = 0; i < n; i++) {
+		if (rrs[i].type == WIRE_TYPE_OPT)
+			continue;
 		uint32_t t = negative ? ttl : clamp_ttl(p, wire_rr_ttl(msg, &rrs[i]));
 		wire_rr_set_ttl(msg, &rrs[i], t);
 		if (t < ttl)
@@ -375,37 +378,45 @@ static enum cache_insert decide_life(const struct cache_params *p, uint8_t *msg,
 	return CACHE_KEPT;
 }
 
-/* The answer, copied to copy without its OPT, described record by record in rrs (*n of them). */
-static enum cache_insert take_copy(const struct cache_key *k, const uint8_t *msg, size_t *len,
-				   uint8_t *copy, struct wire_dns_msg *m, struct wire_rr *rrs,
-				   size_t *n)
+/* The answer's records (the OPT among them) in rrs, *n of them, its question k's. */
+static enum cache_insert describe(const struct cache_key *k, const uint8_t *msg, size_t len,
+				  struct wire_dns_msg *m, struct wire_rr *rrs, size_t *n)
 {
-	if (*len > CACHE_MSG_MAX)
+	if (len > CACHE_MSG_MAX)
 		return CACHE_NOT_TOO_BIG;
-	memcpy(copy, msg, *len);
-	if (wire_dns_parse_response(copy, *len, m, NULL, 0, n) != WIRE_OK || !m->question_end ||
-	    m->qname_len != k->qname_len || m->qtype != k->qtype || m->qclass != k->qclass ||
-	    !same_name(copy + WIRE_DNS_HLEN, k->qname, k->qname_len))
-		return CACHE_NOT_MALFORMED;
-	if (m->has_opt && wire_dns_strip_opt(copy, len, m) != WIRE_OK)
-		return CACHE_NOT_MALFORMED;
-	/* the OPT's going moved what followed it: describe the records as they are now */
-	if (wire_dns_parse_response(copy, *len, m, rrs, TTLS_MAX + 1, n) != WIRE_OK)
+	if (wire_dns_parse_response(msg, len, m, rrs, TTLS_MAX + 1, n) != WIRE_OK ||
+	    !m->question_end || m->qname_len != k->qname_len || m->qtype != k->qtype ||
+	    m->qclass != k->qclass || !same_name(msg + WIRE_DNS_HLEN, k->qname, k->qname_len))
 		return CACHE_NOT_MALFORMED;
 	return *n > TTLS_MAX ? CACHE_NOT_TOO_BIG : CACHE_KEPT;
 }
 
-enum cache_insert cache_insert(struct cache *c, const struct cache_key *k, const uint8_t *msg,
-			       size_t len, uint64_t now_ns)
+/* msg copied to copy without its OPT, its records described anew (the OPT's going moved what
+ * followed it). */
+static enum cache_insert copy_without_opt(const uint8_t *msg, size_t *len, uint8_t *copy,
+					  struct wire_dns_msg *m, struct wire_rr *rrs, size_t *n)
+{
+	memcpy(copy, msg, *len);
+	if (m->has_opt && wire_dns_strip_opt(copy, len, m) != WIRE_OK)
+		return CACHE_NOT_MALFORMED;
+	if (wire_dns_parse_response(copy, *len, m, rrs, TTLS_MAX + 1, n) != WIRE_OK)
+		return CACHE_NOT_MALFORMED;
+	return CACHE_KEPT;
+}
+
+enum cache_insert cache_insert(struct cache *c, const struct cache_key *k, uint8_t *msg, size_t len,
+			       uint64_t now_ns)
 {
 	uint8_t copy[CACHE_MSG_MAX];
 	struct wire_rr rrs[TTLS_MAX + 1];
 	struct wire_dns_msg m;
 	size_t n = 0;
-	enum cache_insert why = take_copy(k, msg, &len, copy, &m, rrs, &n);
 	uint32_t life = 0;
+	enum cache_insert why = describe(k, msg, len, &m, rrs, &n);
 	if (why == CACHE_KEPT)
-		why = decide_life(&c->p, copy, &m, rrs, n, &life);
+		why = decide_life(&c->p, msg, &m, rrs, n, &life);
+	if (why == CACHE_KEPT)
+		why = copy_without_opt(msg, &len, copy, &m, rrs, &n);
 	if (why != CACHE_KEPT) {
 		c->st.not_kept[why]++;
 		return why;
@@ -500,15 +511,17 @@ enum cache_state cache_lookup(struct cache *c, const struct cache_key *k, uint64
 	return hit->state;
 }
 
-size_t cache_write(const struct cache *c, const struct cache_hit *hit, const uint8_t *qname,
-		   uint16_t id, uint8_t *buf, size_t cap, uint64_t now_ns)
+size_t cache_write(const struct cache *c, const struct cache_hit *hit, uint16_t id, uint8_t *buf,
+		   size_t cap, uint64_t now_ns)
 {
 	const struct entry *e = entry_at(c, hit->off);
+	const uint8_t *msg = entry_msg(e);
+	size_t question_end = WIRE_DNS_HLEN + e->qname_len + 4u;
 	if (e->msg_len > cap)
 		return 0;
-	memcpy(buf, entry_msg(e), e->msg_len);
+	memcpy(buf, msg, WIRE_DNS_HLEN);
+	memcpy(buf + question_end, msg + question_end, e->msg_len - question_end);
 	wr16(buf, id);
-	memcpy(buf + WIRE_DNS_HLEN, qname, e->qname_len);
 	uint32_t aged = (uint32_t)((now_ns - e->born_ns) / NS_PER_S);
 	for (unsigned i = 0; i < e->n_ttls; i++) {
 		uint8_t *ttl = buf + e->ttl_off[i];

@@ -94,23 +94,26 @@ enum cache_state cache_lookup(struct cache *c, const struct cache_key *k, uint64
 			      bool allow_stale, struct cache_hit *hit);
 
 /*
- * Writes a hit's answer into buf (cap octets): the cached message with the asker's ID, the
- * question as the asker wrote it (qname in its own case, same length as the key's), every TTL
- * aged to now (or the stale TTL for a stale hit). No OPT: the caller adds the client's. Returns
- * the length, or 0 when cap is too small.
+ * Writes a hit's answer into buf (cap octets), which holds the asker's query: its header and
+ * question are overwritten by the answer's except the question's name, type and class, which stay
+ * as the asker wrote them (0x20 case), and the ID, which becomes id. Every TTL is aged to now (or
+ * is the stale TTL for a stale hit). No OPT: the caller adds the client's. Returns the length, or
+ * 0 when cap is too small.
  */
-size_t cache_write(const struct cache *c, const struct cache_hit *hit, const uint8_t *qname,
-		   uint16_t id, uint8_t *buf, size_t cap, uint64_t now_ns);
+size_t cache_write(const struct cache *c, const struct cache_hit *hit, uint16_t id, uint8_t *buf,
+		   size_t cap, uint64_t now_ns);
 
 /* The rcode of a hit's answer (for counters and logs). */
 unsigned cache_hit_rcode(const struct cache *c, const struct cache_hit *hit);
 
 /*
- * Keeps a target's answer msg (len octets, as received: the OPT is dropped here) to the question
- * of k, if it may be kept. Replaces any entry of the same key.
+ * Keeps a target's answer msg (len octets, as received: the OPT is dropped from the kept copy) to
+ * the question of k, if it may be kept, in place of any entry of the same key. The TTLs the entry
+ * ages from (the floor and ceiling applied; a negative answer's all its negative TTL) are written
+ * into msg as well, so the client that waited sees what the next one will, aged.
  */
-enum cache_insert cache_insert(struct cache *c, const struct cache_key *k, const uint8_t *msg,
-			       size_t len, uint64_t now_ns);
+enum cache_insert cache_insert(struct cache *c, const struct cache_key *k, uint8_t *msg, size_t len,
+			       uint64_t now_ns);
 
 void cache_stats_read(const struct cache *c, struct cache_stats *out);
 

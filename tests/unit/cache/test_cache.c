@@ -103,7 +103,11 @@ static enum cache_state hit_of(uint64_t view, const char *name, uint64_t now, bo
 	enum cache_state st = cache_lookup(c, key_for(view, name), now, stale, &h);
 	if (st == CACHE_MISS)
 		return st;
-	*len = cache_write(c, &h, qname, 0xbeef, out, 4096, now);
+	/* the asker's query first: its question stays */
+	struct mb q;
+	mb_query(&q, 1, name, 1, false);
+	memcpy(out, q.b, q.n);
+	*len = cache_write(c, &h, 0xbeef, out, 4096, now);
 	cr_assert_gt(*len, 0);
 	size_t count;
 	cr_assert_eq(wire_dns_parse_response(out, *len, m, NULL, 0, &count), WIRE_OK);
@@ -286,6 +290,9 @@ Test(cache, ttls_are_raised_to_the_floor_and_lowered_to_the_ceiling)
 	make(&p);
 	answer("www.example.com", 2, 86400, 5);
 	keep(1, "www.example.com", T0);
+	cr_expect_eq(ttl_of(b.b, b.n, 0), 60, "the answer given is clamped too");
+	cr_expect_eq(ttl_of(b.b, b.n, 1), 600);
+	cr_expect_eq(be16(b.b + b.n - 11 + 3), 4096, "the OPT is left alone");
 	uint8_t out[4096];
 	size_t len;
 	struct wire_dns_msg m;
