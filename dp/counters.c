@@ -78,6 +78,8 @@ bool dp_entity_counters_read(const struct dp_plane *plane, enum dp_entity kind, 
 		out->timeouts += a[index].timeouts;
 		out->retries += a[index].retries;
 		out->truncations += a[index].truncations;
+		out->cache_hits += a[index].cache_hits;
+		out->stale += a[index].stale;
 		out->drops += a[index].drops;
 	}
 	return true;
@@ -107,17 +109,19 @@ bool dp_target_rtt(const struct dp_plane *plane, uint32_t target, uint64_t *srtt
 
 static void print_counters(FILE *out, const char *who, const struct dp_lcore_counters *c)
 {
-	fprintf(out,
-		"%s: rx %" PRIu64 " tx %" PRIu64 " queries %" PRIu64 " outsiders %" PRIu64
-		" forwarded %" PRIu64 " responses %" PRIu64 " answered %" PRIu64
-		" servfails %" PRIu64 " timeouts %" PRIu64 " retries %" PRIu64
-		" truncations %" PRIu64 " to_slow %" PRIu64 " exceptions %" PRIu64
-		" handed_over %" PRIu64 " tcp_fallbacks %" PRIu64 " fragments %" PRIu64
-		" reassembled %" PRIu64 " oversized %" PRIu64 " rate_forgotten %" PRIu64 "\n",
-		who, c->rx, c->tx, c->queries, c->outsiders, c->forwarded, c->responses,
-		c->answered, c->servfails, c->timeouts, c->retries, c->truncations, c->to_slow,
-		c->exceptions, c->handed_over, c->tcp_fallbacks, c->fragments, c->reassembled,
-		c->oversized, c->rate_forgotten);
+	fprintf(
+	    out,
+	    "%s: rx %" PRIu64 " tx %" PRIu64 " queries %" PRIu64 " outsiders %" PRIu64
+	    " forwarded %" PRIu64 " responses %" PRIu64 " answered %" PRIu64 " servfails %" PRIu64
+	    " timeouts %" PRIu64 " retries %" PRIu64 " truncations %" PRIu64 " to_slow %" PRIu64
+	    " exceptions %" PRIu64 " handed_over %" PRIu64 " tcp_fallbacks %" PRIu64
+	    " fragments %" PRIu64 " reassembled %" PRIu64 " oversized %" PRIu64
+	    " rate_forgotten %" PRIu64 " cache_hits %" PRIu64 " stale %" PRIu64
+	    " refreshes %" PRIu64 " refreshed %" PRIu64 "\n",
+	    who, c->rx, c->tx, c->queries, c->outsiders, c->forwarded, c->responses, c->answered,
+	    c->servfails, c->timeouts, c->retries, c->truncations, c->to_slow, c->exceptions,
+	    c->handed_over, c->tcp_fallbacks, c->fragments, c->reassembled, c->oversized,
+	    c->rate_forgotten, c->cache_hits, c->stale, c->refreshes, c->refreshed);
 	for (unsigned e = 0; e < WIRE_E__COUNT; e++)
 		if (c->rejects[e])
 			fprintf(out, "%s: reject %s %" PRIu64 "\n", who,
@@ -128,6 +132,30 @@ static void print_counters(FILE *out, const char *who, const struct dp_lcore_cou
 				c->drops[d]);
 }
 
+bool dp_cache_stats_read(const struct dp_plane *plane, unsigned lcore, struct cache_stats *out)
+{
+	if (lcore >= plane->p.n_lcores || !plane->lcores[lcore].cache)
+		return false;
+	cache_stats_read(plane->lcores[lcore].cache, out);
+	return true;
+}
+
+static void print_cache(FILE *out, const char *who, const struct cache_stats *st)
+{
+	fprintf(out,
+		"%s: cache hits %" PRIu64 " misses %" PRIu64 " stale_hits %" PRIu64
+		" refreshes %" PRIu64 " kept %" PRIu64 " replaced %" PRIu64 " evictions %" PRIu64
+		" expirations %" PRIu64 " promotions %" PRIu64 " entries %" PRIu64 " bytes %" PRIu64
+		" capacity %" PRIu64 "\n",
+		who, st->hits, st->misses, st->stale_hits, st->refreshes, st->kept, st->replaced,
+		st->evictions, st->expirations, st->promotions, st->entries, st->bytes,
+		st->capacity_bytes);
+	for (unsigned r = 1; r < CACHE_INSERT__COUNT; r++)
+		if (st->not_kept[r])
+			fprintf(out, "%s: cache not_kept %s %" PRIu64 "\n", who,
+				cache_insert_name((enum cache_insert)r), st->not_kept[r]);
+}
+
 void dp_counters_print(const struct dp_plane *plane, FILE *out)
 {
 	struct dp_lcore_counters sum = {0};
@@ -136,6 +164,9 @@ void dp_counters_print(const struct dp_plane *plane, FILE *out)
 		char who[32];
 		snprintf(who, sizeof(who), "lcore %u", i);
 		print_counters(out, who, c);
+		struct cache_stats st;
+		if (dp_cache_stats_read(plane, i, &st))
+			print_cache(out, who, &st);
 		const uint64_t *src = (const uint64_t *)c;
 		uint64_t *dst = (uint64_t *)&sum;
 		for (size_t k = 0; k < sizeof(sum) / sizeof(uint64_t); k++)

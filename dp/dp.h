@@ -28,6 +28,7 @@
 #include <rte_mbuf.h>
 #include <rte_ring.h>
 
+#include "dp/cache/cache.h"
 #include "dp/flow/flow.h"
 #include "dp/match/match.h"
 #include "dp/wire/wire.h"
@@ -181,6 +182,8 @@ struct dp_entity_counters {
 	uint64_t retries;     /* tries after the first */
 	uint64_t truncations; /* answers cut to the client's size with TC=1 */
 	uint64_t drops;	      /* packets dropped, any reason */
+	uint64_t cache_hits;  /* answered from the cache, fresh (VPC) */
+	uint64_t stale;	      /* answered stale after every try failed (VPC) */
 };
 
 struct dp_lcore_counters {
@@ -203,6 +206,10 @@ struct dp_lcore_counters {
 	/* answers too big for one mbuf once reassembled: cut to header and question, sent TC=1 */
 	uint64_t oversized;
 	uint64_t rate_forgotten; /* sources still owing forgotten for room in the rate table */
+	uint64_t cache_hits;	 /* client queries answered from the cache (fresh) */
+	uint64_t stale;		 /* answered from expired cache entries after every try failed */
+	uint64_t refreshes;	 /* queries sent upstream to refresh an entry near its end */
+	uint64_t refreshed;	 /* of which answered (and kept) */
 	uint64_t rejects[WIRE_E__COUNT]; /* every wire_err, answered or dropped */
 	uint64_t drops[DP__DROP_COUNT];
 };
@@ -267,6 +274,9 @@ struct dp_plane_params {
 	 * the lcores' is handed to its flow's owner like any other. */
 	uint16_t rx_queues[DP_PORTS_MAX];
 	unsigned slow_ring_size, handover_ring_size;	  /* powers of two; 0: 1024 */
+	/* each lcore's answer cache (so the host's is n_lcores x cache.max_bytes); max_bytes 0:
+	 * none. Hits are keyed by VPC and by the tables' publication: a publish starts afresh. */
+	struct cache_params cache;
 	unsigned max_vpcs, max_rules, max_endpoint_addrs; /* per-entity counters' size */
 	/* The clock (ns, monotonic); NULL: the TSC. Tests give a fake one. */
 	uint64_t (*clock_ns)(void *ctx);
@@ -296,7 +306,8 @@ int dp_start(struct dp_plane *plane, const unsigned *lcore_ids);
 void dp_stop(struct dp_plane *plane);
 
 /* One poll of lcore i (RX and handover bursts, expiry, TX flush, quiescent report): what the run
- * loop repeats; tests and benches call it from one thread. Returns the packets it received. */
+ * loop repeats; tests and benches call it from one thread, and the lcore is online for RCU only
+ * during the call, so dp_publish between calls does not wait. Returns the packets received. */
 unsigned dp_lcore_poll_once(struct dp_plane *plane, unsigned lcore);
 
 /* Rings of lcore i for the control core to drain. */
@@ -310,6 +321,8 @@ enum dp_entity { DP_ENTITY_VPC = 0, DP_ENTITY_RULE, DP_ENTITY_ENDPOINT_ADDR, DP_
 bool dp_entity_counters_read(const struct dp_plane *plane, enum dp_entity kind, uint32_t index,
 			     struct dp_entity_counters *out);
 /* A target's RTT statistics summed over lcores (P90 from the merged histogram), in ns. */
+/* Lcore i's cache statistics; false when it has no cache. */
+bool dp_cache_stats_read(const struct dp_plane *plane, unsigned lcore, struct cache_stats *out);
 bool dp_target_rtt(const struct dp_plane *plane, uint32_t target, uint64_t *srtt_ns,
 		   uint64_t *p90_ns);
 /* Prints every non-zero counter, per lcore and summed (the daemon calls it on SIGUSR1, at exit). */

@@ -60,6 +60,7 @@ struct dp_tables {
 	struct match_scratch **scratch;
 	uint32_t n_scratch;
 	struct dp_addr_slot *addr_slots;
+	uint32_t generation; /* set by dp_publish: the cache's views of older tables go unseen */
 };
 
 /* True when addr (family 4 or 6) lies inside one of the VPC's CIDRs. */
@@ -98,6 +99,7 @@ struct dp_lcore {
 	struct rte_ip_frag_tbl *frags;
 	struct rte_ip_frag_death_row death_row;
 	struct dp_ratelimit *ratelimit;
+	struct cache *cache; /* NULL: no caching */
 	/* per-entity counters, by dense index; the sink takes indices past the arrays */
 	struct dp_entity_counters *vpc_c, *rule_c, *ep_c, *target_c, sink;
 } __rte_cache_aligned;
@@ -114,9 +116,13 @@ struct dp_plane {
 	uint16_t port_mtu[RTE_MAX_ETHPORTS];	/* IP packet size the link carries */
 	uint16_t rx_queues[DP_PORTS_MAX];	/* by slot: RX queues the lcores poll */
 	unsigned lcore_ids[DP_LCORES_MAX];
+	uint32_t generation; /* tables published */
 	bool running;
 	volatile bool stop;
 };
+
+/* One poll of an lcore that is online for RCU (the run loop's; dp_lcore_poll_once wraps it). */
+unsigned dp_lcore_poll(struct dp_plane *plane, unsigned index);
 
 /* Where struct dp_slow_meta lives in an mbuf (registered by the first dp_plane_new). */
 extern int dp_slow_meta_offset;

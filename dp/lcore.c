@@ -84,6 +84,21 @@ static inline size_t dns_room(const struct rte_mbuf *m, uint16_t dns_off)
 	return room > UINT16_MAX ? UINT16_MAX : room;
 }
 
+/* The largest DNS answer the client takes: its EDNS size (512 without), and no more than its link
+ * carries in one IP packet (we send with DF and do not fragment), as a resolver's max-udp-size. */
+static size_t answer_limit(const struct dp_lcore *lc, uint8_t family, uint16_t port,
+			   uint16_t udp_size)
+{
+	size_t ip_udp = (family == 4 ? WIRE_IPV4_HLEN : WIRE_IPV6_HLEN) + WIRE_UDP_HLEN;
+	size_t link = lc->plane->port_mtu[port] - ip_udp;
+	return RTE_MIN((size_t)udp_size, link);
+}
+
+static size_t client_limit(const struct dp_lcore *lc, const struct flow *f)
+{
+	return answer_limit(lc, f->client.family, f->client.ingress_port, f->client.edns_udp_size);
+}
+
 static inline uint64_t clock_now(const struct dp_plane *plane)
 {
 	if (plane->p.clock_ns)
@@ -212,18 +227,11 @@ static void send_to_client(struct dp_lcore *lc, const struct flow *f, struct rte
 	transmit(lc, cl->ingress_port, m);
 }
 
-/* Answers a query with rcode straight back to its sender (errors, REFUSED, SERVFAIL). */
-static void answer_local(struct dp_lcore *lc, uint16_t port, struct rte_mbuf *m,
-			 const struct wire_pkt *pkt, struct wire_dns_msg *msg, int rcode)
+/* Sends the DNS message now at pkt's payload (len octets) back to the query's sender. */
+static void reply_to_sender(struct dp_lcore *lc, uint16_t port, struct rte_mbuf *m,
+			    const struct wire_pkt *pkt, size_t len)
 {
 	uint8_t *frame = rte_pktmbuf_mtod(m, uint8_t *);
-	uint8_t *dns = frame + pkt->payload_off;
-	size_t len = pkt->payload_len;
-	if (wire_dns_make_answer(dns, &len, dns_room(m, pkt->payload_off), msg, rcode,
-				 lc->t->tunables.edns_udp_size) != WIRE_OK) {
-		drop(lc, m, DP_DROP_NO_ROOM);
-		return;
-	}
 	struct out_hdr h = {
 	    .port = port,
 	    .vlan_tci = pkt->has_vlan ? pkt->vlan_tci : 0,
@@ -241,6 +249,52 @@ static void answer_local(struct dp_lcore *lc, uint16_t port, struct rte_mbuf *m,
 	}
 	lc->c.answered++;
 	transmit(lc, port, m);
+}
+
+/* Answers a query with rcode straight back to its sender (errors, REFUSED, SERVFAIL). */
+static void answer_local(struct dp_lcore *lc, uint16_t port, struct rte_mbuf *m,
+			 const struct wire_pkt *pkt, struct wire_dns_msg *msg, int rcode)
+{
+	uint8_t *dns = rte_pktmbuf_mtod(m, uint8_t *) + pkt->payload_off;
+	size_t len = pkt->payload_len;
+	if (wire_dns_make_answer(dns, &len, dns_room(m, pkt->payload_off), msg, rcode,
+				 lc->t->tunables.edns_udp_size) != WIRE_OK) {
+		drop(lc, m, DP_DROP_NO_ROOM);
+		return;
+	}
+	reply_to_sender(lc, port, m, pkt, len);
+}
+
+/* ---- the cache's keys ---- */
+
+/* The view: the VPC in these tables (a publish starts every VPC afresh). */
+static inline uint64_t cache_view(const struct dp_lcore *lc, uint32_t vpc)
+{
+	return (uint64_t)lc->t->generation << 32 | vpc;
+}
+
+static struct cache_key query_key(const struct dp_lcore *lc, uint32_t vpc, const uint8_t *dns,
+				  const struct wire_dns_msg *msg)
+{
+	return (struct cache_key){.view = cache_view(lc, vpc),
+				  .qname = dns + WIRE_DNS_HLEN,
+				  .qname_len = (uint8_t)msg->qname_len,
+				  .qtype = msg->qtype,
+				  .qclass = msg->qclass,
+				  .qname_hash = msg->qname_hash};
+}
+
+/* The key of a flow's question (as sent: wire name, type, class). */
+static struct cache_key flow_key(const struct dp_lcore *lc, const struct flow *f)
+{
+	uint8_t name_len = (uint8_t)(f->question_len - 4);
+	const uint8_t *tc = f->question + name_len;
+	return (struct cache_key){.view = cache_view(lc, f->vpc),
+				  .qname = f->question,
+				  .qname_len = name_len,
+				  .qtype = get16(tc),
+				  .qclass = get16(tc + 2),
+				  .qname_hash = wire_name_hash(f->question, name_len)};
 }
 
 /* ---- flows: tries, retries, the end ---- */
@@ -322,12 +376,53 @@ static struct rte_mbuf *copy_kept(struct dp_lcore *lc, const struct flow *f, str
 	return c;
 }
 
-/* The last try failed: SERVFAIL in the client's EDNS view, from the kept query. */
+static void answer_from_target(struct dp_lcore *lc, struct flow *f, struct rte_mbuf *m,
+			       const struct wire_pkt *pkt, struct wire_dns_msg *msg, bool cut);
+
+/*
+ * Every try failed: the cache's answer if it has one, expired within the stale window (RFC 8767:
+ * TTL 30) or fresh from a flow that fared better, written over the kept query's copy m and sent
+ * like a target's. False, with m untouched, when it has none.
+ */
+static bool answer_stale(struct dp_lcore *lc, struct flow *f, struct rte_mbuf *m,
+			 struct wire_pkt *pkt)
+{
+	struct cache_key k = flow_key(lc, f);
+	struct cache_hit hit;
+	if (!lc->cache || cache_lookup(lc->cache, &k, lc->now, true, &hit) == CACHE_MISS)
+		return false;
+	uint8_t *dns = rte_pktmbuf_mtod(m, uint8_t *) + pkt->payload_off;
+	struct wire_dns_msg msg;
+	size_t count;
+	size_t len =
+	    cache_write(lc->cache, &hit, f->client.id, dns, dns_room(m, pkt->payload_off), lc->now);
+	if (!len || wire_dns_parse_response(dns, len, &msg, NULL, 0, &count) != WIRE_OK) {
+		drop(lc, m, DP_DROP_NO_ROOM);
+		close_flow(lc, f);
+		return true;
+	}
+	if (hit.state == CACHE_STALE) {
+		lc->c.stale++;
+		vpc_ctr(lc, f->vpc)->stale++;
+	}
+	pkt->payload_len = (uint16_t)len;
+	answer_from_target(lc, f, m, pkt, &msg, false);
+	return true;
+}
+
+/* The last try failed: a stale answer, else SERVFAIL in the client's EDNS view, from the kept
+ * query. A refresh ends quietly. */
 static void servfail_flow(struct dp_lcore *lc, struct flow *f)
 {
 	struct wire_pkt pkt;
 	struct wire_dns_msg msg;
+	if (f->client.refresh) {
+		close_flow(lc, f); /* the entry stays as it is, stale when it ends */
+		return;
+	}
 	struct rte_mbuf *m = copy_kept(lc, f, &pkt);
+	if (m && answer_stale(lc, f, m, &pkt))
+		return;
 	lc->c.servfails++;
 	if (!m) {
 		close_flow(lc, f);
@@ -423,10 +518,22 @@ static enum wire_err fresh_opt(uint8_t *dns, size_t *len, size_t cap, struct wir
 	return wire_dns_append_opt(dns, len, cap, msg, udp_size, do_bit);
 }
 
-/* FORWARD: open a flow, set our EDNS size and ID, send the first try. */
+/* A query that cannot go upstream: SERVFAIL to its client, or nothing for a refresh (the client
+ * already had its answer from the cache). */
+static void fail_query(struct dp_lcore *lc, uint16_t port, struct rte_mbuf *m,
+		       const struct wire_pkt *pkt, struct wire_dns_msg *msg, bool refresh)
+{
+	if (refresh)
+		rte_pktmbuf_free(m);
+	else
+		answer_local(lc, port, m, pkt, msg, WIRE_RCODE_SERVFAIL);
+}
+
+/* FORWARD: open a flow, set our EDNS size and ID, send the first try. refresh: no client waits
+ * (a cache entry near its end is asked for again). */
 static void forward(struct dp_lcore *lc, uint16_t port, struct rte_mbuf *m,
 		    const struct wire_pkt *pkt, struct wire_dns_msg *msg, uint32_t vpc,
-		    uint32_t rule_i)
+		    uint32_t rule_i, bool refresh)
 {
 	const struct dp_tables *t = lc->t;
 	const struct dp_rule *rule = &t->rules[rule_i];
@@ -437,10 +544,11 @@ static void forward(struct dp_lcore *lc, uint16_t port, struct rte_mbuf *m,
 
 	if (flow_open(lc->flows, lc->now, &f) != FLOW_OPEN_OK) {
 		lc->c.drops[DP_DROP_FLOW_FULL]++;
-		answer_local(lc, port, m, pkt, msg, WIRE_RCODE_SERVFAIL);
+		fail_query(lc, port, m, pkt, msg, refresh);
 		return;
 	}
 	fill_client(f, port, frame, pkt, msg);
+	f->client.refresh = refresh;
 	f->vpc = vpc;
 	f->rule = rule_i;
 	f->pkt = NULL;
@@ -449,7 +557,7 @@ static void forward(struct dp_lcore *lc, uint16_t port, struct rte_mbuf *m,
 			    &ch) != FLOW_TRY_SENT) {
 		flow_close(lc->flows, f);
 		lc->c.drops[DP_DROP_BAD_RULE]++;
-		answer_local(lc, port, m, pkt, msg, WIRE_RCODE_SERVFAIL);
+		fail_query(lc, port, m, pkt, msg, refresh);
 		return;
 	}
 	/* the query is the client's until here: the SERVFAIL above answers it in its own EDNS */
@@ -462,6 +570,7 @@ static void forward(struct dp_lcore *lc, uint16_t port, struct rte_mbuf *m,
 	}
 	wire_dns_set_id(dns, f->id);
 	lc->c.forwarded++;
+	lc->c.refreshes += refresh;
 	vpc_ctr(lc, vpc)->forwarded++;
 	rule_ctr(lc, rule_i)->forwarded++;
 	send_try(lc, f, &ch, m, pkt->payload_off, (uint16_t)len, true);
@@ -495,6 +604,10 @@ static void tcp_fallback(struct dp_lcore *lc, struct flow *f)
 	const struct flow_client *cl = &f->client;
 	struct wire_pkt pkt;
 	struct wire_dns_msg msg;
+	if (cl->refresh) {
+		close_flow(lc, f); /* truncated answers are not cached: nothing to refresh */
+		return;
+	}
 	struct rte_mbuf *m = copy_kept(lc, f, &pkt);
 	if (!m) {
 		close_flow(lc, f);
@@ -543,6 +656,7 @@ static void tcp_fallback(struct dp_lcore *lc, struct flow *f)
 struct pending_query {
 	struct rte_mbuf *m;
 	uint16_t port;
+	bool refresh; /* a copy of an answered query, to refresh its cache entry */
 	uint32_t vpc;
 	struct wire_pkt pkt;
 	struct wire_dns_msg msg;
@@ -604,16 +718,102 @@ static bool admit_query(struct dp_lcore *lc, struct pending_query *q)
 static void follow_match(struct dp_lcore *lc, struct pending_query *q,
 			 const struct match_result *res)
 {
+	if (q->refresh && res->kind != MATCH_FORWARD) {
+		rte_pktmbuf_free(q->m); /* only forwarded answers are cached, so refreshed */
+		return;
+	}
 	if (res->kind != MATCH_FORWARD) {
 		to_slow(lc, q->m, &q->pkt, q->vpc, res);
 		return;
 	}
 	if (res->id >= lc->t->n_rules) {
 		lc->c.drops[DP_DROP_BAD_RULE]++;
-		answer_local(lc, q->port, q->m, &q->pkt, &q->msg, WIRE_RCODE_SERVFAIL);
+		fail_query(lc, q->port, q->m, &q->pkt, &q->msg, q->refresh);
 		return;
 	}
-	forward(lc, q->port, q->m, &q->pkt, &q->msg, q->vpc, res->id);
+	forward(lc, q->port, q->m, &q->pkt, &q->msg, q->vpc, res->id, q->refresh);
+}
+
+/*
+ * A fresh cached answer for q, written over its query in place: the cached message with the
+ * client's ID and question, the resolver's flags with its RD and CD, its EDNS view, cut to what it
+ * takes.
+ */
+static void answer_cached(struct dp_lcore *lc, struct pending_query *q, const struct cache_hit *hit)
+{
+	struct rte_mbuf *m = q->m;
+	uint16_t off = q->pkt.payload_off;
+	uint8_t *dns = rte_pktmbuf_mtod(m, uint8_t *) + off;
+	uint16_t query_flags = get16(dns + 2), udp_limit = wire_dns_udp_limit(&q->msg);
+	bool edns = q->msg.has_opt, do_bit = edns && q->msg.opt.do_bit;
+	struct wire_dns_msg msg;
+	size_t count, len = cache_write(lc->cache, hit, q->msg.id, dns, dns_room(m, off), lc->now);
+	enum wire_err err =
+	    len ? wire_dns_parse_response(dns, len, &msg, NULL, 0, &count) : WIRE_E_NO_ROOM;
+	wire_dns_set_resolver_flags(dns, query_flags);
+	if (err == WIRE_OK && edns)
+		err = wire_dns_append_opt(dns, &len, dns_room(m, off), &msg,
+					  lc->t->tunables.edns_udp_size, do_bit);
+	if (err == WIRE_OK && len > answer_limit(lc, q->pkt.ip_version, q->port, udp_limit)) {
+		err = wire_dns_truncate(dns, &len, &msg, edns);
+		lc->c.truncations++;
+		vpc_ctr(lc, q->vpc)->truncations++;
+	}
+	if (err != WIRE_OK) {
+		drop(lc, m, DP_DROP_NO_ROOM);
+		return;
+	}
+	lc->c.cache_hits++;
+	vpc_ctr(lc, q->vpc)->cache_hits++;
+	vpc_ctr(lc, q->vpc)->answered++;
+	reply_to_sender(lc, q->port, m, &q->pkt, len);
+}
+
+/* A copy of q's query to send upstream for a refresh; false (counted) without an mbuf. */
+static bool refresh_copy(struct dp_lcore *lc, struct pending_query *q, struct pending_query *out)
+{
+	struct rte_mbuf *c = rte_pktmbuf_copy(q->m, lc->plane->p.pool, 0, UINT32_MAX);
+	if (!c) {
+		lc->c.drops[DP_DROP_NO_MBUF]++;
+		return false;
+	}
+	*out = (struct pending_query){.m = c, .port = q->port, .refresh = true, .vpc = q->vpc};
+	const uint8_t *frame = rte_pktmbuf_mtod(c, const uint8_t *);
+	if (wire_pkt_parse(frame, c->data_len, &out->pkt) != WIRE_OK ||
+	    wire_dns_parse_query(frame + out->pkt.payload_off, out->pkt.payload_len, &out->msg) !=
+		WIRE_OK) {
+		drop(lc, c, DP_DROP_NO_ROOM);
+		return false;
+	}
+	return true;
+}
+
+/*
+ * Answers a burst's admitted queries the cache has fresh answers for; returns them as a mask.
+ * A hit late in its entry's life also sends a copy of the query on, in the answered one's place,
+ * to refresh the entry.
+ */
+static uint32_t serve_from_cache(struct dp_lcore *lc, struct pending_query *q, unsigned n)
+{
+	uint32_t answered = 0;
+	if (!lc->cache)
+		return 0;
+	for (unsigned i = 0; i < n; i++) {
+		const uint8_t *dns = rte_pktmbuf_mtod(q[i].m, uint8_t *) + q[i].pkt.payload_off;
+		struct cache_key k = query_key(lc, q[i].vpc, dns, &q[i].msg);
+		struct cache_hit hit;
+		enum cache_state st = cache_lookup(lc->cache, &k, lc->now, false, &hit);
+		if (st == CACHE_MISS)
+			continue;
+		struct pending_query refresh;
+		bool refreshing = st == CACHE_FRESH_REFRESH && refresh_copy(lc, &q[i], &refresh);
+		answer_cached(lc, &q[i], &hit);
+		if (refreshing)
+			q[i] = refresh;
+		else
+			answered |= 1u << i;
+	}
+	return answered;
 }
 
 _Static_assert(DP_BURST <= MATCH_BURST_MAX, "one RX burst's queries fit one match burst");
@@ -623,9 +823,10 @@ _Static_assert(DP_BURST <= 32, "a burst's queries are tracked in a 32-bit mask")
  * Matches a burst's admitted queries, one match_lookup_burst per VPC table among them (usually
  * one), so the table's memory loads for all the names overlap.
  */
-static void match_queries(struct dp_lcore *lc, struct pending_query *q, unsigned n)
+static void match_queries(struct dp_lcore *lc, struct pending_query *q, unsigned n,
+			  uint32_t answered)
 {
-	uint32_t matched = 0;
+	uint32_t matched = answered;
 	for (unsigned i = 0; i < n; i++) {
 		if (matched >> i & 1)
 			continue;
@@ -670,16 +871,6 @@ static uint16_t kept_query_flags(const struct flow *f)
 	return get16(kept + off + 2);
 }
 
-/* An accepted answer: the client's ID, flags and EDNS view, truncated to its size. */
-/* The largest DNS answer the client takes: its EDNS size (512 without), and no more than its link
- * carries in one IP packet (we send with DF and do not fragment), as a resolver's max-udp-size. */
-static size_t client_limit(const struct dp_lcore *lc, const struct flow *f)
-{
-	size_t ip_udp = (f->client.family == 4 ? WIRE_IPV4_HLEN : WIRE_IPV6_HLEN) + WIRE_UDP_HLEN;
-	size_t link = lc->plane->port_mtu[f->client.ingress_port] - ip_udp;
-	return RTE_MIN((size_t)f->client.edns_udp_size, link);
-}
-
 /* cut: only the header and question are here (an oversized answer): the client gets them, TC=1 */
 static void answer_from_target(struct dp_lcore *lc, struct flow *f, struct rte_mbuf *m,
 			       const struct wire_pkt *pkt, struct wire_dns_msg *msg, bool cut)
@@ -713,7 +904,7 @@ static void answer_from_target(struct dp_lcore *lc, struct flow *f, struct rte_m
 static void accept_response(struct dp_lcore *lc, struct rte_mbuf *m, const struct wire_pkt *pkt,
 			    uint32_t ep_addr, bool cut)
 {
-	const uint8_t *dns = rte_pktmbuf_mtod(m, uint8_t *) + pkt->payload_off;
+	uint8_t *dns = rte_pktmbuf_mtod(m, uint8_t *) + pkt->payload_off;
 	struct wire_dns_msg msg;
 	size_t count;
 	enum wire_err err =
@@ -753,6 +944,16 @@ static void accept_response(struct dp_lcore *lc, struct rte_mbuf *m, const struc
 	if (msg.flags & WIRE_FLAG_TC) {
 		rte_pktmbuf_free(m);
 		tcp_fallback(lc, f);
+		return;
+	}
+	if (lc->cache && !cut) {
+		struct cache_key k = flow_key(lc, f);
+		cache_insert(lc->cache, &k, dns, pkt->payload_len, lc->now);
+	}
+	if (f->client.refresh) {
+		lc->c.refreshed++;
+		rte_pktmbuf_free(m);
+		close_flow(lc, f);
 		return;
 	}
 	answer_from_target(lc, f, m, pkt, &msg, cut);
@@ -898,6 +1099,7 @@ static bool handle_packet(struct dp_lcore *lc, uint16_t port, struct rte_mbuf *m
 	if (hit.kind == DP_ADDR_RESOLVER) {
 		q->m = m;
 		q->port = port;
+		q->refresh = false;
 		q->vpc = hit.index;
 		return admit_query(lc, q);
 	}
@@ -918,7 +1120,7 @@ static void handle_burst(struct dp_lcore *lc, uint16_t port, struct rte_mbuf **p
 		n_queries += handle_packet(lc, port, pkts[i], &queries[n_queries]);
 	}
 	if (n_queries)
-		match_queries(lc, queries, n_queries);
+		match_queries(lc, queries, n_queries, serve_from_cache(lc, queries, n_queries));
 }
 
 static void drain_handover(struct dp_lcore *lc)
@@ -950,6 +1152,15 @@ static void expire_flows(struct dp_lcore *lc)
 }
 
 unsigned dp_lcore_poll_once(struct dp_plane *plane, unsigned index)
+{
+	/* online only for the poll: a publish between two calls must not wait for the next one */
+	rte_rcu_qsbr_thread_online(plane->qsbr, index);
+	unsigned n = dp_lcore_poll(plane, index);
+	rte_rcu_qsbr_thread_offline(plane->qsbr, index);
+	return n;
+}
+
+unsigned dp_lcore_poll(struct dp_plane *plane, unsigned index)
 {
 	struct dp_lcore *lc = &plane->lcores[index];
 	struct rte_mbuf *pkts[DP_BURST];

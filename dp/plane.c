@@ -24,7 +24,7 @@ static int lcore_main(void *arg)
 	struct dp_lcore *lc = arg;
 	rte_rcu_qsbr_thread_online(lc->plane->qsbr, lc->index);
 	while (!lc->plane->stop)
-		dp_lcore_poll_once(lc->plane, lc->index);
+		dp_lcore_poll(lc->plane, lc->index);
 	rte_rcu_qsbr_thread_offline(lc->plane->qsbr, lc->index);
 	return 0;
 }
@@ -88,6 +88,7 @@ int dp_publish(struct dp_plane *plane, struct dp_tables *tables, char *err, size
 		tables->n_scratch = 0;
 		return -1;
 	}
+	tables->generation = ++plane->generation;
 	struct dp_tables *old = __atomic_exchange_n(&plane->tables, tables, __ATOMIC_ACQ_REL);
 	rte_rcu_qsbr_synchronize(plane->qsbr, RTE_QSBR_THRID_INVALID);
 	dp_tables_free(old);
@@ -163,9 +164,12 @@ static bool lcore_init(struct dp_plane *plane, unsigned i, char *err, size_t err
 	lc->ep_c = rte_zmalloc(NULL, sizeof(*lc->ep_c) * (p->max_endpoint_addrs + 1), 0);
 	lc->target_c = rte_zmalloc(NULL, sizeof(*lc->target_c) * (p->flow.n_targets + 1), 0);
 	lc->ratelimit = dp_ratelimit_new((int)rte_socket_id());
+	if (p->cache.max_bytes && !(lc->cache = cache_new(&p->cache, err, errlen)))
+		return false;
 	if (!lc->slow || !lc->handover || !lc->vpc_c || !lc->rule_c || !lc->ep_c || !lc->target_c ||
 	    !lc->ratelimit) {
-		snprintf(err, errlen, "lcore %u: out of memory for rings, counters or rate limits", i);
+		snprintf(err, errlen, "lcore %u: out of memory for rings, counters or rate limits",
+			 i);
 		return false;
 	}
 	for (unsigned s = 0; s < p->n_ports; s++) {
@@ -266,6 +270,7 @@ static void lcore_free(struct dp_lcore *lc)
 	rte_free(lc->ep_c);
 	rte_free(lc->target_c);
 	dp_ratelimit_free(lc->ratelimit);
+	cache_free(lc->cache);
 }
 
 void dp_plane_free(struct dp_plane *plane)

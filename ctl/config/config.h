@@ -15,6 +15,10 @@
 #ifndef VPCDNS_CTL_CONFIG_H
 #define VPCDNS_CTL_CONFIG_H
 
+/* Each data lcore's share of cache_max_bytes: dp/cache's bounds (64 KiB, 2 GiB). */
+#define CONFIG_CACHE_LCORE_MIN (64u << 10)
+#define CONFIG_CACHE_LCORE_MAX (2ull << 30)
+
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -177,7 +181,7 @@ struct config_tunables {
 	uint32_t retry_timeout_max_ms;
 	uint32_t tries;
 	uint32_t edns_udp_size;
-	uint64_t cache_max_bytes;
+	uint64_t cache_max_bytes; /* split evenly among the data lcores' caches */
 	uint32_t cache_ttl_min_s;
 	uint32_t cache_ttl_max_s;
 	uint32_t negative_ttl_max_s;

@@ -7,6 +7,7 @@
  * are left as names for config_validate to resolve.
  */
 #include <errno.h>
+#include <inttypes.h>
 #include <stddef.h>
 #include <libfyaml.h>
 #include <regex.h>
@@ -635,6 +636,18 @@ static void check_tunable_order(struct walk *w, struct fy_node *node,
 		WALK_ERROR(w, node, "tunables",
 			   "cache_ttl_min_s (%u) is above cache_ttl_max_s (%u)", t->cache_ttl_min_s,
 			   t->cache_ttl_max_s);
+	/* each data lcore has its own cache, a share of the bound */
+	uint64_t share = t->data_lcores ? t->cache_max_bytes / t->data_lcores : 0;
+	if (t->cache_max_bytes && share < CONFIG_CACHE_LCORE_MIN)
+		WALK_ERROR(w, node, "tunables",
+			   "cache_max_bytes (%" PRIu64 ") gives each of %u data lcores less than "
+			   "%u octets; raise it or set 0 to turn caching off",
+			   t->cache_max_bytes, t->data_lcores, CONFIG_CACHE_LCORE_MIN);
+	if (share > CONFIG_CACHE_LCORE_MAX)
+		WALK_ERROR(w, node, "tunables",
+			   "cache_max_bytes (%" PRIu64 ") gives each of %u data lcores more than "
+			   "%" PRIu64 " octets",
+			   t->cache_max_bytes, t->data_lcores, (uint64_t)CONFIG_CACHE_LCORE_MAX);
 }
 
 struct tunable {

@@ -447,6 +447,16 @@ static bool start_plane(struct server *s, struct dp_tables *tables)
 	    .max_vpcs = (unsigned)s->cfg->n_vpcs,
 	    .max_rules = (unsigned)(s->n_rules ? s->n_rules : 1),
 	    .max_endpoint_addrs = (unsigned)(s->n_endpoint_addrs ? s->n_endpoint_addrs : 1),
+	    .cache =
+		{
+		    .max_bytes = tun->cache_max_bytes / tun->data_lcores,
+		    .ttl_min_s = tun->cache_ttl_min_s,
+		    .ttl_max_s = tun->cache_ttl_max_s,
+		    .negative_ttl_max_s = tun->negative_ttl_max_s,
+		    .servfail_ttl_s = tun->servfail_ttl_s,
+		    .stale_window_s = tun->stale_window_s,
+		    .stale_ttl_s = tun->stale_ttl_s,
+		},
 	};
 	for (size_t i = 0; i < s->cfg->n_interfaces; i++) {
 		const struct io_port *port = &s->ports[i];

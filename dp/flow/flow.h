@@ -109,6 +109,7 @@ struct flow_client {
 	uint8_t family;		/* 4 or 6 */
 	bool edns_present;
 	bool edns_do;
+	bool refresh; /* no client waits: the answer only refreshes the cache */
 };
 
 /*

@@ -77,11 +77,28 @@ counter() {
 		sed -n "s/^all: .*\b$1 \([0-9][0-9]*\).*/\1/p" | head -n 1
 }
 
+# variant CONFIG KEY: VALUE...: examples/seed.yaml with tunables added, in $work (zones beside it).
+variant() {
+	local out="$work/$1"
+	shift
+	[ -e "$work/zones" ] || ln -s "$repo/examples/zones" "$work/zones"
+	cp "$repo/examples/seed.yaml" "$out"
+	for kv in "$@"; do printf '  %s\n' "$kv" >>"$out"; done
+	echo "$out"
+}
+# queries_seen PCAP...: DNS queries for www.onprem.com the targets' captures hold.
+queries_seen() {
+	for f in "$@"; do tcpdump -r "$f" -n 2>/dev/null; done | grep -c "A? $LAB_WWW\."
+}
+ttl_of() { ask "$@" | awk '$4 == "A" {print $2; exit}'; }
+
 start=$(date +%s%N)
 
 # --- the seed's VPC (examples/seed.yaml) on net_af_xdp, links at MTU 1500 ---------------------------------
 "$lab" up >"$work/up.log" 2>&1 || fail "lab up" "$(tail -n 3 "$work/up.log")"
-start_daemon "$repo/examples/seed.yaml"
+# The forwarding checks run with the cache off, so that every query goes upstream; the cache has its
+# own section below.
+start_daemon "$(variant seed-nocache.yaml "cache_max_bytes: 0")"
 
 expect "www.onprem.com through the forward rule answers the target's address" "$LAB_WWW_A" \
 	"$(first_a "$LAB_NS_CLI" @"$LAB_RESOLVER" "$LAB_WWW")"
@@ -189,6 +206,60 @@ stop_daemon
 check "vpcdnsd stops on SIGTERM and prints its counters" grep -q '^all: rx' "$work/vpcdnsd.log"
 "$lab" down >/dev/null 2>&1
 
+# --- the answer cache on examples/seed.yaml, TTLs capped at 10 s so that they end within the test --------
+"$lab" up >"$work/up.log" 2>&1 || fail "lab up" "$(tail -n 3 "$work/up.log")"
+start_daemon "$(variant seed-cache.yaml "cache_ttl_max_s: 10")"
+"$lab" capture t1 start "$work/c1.pcap"
+"$lab" capture t2 start "$work/c2.pcap"
+hits_before=$(counter cache_hits)
+first=$(ask "$LAB_NS_CLI" @"$LAB_RESOLVER" "$LAB_WWW")
+expect "cache: the first www.onprem.com goes to a target, its TTL capped at 10 for the client too" \
+	"$LAB_WWW_A 10" "$(echo "$first" | awk '$4 == "A" {print $5, $2; exit}')"
+cached_at=$(date +%s%N)
+sleep 2
+ttl=$(ttl_of "$LAB_NS_CLI" @"$LAB_RESOLVER" "$LAB_WWW")
+check "... the second is answered from the cache with its TTL aged ($ttl of 10)" \
+	test "${ttl:-99}" -ge 6 -a "${ttl:-99}" -le 8
+expect "... counted as a cache hit" 1 "$(($(counter cache_hits) - ${hits_before:-0}))"
+"$lab" capture t1 stop "$work/c1.pcap"
+"$lab" capture t2 stop "$work/c2.pcap"
+expect "... and the targets saw one query, not two" 1 "$(queries_seen "$work/c1.pcap" "$work/c2.pcap")"
+
+# Prefetch: a hit in the last tenth of the TTL (9 to 10 s) is answered and refreshes the entry.
+"$lab" capture t1 start "$work/r1.pcap"
+"$lab" capture t2 start "$work/r2.pcap"
+sleep "$(awk -v t="$cached_at" -v now="$(date +%s%N)" 'BEGIN { s = 9.3 - (now - t) / 1e9; printf "%.3f", (s > 0 ? s : 0) }')"
+expect "a hit 9.3 s into a 10 s TTL is answered" "$LAB_WWW_A" \
+	"$(first_a "$LAB_NS_CLI" @"$LAB_RESOLVER" "$LAB_WWW")"
+sleep 0.5
+"$lab" capture t1 stop "$work/r1.pcap"
+"$lab" capture t2 stop "$work/r2.pcap"
+expect "... and the target saw the refresh" 1 "$(queries_seen "$work/r1.pcap" "$work/r2.pcap")"
+expect "... which came back and was kept (refreshed)" 1 "$(counter refreshed)"
+sleep "$(awk -v t="$cached_at" -v now="$(date +%s%N)" 'BEGIN { s = 10.5 - (now - t) / 1e9; printf "%.3f", (s > 0 ? s : 0) }')"
+hits_before=$(counter cache_hits)
+ttl=$(ttl_of "$LAB_NS_CLI" @"$LAB_RESOLVER" "$LAB_WWW")
+check "... so past the first answer's 10 s the name is still answered from the cache (TTL $ttl)" \
+	test "${ttl:-0}" -ge 1 -a "${ttl:-0}" -le 9 -a "$(($(counter cache_hits) - ${hits_before:-0}))" = 1
+
+# Serve-stale: the entry expires, both targets go silent: the expired answer comes with TTL 30.
+"$lab" silence t1 >/dev/null
+"$lab" silence t2 >/dev/null
+sleep 10
+out=$(ask "$LAB_NS_CLI" @"$LAB_RESOLVER" "$LAB_WWW")
+expect "both targets silent, the entry expired: the stale answer" "$LAB_WWW_A" \
+	"$(echo "$out" | awk '$4 == "A" {print $5; exit}')"
+expect "... with TTL 30 (RFC 8767)" 30 "$(echo "$out" | awk '$4 == "A" {print $2; exit}')"
+below "... within the failover bound of three tries (ms)" 1500 \
+	"$(echo "$out" | sed -n 's/^;; Query time: \([0-9]*\) msec/\1/p')"
+expect "... counted as stale" 1 "$(counter stale)"
+expect "a name never cached still gets SERVFAIL" SERVFAIL \
+	"$(status_of "$LAB_NS_CLI" @"$LAB_RESOLVER" nosuch.onprem.com)"
+"$lab" unsilence t1 >/dev/null
+"$lab" unsilence t2 >/dev/null
+stop_daemon
+"$lab" down >/dev/null 2>&1
+
 # --- two VPCs with one CIDR on two VLANs; links at MTU 3000 so large answers come unfragmented ---------
 VPCDNS_LAB_MTU=3000 "$lab" up >"$work/up2.log" 2>&1 || fail "lab up (MTU 3000)" "$(tail -n 3 "$work/up2.log")"
 start_daemon "$repo/scripts/lab.d/two-vpcs.yaml"
@@ -196,6 +267,10 @@ expect "the untagged VPC's client gets its rule's target (t1, t2)" "$LAB_WWW_A" 
 	"$(first_a "$LAB_NS_CLI" @"$LAB_RESOLVER" "$LAB_WWW")"
 expect "the VLAN $LAB_VLAN2 VPC's client, same address, gets its own target (t3)" "$LAB_WWW_A_VLAN2" \
 	"$(first_a "$LAB_NS_CLI2" @"$LAB_RESOLVER" "$LAB_WWW")"
+hits_before=$(counter cache_hits)
+expect "asked again, each VPC gets its own answer from the cache" "$LAB_WWW_A $LAB_WWW_A_VLAN2" \
+	"$(first_a "$LAB_NS_CLI" @"$LAB_RESOLVER" "$LAB_WWW") $(first_a "$LAB_NS_CLI2" @"$LAB_RESOLVER" "$LAB_WWW")"
+expect "... both cache hits" 2 "$(($(counter cache_hits) - ${hits_before:-0}))"
 big=$(ask "$LAB_NS_CLI" @"$LAB_RESOLVER" "$LAB_LARGE" +bufsize=1232 +ignore)
 expect "large.onprem.com to a client of 1232 octets: TC=1" "qr tc rd ra" \
 	"$(echo "$big" | sed -n 's/^;; flags: \([a-z ]*\);.*/\1/p')"

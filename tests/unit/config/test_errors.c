@@ -238,6 +238,13 @@ Test(config_errors, bounds_a_tunable)
 		     "a whole number in 1..6");
 }
 
+Test(config_errors, wants_each_lcores_cache_share_at_least_64_kib)
+{
+	expect_error("bad/cache_share.yaml",
+		     "bad/cache_share.yaml:19: tunables: cache_max_bytes (200000) gives each of 4 "
+		     "data lcores less than 65536 octets; raise it or set 0 to turn caching off");
+}
+
 Test(config_errors, wants_twelve_digits_of_account_id)
 {
 	expect_error(

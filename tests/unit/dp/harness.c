@@ -32,6 +32,7 @@ enum match_engine h_match_engine = MATCH_ENGINE_SUFFIX;
 uint8_t h_tx_offload;
 uint16_t h_rx_queues;
 struct dp_tunables h_tunables;
+struct cache_params h_cache;
 
 static uint64_t fake_clock(void *ctx)
 {
@@ -123,7 +124,7 @@ static struct dp_addr v4(const uint8_t a[4])
 	return x;
 }
 
-static struct dp_tables *tables(void)
+struct dp_tables *h_tables(void)
 {
 	char err[200];
 	struct dp_tables_builder *b = dp_tables_builder_new(&h_tunables);
@@ -203,12 +204,13 @@ void h_setup(unsigned tries, unsigned n_lcores)
 	    .max_vpcs = 16,
 	    .max_rules = 16,
 	    .max_endpoint_addrs = 16,
+	    .cache = h_cache,
 	    .clock_ns = fake_clock,
 	    .clock_ctx = &h.now,
 	};
 	h.plane = dp_plane_new(&p, err, sizeof(err));
 	cr_assert(h.plane, "%s", err);
-	cr_assert_eq(dp_publish(h.plane, tables(), err, sizeof(err)), 0, "%s", err);
+	cr_assert_eq(dp_publish(h.plane, h_tables(), err, sizeof(err)), 0, "%s", err);
 }
 
 void h_teardown(void)

@@ -59,10 +59,14 @@ extern uint8_t h_tx_offload;
 extern uint16_t h_rx_queues;
 /* The tables' tunables (all zero, so no rate limit, unless a test says). */
 extern struct dp_tunables h_tunables;
+/* Each lcore's cache (max_bytes 0, so none, unless a test says). */
+extern struct cache_params h_cache;
 
 /* EAL, port, tables and plane; tries is the flow tables' tries per query; lcore i polls queue i. */
 void h_setup(unsigned tries, unsigned n_lcores);
 void h_teardown(void);
+/* The tables h_setup publishes, built anew (to publish again). */
+struct dp_tables *h_tables(void);
 
 /* A client query frame; returns its length. edns 0: no OPT. */
 struct h_query {

@@ -1,0 +1,382 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * dp/cache: hits and misses, TTL aging, negative caching by the SOA (RFC 2308), what is never
+ * kept, the stale window (RFC 8767), the refresh hint, views kept apart, and eviction under a
+ * small bound that keeps the entries in use.
+ */
+#include <criterion/criterion.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "../wire/msgbuild.h"
+#include "dp/cache/cache.h"
+
+#define S  1000000000ull
+#define T0 (1000 * S)
+
+static struct mb b;
+static struct cache *c;
+static uint8_t qname[256];
+static struct cache_key key;
+
+static const struct cache_params defaults = {
+    .max_bytes = 1u << 20,
+    .ttl_min_s = 0,
+    .ttl_max_s = 86400,
+    .negative_ttl_max_s = 3600,
+    .servfail_ttl_s = 5,
+    .stale_window_s = 86400,
+    .stale_ttl_s = 30,
+};
+
+static void make(const struct cache_params *p)
+{
+	char err[100];
+	c = cache_new(p, err, sizeof(err));
+	cr_assert(c, "%s", err);
+}
+
+static void setup(void)
+{
+	make(&defaults);
+}
+
+static void teardown(void)
+{
+	cache_free(c);
+}
+
+TestSuite(cache, .init = setup, .fini = teardown);
+
+/* key for name (presentation form) and type A in view. */
+static struct cache_key *key_for(uint64_t view, const char *name)
+{
+	struct mb n;
+	n.n = 0;
+	mb_name(&n, name);
+	memcpy(qname, n.b, n.n);
+	key = (struct cache_key){.view = view,
+				 .qname = qname,
+				 .qname_len = (uint8_t)n.n,
+				 .qtype = 1,
+				 .qclass = 1,
+				 .qname_hash = wire_name_hash(qname, n.n)};
+	return &key;
+}
+
+/* An answer to name A: n A records with ttl (the first with ttl_first if not 0), an OPT. */
+static void answer(const char *name, unsigned n, uint32_t ttl, uint32_t ttl_first)
+{
+	mb_hdr(&b, 7, 0x8580, 1, (uint16_t)n, 0, 1);
+	mb_question(&b, name, 1, 1);
+	for (unsigned i = 0; i < n; i++)
+		mb_a(&b, 12, i == 0 && ttl_first ? ttl_first : ttl, 0x0a000001 + i);
+	mb_opt(&b, 4096, 0, 0, false, NULL, 0);
+}
+
+/* NXDOMAIN (or NODATA) with an SOA of ttl soa_ttl and minimum soa_min in the authority section. */
+static void negative(const char *name, uint16_t rcode, uint32_t soa_ttl, uint32_t soa_min)
+{
+	mb_hdr(&b, 7, (uint16_t)(0x8580 | rcode), 1, 0, 1, 0);
+	mb_question(&b, name, 1, 1);
+	mb_ptr(&b, 12);
+	mb_rr_fixed(&b, 6, 1, soa_ttl, 2 + 2 + 20);
+	mb_ptr(&b, 12);
+	mb_ptr(&b, 12);
+	mb_u32(&b, 1);
+	mb_u32(&b, 3600);
+	mb_u32(&b, 600);
+	mb_u32(&b, 86400);
+	mb_u32(&b, soa_min);
+}
+
+static enum cache_insert keep(uint64_t view, const char *name, uint64_t now)
+{
+	return cache_insert(c, key_for(view, name), b.b, b.n, now);
+}
+
+/* Looks name up and writes the hit to out; returns the state. */
+static enum cache_state hit_of(uint64_t view, const char *name, uint64_t now, bool stale,
+			       struct wire_dns_msg *m, uint8_t *out, size_t *len)
+{
+	struct cache_hit h;
+	enum cache_state st = cache_lookup(c, key_for(view, name), now, stale, &h);
+	if (st == CACHE_MISS)
+		return st;
+	/* the asker's query first: its question stays */
+	struct mb q;
+	mb_query(&q, 1, name, 1, false);
+	memcpy(out, q.b, q.n);
+	*len = cache_write(c, &h, 0xbeef, out, 4096, now);
+	cr_assert_gt(*len, 0);
+	size_t count;
+	cr_assert_eq(wire_dns_parse_response(out, *len, m, NULL, 0, &count), WIRE_OK);
+	return st;
+}
+
+/* The TTL of the i-th record of a written answer. */
+static uint32_t ttl_of(const uint8_t *msg, size_t len, unsigned i)
+{
+	struct wire_dns_msg m;
+	struct wire_rr rrs[16];
+	size_t count;
+	cr_assert_eq(wire_dns_parse_response(msg, len, &m, rrs, 16, &count), WIRE_OK);
+	cr_assert_lt(i, count);
+	return wire_rr_ttl(msg, &rrs[i]);
+}
+
+Test(cache, a_kept_answer_is_a_hit_with_the_askers_id_and_case_and_no_opt)
+{
+	answer("www.example.com", 2, 300, 0);
+	cr_assert_eq(keep(1, "www.example.com", T0), CACHE_KEPT);
+	uint8_t out[4096];
+	size_t len;
+	struct wire_dns_msg m;
+	cr_assert_eq(hit_of(1, "WWW.Example.COM", T0, false, &m, out, &len), CACHE_FRESH);
+	cr_expect_eq(m.id, 0xbeef);
+	cr_expect_eq(m.ancount, 2);
+	cr_expect_not(m.has_opt, "the OPT is per hop: the caller adds the client's");
+	cr_expect(!memcmp(out + 12, "\3WWW\7Example\3COM", 17), "the asker's case (0x20)");
+	struct cache_stats st;
+	cache_stats_read(c, &st);
+	cr_expect_eq(st.hits, 1);
+	cr_expect_eq(st.kept, 1);
+	cr_expect_eq(st.entries, 1);
+}
+
+Test(cache, an_unknown_name_type_or_view_is_a_miss)
+{
+	answer("www.example.com", 1, 300, 0);
+	keep(1, "www.example.com", T0);
+	struct cache_hit h;
+	cr_expect_eq(cache_lookup(c, key_for(1, "ww.example.com"), T0, false, &h), CACHE_MISS);
+	cr_expect_eq(cache_lookup(c, key_for(2, "www.example.com"), T0, false, &h), CACHE_MISS,
+		     "another tenant's view");
+	key_for(1, "www.example.com")->qtype = 28;
+	cr_expect_eq(cache_lookup(c, &key, T0, false, &h), CACHE_MISS, "AAAA is not A");
+	struct cache_stats st;
+	cache_stats_read(c, &st);
+	cr_expect_eq(st.misses, 3);
+}
+
+Test(cache, ttls_age_with_time_and_the_entry_expires_with_its_smallest_ttl)
+{
+	answer("www.example.com", 2, 300, 60);
+	keep(1, "www.example.com", T0);
+	uint8_t out[4096];
+	size_t len;
+	struct wire_dns_msg m;
+	cr_assert_eq(hit_of(1, "www.example.com", T0 + 25 * S, false, &m, out, &len), CACHE_FRESH);
+	cr_expect_eq(ttl_of(out, len, 0), 35);
+	cr_expect_eq(ttl_of(out, len, 1), 275);
+	cr_expect_eq(hit_of(1, "www.example.com", T0 + 60 * S, false, &m, out, &len), CACHE_MISS,
+		     "expired at its smallest TTL");
+}
+
+Test(cache, a_hit_in_the_last_tenth_asks_for_one_refresh)
+{
+	answer("www.example.com", 1, 100, 0);
+	keep(1, "www.example.com", T0);
+	struct cache_hit h;
+	cr_expect_eq(cache_lookup(c, key_for(1, "www.example.com"), T0 + 89 * S, false, &h),
+		     CACHE_FRESH);
+	cr_expect_eq(cache_lookup(c, &key, T0 + 91 * S, false, &h), CACHE_FRESH_REFRESH);
+	cr_expect_eq(cache_lookup(c, &key, T0 + 95 * S, false, &h), CACHE_FRESH, "only once");
+	answer("www.example.com", 1, 100, 0);
+	keep(1, "www.example.com", T0 + 95 * S);
+	cr_expect_eq(cache_lookup(c, key_for(1, "www.example.com"), T0 + 150 * S, false, &h),
+		     CACHE_FRESH, "the refreshed answer lives on");
+	struct cache_stats st;
+	cache_stats_read(c, &st);
+	cr_expect_eq(st.refreshes, 1);
+	cr_expect_eq(st.replaced, 1);
+	cr_expect_eq(st.entries, 1);
+}
+
+Test(cache, expired_answers_serve_stale_with_ttl_30_within_the_window_only)
+{
+	answer("www.example.com", 2, 300, 0);
+	keep(1, "www.example.com", T0);
+	uint8_t out[4096];
+	size_t len;
+	struct wire_dns_msg m;
+	uint64_t later = T0 + 3600 * S;
+	cr_expect_eq(hit_of(1, "www.example.com", later, false, &m, out, &len), CACHE_MISS);
+	cr_assert_eq(hit_of(1, "www.example.com", later, true, &m, out, &len), CACHE_STALE);
+	cr_expect_eq(ttl_of(out, len, 0), 30);
+	cr_expect_eq(ttl_of(out, len, 1), 30);
+	cr_expect_eq(hit_of(1, "www.example.com", T0 + (300 + 86400) * S, true, &m, out, &len),
+		     CACHE_MISS, "past the day's window");
+	struct cache_stats st;
+	cache_stats_read(c, &st);
+	cr_expect_eq(st.stale_hits, 1);
+}
+
+Test(cache, nxdomain_lives_by_the_soa_minimum_or_its_ttl_whichever_is_less)
+{
+	negative("nosuch.example.com", 3, 900, 120);
+	cr_assert_eq(keep(1, "nosuch.example.com", T0), CACHE_KEPT);
+	uint8_t out[4096];
+	size_t len;
+	struct wire_dns_msg m;
+	cr_assert_eq(hit_of(1, "nosuch.example.com", T0 + 100 * S, false, &m, out, &len),
+		     CACHE_FRESH);
+	cr_expect_eq(WIRE_RCODE(m.flags), 3);
+	cr_expect_eq(m.nscount, 1);
+	cr_expect_eq(ttl_of(out, len, 0), 20, "the SOA's TTL is the negative TTL, aged");
+	cr_expect_eq(hit_of(1, "nosuch.example.com", T0 + 120 * S, false, &m, out, &len),
+		     CACHE_MISS);
+	negative("other.example.com", 3, 60, 7200);
+	keep(1, "other.example.com", T0);
+	cr_expect_eq(hit_of(1, "other.example.com", T0 + 61 * S, false, &m, out, &len), CACHE_MISS,
+		     "the SOA's own TTL is the smaller");
+}
+
+Test(cache, nodata_is_negative_too_and_capped_by_negative_ttl_max)
+{
+	cache_free(c);
+	struct cache_params p = defaults;
+	p.negative_ttl_max_s = 10;
+	make(&p);
+	negative("www.example.com", 0, 3600, 3600);
+	cr_assert_eq(keep(1, "www.example.com", T0), CACHE_KEPT);
+	struct cache_hit h;
+	cr_expect_eq(cache_lookup(c, key_for(1, "www.example.com"), T0 + 5 * S, false, &h),
+		     CACHE_FRESH);
+	cr_expect_eq(cache_lookup(c, &key, T0 + 10 * S, false, &h), CACHE_MISS);
+}
+
+Test(cache, what_is_never_kept)
+{
+	mb_hdr(&b, 7, 0x8580, 1, 0, 0, 0);
+	mb_question(&b, "www.example.com", 1, 1);
+	cr_expect_eq(keep(1, "www.example.com", T0), CACHE_NOT_NO_SOA, "negative without SOA");
+	answer("www.example.com", 1, 300, 0);
+	b.b[2] |= 0x02; /* TC */
+	cr_expect_eq(keep(1, "www.example.com", T0), CACHE_NOT_TRUNCATED);
+	answer("www.example.com", 1, 300, 0);
+	b.b[3] = (uint8_t)((b.b[3] & 0xf0) | 5);
+	cr_expect_eq(keep(1, "www.example.com", T0), CACHE_NOT_RCODE, "REFUSED");
+	answer("www.example.com", 1, 0, 0);
+	cr_expect_eq(keep(1, "www.example.com", T0), CACHE_NOT_ZERO_TTL);
+	answer("www.example.com", 1, 300, 0);
+	cr_expect_eq(keep(1, "www.example.org", T0), CACHE_NOT_MALFORMED, "another question");
+	cr_expect_eq(cache_insert(c, key_for(1, "www.example.com"), b.b, 5, T0),
+		     CACHE_NOT_MALFORMED);
+	struct cache_stats st;
+	cache_stats_read(c, &st);
+	cr_expect_eq(st.entries, 0);
+	cr_expect_eq(st.not_kept[CACHE_NOT_TRUNCATED], 1);
+}
+
+Test(cache, servfail_is_kept_only_seconds)
+{
+	mb_hdr(&b, 7, 0x8182, 1, 0, 0, 0);
+	mb_question(&b, "www.example.com", 1, 1);
+	cr_assert_eq(keep(1, "www.example.com", T0), CACHE_KEPT);
+	struct cache_hit h;
+	cr_expect_eq(cache_lookup(c, key_for(1, "www.example.com"), T0 + 4 * S, false, &h),
+		     CACHE_FRESH);
+	cr_expect_eq(cache_hit_rcode(c, &h), 2);
+	cr_expect_eq(cache_lookup(c, &key, T0 + 5 * S, false, &h), CACHE_MISS);
+}
+
+Test(cache, ttls_are_raised_to_the_floor_and_lowered_to_the_ceiling)
+{
+	cache_free(c);
+	struct cache_params p = defaults;
+	p.ttl_min_s = 60;
+	p.ttl_max_s = 600;
+	make(&p);
+	answer("www.example.com", 2, 86400, 5);
+	keep(1, "www.example.com", T0);
+	cr_expect_eq(ttl_of(b.b, b.n, 0), 60, "the answer given is clamped too");
+	cr_expect_eq(ttl_of(b.b, b.n, 1), 600);
+	cr_expect_eq(be16(b.b + b.n - 11 + 3), 4096, "the OPT is left alone");
+	uint8_t out[4096];
+	size_t len;
+	struct wire_dns_msg m;
+	cr_assert_eq(hit_of(1, "www.example.com", T0, false, &m, out, &len), CACHE_FRESH);
+	cr_expect_eq(ttl_of(out, len, 0), 60);
+	cr_expect_eq(ttl_of(out, len, 1), 600);
+}
+
+Test(cache, bad_params_are_refused_with_a_reason)
+{
+	char err[100];
+	struct cache_params p = defaults;
+	p.max_bytes = 1000;
+	cr_expect_null(cache_new(&p, err, sizeof(err)));
+	cr_expect_str_eq(err, "cache: max_bytes is below 64 KiB");
+	p = defaults;
+	p.ttl_min_s = 10, p.ttl_max_s = 5;
+	cr_expect_null(cache_new(&p, err, sizeof(err)));
+	cr_expect_str_eq(err, "cache: ttl_min_s is above ttl_max_s");
+}
+
+/* ---- a small bound ---- */
+
+static void name_i(char *buf, unsigned i)
+{
+	snprintf(buf, 64, "host%u.example.com", i);
+}
+
+Test(cache, a_full_cache_stays_within_its_bound_and_keeps_the_entries_in_use)
+{
+	cache_free(c);
+	struct cache_params p = defaults;
+	p.max_bytes = CACHE_MIN_BYTES;
+	make(&p);
+	char name[64];
+	struct cache_hit h;
+	/* 10 hot names, asked between every insert of 5,000 cold ones */
+	for (unsigned i = 0; i < 5000; i++) {
+		name_i(name, i);
+		answer(name, 1, 3600, 0);
+		cr_assert_eq(keep(1, name, T0), CACHE_KEPT);
+		for (unsigned hot = 0; hot < 10 && i >= 10; hot++) {
+			name_i(name, hot);
+			cr_assert_neq(cache_lookup(c, key_for(1, name), T0, false, &h), CACHE_MISS,
+				      "hot name %u lost at insert %u", hot, i);
+		}
+	}
+	struct cache_stats st;
+	cache_stats_read(c, &st);
+	cr_expect_leq(st.bytes, st.capacity_bytes);
+	cr_expect_gt(st.evictions, 4000, "most cold names were pushed out (%lu)",
+		     (unsigned long)st.evictions);
+	cr_expect_gt(st.promotions, 0);
+	cr_expect_lt(st.entries, 1000);
+	name_i(name, 20);
+	cr_expect_eq(cache_lookup(c, key_for(1, name), T0, false, &h), CACHE_MISS,
+		     "an early cold name is gone");
+	name_i(name, 4999);
+	cr_expect_eq(cache_lookup(c, key_for(1, name), T0, false, &h), CACHE_FRESH,
+		     "the last one is there");
+}
+
+Test(cache, the_log_wraps_many_times_without_losing_count)
+{
+	cache_free(c);
+	struct cache_params p = defaults;
+	p.max_bytes = CACHE_MIN_BYTES;
+	make(&p);
+	char name[64];
+	for (unsigned i = 0; i < 50000; i++) {
+		name_i(name, i % 3000);
+		answer(name, 1 + i % 7, 3600, 0);
+		cr_assert_eq(keep(1, name, T0 + i), CACHE_KEPT);
+	}
+	struct cache_stats st;
+	cache_stats_read(c, &st);
+	/* every entry the index points at is counted once, in a log that holds them */
+	cr_expect_leq(st.bytes, st.capacity_bytes);
+	cr_expect_gt(st.entries, 100);
+	struct cache_hit h;
+	unsigned found = 0;
+	for (unsigned i = 0; i < 3000; i++) {
+		name_i(name, i);
+		found += cache_lookup(c, key_for(1, name), T0 + 50000, false, &h) != CACHE_MISS;
+	}
+	cr_expect_eq(found, st.entries, "found %u, counted %lu", found, (unsigned long)st.entries);
+}
