@@ -380,6 +380,22 @@ static void answer_from_target(struct dp_lcore *lc, struct flow *f, struct rte_m
 			       const struct wire_pkt *pkt, struct wire_dns_msg *msg, bool cut);
 
 /*
+ * A hit's answer written over the query at off in m, with ID id, and its view in msg: the header
+ * and question only, as the writers need, since the cache walked every record when it kept the
+ * answer and keeps none with an OPT. Its length, or 0 when it does not fit.
+ */
+static size_t write_cached(struct dp_lcore *lc, const struct cache_hit *hit, uint16_t id,
+			   struct rte_mbuf *m, uint16_t off, struct wire_dns_msg *msg)
+{
+	uint8_t *dns = rte_pktmbuf_mtod(m, uint8_t *) + off;
+	size_t len = cache_write(lc->cache, hit, id, dns, dns_room(m, off), lc->now);
+	if (!len || wire_dns_parse_response_head(dns, len, msg) != WIRE_OK)
+		return 0;
+	msg->msg_end = (uint16_t)len;
+	return len;
+}
+
+/*
  * Every try failed: the cache's answer if it has one, expired within the stale window (RFC 8767:
  * TTL 30) or fresh from a flow that fared better, written over the kept query's copy m and sent
  * like a target's. False, with m untouched, when it has none.
@@ -391,12 +407,9 @@ static bool answer_stale(struct dp_lcore *lc, struct flow *f, struct rte_mbuf *m
 	struct cache_hit hit;
 	if (!lc->cache || cache_lookup(lc->cache, &k, lc->now, true, &hit) == CACHE_MISS)
 		return false;
-	uint8_t *dns = rte_pktmbuf_mtod(m, uint8_t *) + pkt->payload_off;
 	struct wire_dns_msg msg;
-	size_t count;
-	size_t len =
-	    cache_write(lc->cache, &hit, f->client.id, dns, dns_room(m, pkt->payload_off), lc->now);
-	if (!len || wire_dns_parse_response(dns, len, &msg, NULL, 0, &count) != WIRE_OK) {
+	size_t len = write_cached(lc, &hit, f->client.id, m, pkt->payload_off, &msg);
+	if (!len) {
 		drop(lc, m, DP_DROP_NO_ROOM);
 		close_flow(lc, f);
 		return true;
@@ -747,9 +760,8 @@ static void answer_cached(struct dp_lcore *lc, struct pending_query *q, const st
 	uint16_t query_flags = get16(dns + 2), udp_limit = wire_dns_udp_limit(&q->msg);
 	bool edns = q->msg.has_opt, do_bit = edns && q->msg.opt.do_bit;
 	struct wire_dns_msg msg;
-	size_t count, len = cache_write(lc->cache, hit, q->msg.id, dns, dns_room(m, off), lc->now);
-	enum wire_err err =
-	    len ? wire_dns_parse_response(dns, len, &msg, NULL, 0, &count) : WIRE_E_NO_ROOM;
+	size_t len = write_cached(lc, hit, q->msg.id, m, off, &msg);
+	enum wire_err err = len ? WIRE_OK : WIRE_E_NO_ROOM;
 	wire_dns_set_resolver_flags(dns, query_flags);
 	if (err == WIRE_OK && edns)
 		err = wire_dns_append_opt(dns, &len, dns_room(m, off), &msg,
