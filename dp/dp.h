@@ -247,6 +247,10 @@ const struct dp_slow_meta *dp_slow_meta(const struct rte_mbuf *m);
  * for the caller to free) when the frame is not a parsable UDP query or has no room.
  */
 bool dp_answer_query(struct rte_mbuf *m, int rcode, uint16_t udp_size);
+/* The same with a whole DNS message of len octets (built by the control core) as the answer. */
+bool dp_answer_message(struct rte_mbuf *m, const uint8_t *msg, size_t len);
+/* The DNS message of a query frame from a slow ring (*len octets), NULL if it does not parse. */
+const uint8_t *dp_query_message(struct rte_mbuf *m, size_t *len);
 
 /* ---- the plane: lcores, rings, RCU ---- */
 

@@ -16,6 +16,7 @@
 #include <rte_ethdev.h>
 #include <rte_lcore.h>
 
+#include "ctl/local/local.h"
 #include "ctl/serve/serve.h"
 #include "dp/dp.h"
 #include "dp/io/io.h"
@@ -57,6 +58,10 @@ struct server {
 	uint64_t slow_by_kind[MATCH_KIND_COUNT]; /* answered SERVFAIL: the slow path is not built */
 	uint64_t tcp_fallbacks;			 /* truncated by a target: TCP to it is not built */
 	uint64_t slow_unanswerable;		 /* could not be turned into an answer: freed */
+	struct config_tables *ct; /* the match tables' side data (auto-defined rules) */
+	struct local *local;	  /* zones and auto-defined names */
+	uint64_t local_answered;
+	uint64_t local_failed[LOCAL__STATUS_COUNT]; /* answered SERVFAIL instead, by reason */
 	char err[512];
 };
 
@@ -417,7 +422,17 @@ static struct dp_tables *build_tables(struct server *s)
 	b = NULL; /* consumed */
 out:
 	dp_tables_builder_free(b);
-	config_tables_free(ct);
+	if (t) {
+		s->ct =
+		    ct; /* the tables moved to dp; the auto-defined rules stay for local answers */
+		s->local = local_new(s->cfg, ct, s->err, sizeof(s->err));
+		if (!s->local) {
+			dp_tables_free(t);
+			t = NULL;
+		}
+	} else {
+		config_tables_free(ct);
+	}
 	config_errors_free(&errs);
 	return t;
 }
@@ -491,6 +506,40 @@ static bool start_plane(struct server *s, struct dp_tables *tables)
 
 /* ---- the control core's loop ---- */
 
+/* The most one datagram to a client on m's port carries (its interface's MTU; 1500 unless set),
+ * less IPv4 and UDP headers: local answers past it go out TC=1. */
+static size_t client_link(const struct server *s, const struct rte_mbuf *m)
+{
+	uint32_t mtu = 1500;
+	for (size_t i = 0; i < s->cfg->n_interfaces; i++)
+		if (s->port_of[i] == m->port && s->cfg->interfaces[i].mtu)
+			mtu = s->cfg->interfaces[i].mtu;
+	return mtu - 28;
+}
+
+/* A private hosted zone's or an auto-defined name's answer, in place of the query; false when
+ * ctl/local cannot make one (counted by reason), for the caller to answer SERVFAIL. */
+static bool answer_locally(struct server *s, struct rte_mbuf *m, const struct dp_slow_meta *meta)
+{
+	uint8_t out[LOCAL_ANSWER_MAX];
+	size_t qlen, len;
+	const uint8_t *query = dp_query_message(m, &qlen);
+	enum local_status st =
+	    query ? local_answer(s->local, meta->vpc, (enum match_kind)meta->kind, meta->match_id,
+				 query, qlen, out, sizeof(out),
+				 (uint16_t)s->cfg->tunables.edns_udp_size, client_link(s, m), &len)
+		  : LOCAL_BAD_QUERY;
+	if (st == LOCAL_OK && !dp_answer_message(m, out, len))
+		st = LOCAL_NO_ROOM;
+	if (st != LOCAL_OK) {
+		s->local_failed[st]++;
+		return false;
+	}
+	s->local_answered++;
+	io_ctl_send(m->port, m); /* a failure is counted by io (tx_full) */
+	return true;
+}
+
 static unsigned answer_slow(struct server *s, unsigned lcore)
 {
 	struct rte_mbuf *burst[SLOW_BURST];
@@ -499,6 +548,10 @@ static unsigned answer_slow(struct server *s, unsigned lcore)
 	for (unsigned i = 0; i < n; i++) {
 		struct rte_mbuf *m = burst[i];
 		const struct dp_slow_meta *meta = dp_slow_meta(m);
+		bool local = meta->reason == DP_SLOW_MATCH &&
+			     (meta->kind == MATCH_ZONE || meta->kind == MATCH_AUTO);
+		if (local && answer_locally(s, m, meta))
+			continue;
 		if (meta->reason == DP_SLOW_TCP_FALLBACK)
 			s->tcp_fallbacks++;
 		else if (meta->kind < MATCH_KIND_COUNT)
@@ -517,6 +570,12 @@ static unsigned answer_slow(struct server *s, unsigned lcore)
 static void print_counters(const struct server *s, FILE *out)
 {
 	dp_counters_print(s->plane, out);
+	fprintf(out, "control core: local answers %" PRIu64 "; not made, answered SERVFAIL:",
+		s->local_answered);
+	for (int st = 1; st < LOCAL__STATUS_COUNT; st++)
+		fprintf(out, " %s %" PRIu64, local_status_name((enum local_status)st),
+			s->local_failed[st]);
+	fprintf(out, "\n");
 	fprintf(out, "control core: slow path not built yet, answered SERVFAIL:");
 	for (int k = 0; k < MATCH_KIND_COUNT; k++)
 		fprintf(out, " %s %" PRIu64, match_kind_name((enum match_kind)k),
@@ -572,6 +631,8 @@ static void shut_down(struct server *s)
 	free(s->nexthops);
 	free(s->dp_endpoint_of);
 	free(s->forward_ids);
+	local_free(s->local);
+	config_tables_free(s->ct);
 }
 
 int serve_run(const struct config *cfg, const struct serve_options *opts)

@@ -118,6 +118,27 @@ expect "a name under no rule gets the \".\" rule's answer from the control core 
 expect "a client outside the VPC's CIDRs is refused" REFUSED \
 	"$(status_of "$LAB_NS_OUT" @"$LAB_RESOLVER" "$LAB_WWW")"
 
+# Answers the control core makes itself: the seed's private hosted zone central.com, and the VPC's
+# auto-defined names (enable_dns_hostnames).
+expect "the private hosted zone answers www.central.com" 172.31.20.11 \
+	"$(first_a "$LAB_NS_CLI" @"$LAB_RESOLVER" www.central.com)"
+expect "... api.central.com's CNAME is followed inside the zone" "www.central.com. 172.31.20.11" \
+	"$(ask "$LAB_NS_CLI" @"$LAB_RESOLVER" api.central.com +short | tr '\n' ' ' | sed 's/ $//')"
+expect "... a name it lacks is NXDOMAIN" NXDOMAIN \
+	"$(status_of "$LAB_NS_CLI" @"$LAB_RESOLVER" nosuch.central.com)"
+expect "... with its SOA for negative caching" SOA \
+	"$(ask "$LAB_NS_CLI" @"$LAB_RESOLVER" nosuch.central.com | awk '/AUTHORITY SECTION/ {getline; print $4}')"
+expect "... and the answer has the resolver's flags, never aa (kdig)" "qr rd ra" \
+	"$("$lab" exec cli kdig +time=3 +retry=0 @"$LAB_RESOLVER" www.central.com |
+		sed -n 's/^;; Flags: \([a-z ]*\);.*/\1/p' | sed 's/ *$//')"
+expect "an instance name in the VPC answers its address" "$LAB_CLIENT" \
+	"$(first_a "$LAB_NS_CLI" @"$LAB_RESOLVER" "ip-${LAB_CLIENT//./-}.ap-southeast-2.compute.internal")"
+expect "... and its PTR the instance name" "ip-${LAB_CLIENT//./-}.ap-southeast-2.compute.internal." \
+	"$(ask "$LAB_NS_CLI" @"$LAB_RESOLVER" -x "$LAB_CLIENT" +short)"
+expect "an address outside the VPC has no instance name (RFC 6303: 10.in-addr.arpa)" NXDOMAIN \
+	"$(status_of "$LAB_NS_CLI" @"$LAB_RESOLVER" -x 10.1.2.3)"
+expect "localhost is the loopback" 127.0.0.1 "$(first_a "$LAB_NS_CLI" @"$LAB_RESOLVER" localhost)"
+
 # Per-hop EDNS: the client advertises 1232, the target sees 4096 from an endpoint address.
 "$lab" capture t1 start "$work/t1.pcap"
 "$lab" capture t2 start "$work/t2.pcap"
