@@ -544,3 +544,83 @@ void cache_stats_read(const struct cache *c, struct cache_stats *out)
 {
 	*out = c->st;
 }
+
+/* ---- the audit ---- */
+
+#define AUDIT_FAIL(...)                                                                            \
+	do {                                                                                       \
+		if (why)                                                                           \
+			snprintf(why, whylen, __VA_ARGS__);                                        \
+		free(starts);                                                                      \
+		return false;                                                                      \
+	} while (0)
+
+bool cache_audit(const struct cache *c, char *why, size_t whylen)
+{
+	/* one bit per ALIGN octets: set where a live entry starts, then cleared as a slot claims it
+	 */
+	uint8_t *starts = calloc(c->log_size / ALIGN / 8 + 1, 1);
+	if (!starts)
+		AUDIT_FAIL("audit: out of memory");
+	uint64_t walked = 0;
+	uint32_t at = c->tail;
+	while (walked < c->used) {
+		if (at + sizeof(struct entry) > c->log_size || entry_at(c, at)->size == 0) {
+			walked += c->log_size - at;
+			at = 0;
+			continue;
+		}
+		uint32_t size = entry_at(c, at)->size;
+		if (size % ALIGN || size < sizeof(struct entry) || at + size > c->log_size)
+			AUDIT_FAIL("audit: entry at %u has size %u", at, size);
+		starts[at / ALIGN / 8] |= (uint8_t)(1u << (at / ALIGN % 8));
+		walked += size;
+		at += size;
+		if (at == c->log_size)
+			at = 0;
+	}
+	if (walked != c->used || at != c->head)
+		AUDIT_FAIL("audit: the walk from the tail (%u) covered %lu octets to %u; used %lu, "
+			   "head %u",
+			   c->tail, (unsigned long)walked, at, (unsigned long)c->used, c->head);
+	uint64_t entries = 0, bytes = 0;
+	for (uint32_t i = 0; i <= c->bucket_mask; i++) {
+		const struct bucket *b = &c->buckets[i];
+		for (int w = 0; w < WAYS; w++) {
+			if (!b->off[w])
+				continue;
+			uint32_t off = b->off[w] - 1;
+			uint8_t bit = (uint8_t)(1u << (off / ALIGN % 8));
+			if (off >= c->log_size || off % ALIGN || !(starts[off / ALIGN / 8] & bit))
+				AUDIT_FAIL(
+				    "audit: bucket %u way %d points at %u: no live entry (or "
+				    "another slot's)",
+				    i, w, off);
+			starts[off / ALIGN / 8] &= (uint8_t)~bit;
+			const struct entry *e = entry_at(c, off);
+			if ((e->hash & c->bucket_mask) != i ||
+			    (uint32_t)(e->hash >> 32) != b->tag[w])
+				AUDIT_FAIL("audit: bucket %u way %d: entry at %u hashes elsewhere",
+					   i, w, off);
+			for (int v = 0; v < w; v++) {
+				const struct entry *o =
+				    b->off[v] ? entry_at(c, b->off[v] - 1) : NULL;
+				if (o && o->hash == e->hash && o->view == e->view &&
+				    o->qtype == e->qtype && o->qclass == e->qclass &&
+				    o->qname_len == e->qname_len &&
+				    same_name(entry_msg(o) + WIRE_DNS_HLEN,
+					      entry_msg(e) + WIRE_DNS_HLEN, e->qname_len))
+					AUDIT_FAIL("audit: bucket %u ways %d and %d hold one key",
+						   i, v, w);
+			}
+			entries++;
+			bytes += e->size;
+		}
+	}
+	if (entries != c->st.entries || bytes != c->st.bytes)
+		AUDIT_FAIL("audit: the index holds %lu entries of %lu octets; stats say %lu of %lu",
+			   (unsigned long)entries, (unsigned long)bytes,
+			   (unsigned long)c->st.entries, (unsigned long)c->st.bytes);
+	free(starts);
+	return true;
+}

@@ -117,4 +117,13 @@ enum cache_insert cache_insert(struct cache *c, const struct cache_key *k, uint8
 
 void cache_stats_read(const struct cache *c, struct cache_stats *out);
 
+/*
+ * Walks the whole log and index and checks they agree: the log's entries follow one another from
+ * tail to head and add up to what it counts as used, every index slot points at the start of one
+ * of them (one slot per entry, one entry per key) in the bucket its hash names, and the stats'
+ * entries and bytes are what the index holds. False, with why, at the first disagreement. For
+ * tests and the control core's checks: it allocates, and takes time in the cache's size.
+ */
+bool cache_audit(const struct cache *c, char *why, size_t whylen);
+
 #endif
