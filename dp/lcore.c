@@ -267,16 +267,17 @@ static void answer_local(struct dp_lcore *lc, uint16_t port, struct rte_mbuf *m,
 
 /* ---- the cache's keys ---- */
 
-/* The view: the VPC in these tables (a publish starts every VPC afresh). */
-static inline uint64_t cache_view(const struct dp_lcore *lc, uint32_t vpc)
+/* The view: the VPC in the tables of that generation (a publish starts every VPC afresh, and may
+ * give its index to another tenant). */
+static inline uint64_t cache_view(uint32_t generation, uint32_t vpc)
 {
-	return (uint64_t)lc->t->generation << 32 | vpc;
+	return (uint64_t)generation << 32 | vpc;
 }
 
 static struct cache_key query_key(const struct dp_lcore *lc, uint32_t vpc, const uint8_t *dns,
 				  const struct wire_dns_msg *msg)
 {
-	return (struct cache_key){.view = cache_view(lc, vpc),
+	return (struct cache_key){.view = cache_view(lc->t->generation, vpc),
 				  .qname = dns + WIRE_DNS_HLEN,
 				  .qname_len = (uint8_t)msg->qname_len,
 				  .qtype = msg->qtype,
@@ -284,12 +285,13 @@ static struct cache_key query_key(const struct dp_lcore *lc, uint32_t vpc, const
 				  .qname_hash = msg->qname_hash};
 }
 
-/* The key of a flow's question (as sent: wire name, type, class). */
-static struct cache_key flow_key(const struct dp_lcore *lc, const struct flow *f)
+/* The key of a flow's question (as sent: wire name, type, class), in the view of the tables it was
+ * opened under: an answer to a query from older tables is kept where no newer query looks. */
+static struct cache_key flow_key(const struct flow *f)
 {
 	uint8_t name_len = (uint8_t)(f->question_len - 4);
 	const uint8_t *tc = f->question + name_len;
-	return (struct cache_key){.view = cache_view(lc, f->vpc),
+	return (struct cache_key){.view = cache_view(f->generation, f->vpc),
 				  .qname = f->question,
 				  .qname_len = name_len,
 				  .qtype = get16(tc),
@@ -403,7 +405,7 @@ static size_t write_cached(struct dp_lcore *lc, const struct cache_hit *hit, uin
 static bool answer_stale(struct dp_lcore *lc, struct flow *f, struct rte_mbuf *m,
 			 struct wire_pkt *pkt)
 {
-	struct cache_key k = flow_key(lc, f);
+	struct cache_key k = flow_key(f);
 	struct cache_hit hit;
 	if (!lc->cache || cache_lookup(lc->cache, &k, lc->now, true, &hit) == CACHE_MISS)
 		return false;
@@ -564,6 +566,7 @@ static void forward(struct dp_lcore *lc, uint16_t port, struct rte_mbuf *m,
 	f->client.refresh = refresh;
 	f->vpc = vpc;
 	f->rule = rule_i;
+	f->generation = t->generation;
 	f->pkt = NULL;
 	struct flow_choice ch;
 	if (flow_pick_first(lc->flows, f, lc->now, rule->targets, rule->n_targets, ep->n_addrs,
@@ -959,7 +962,7 @@ static void accept_response(struct dp_lcore *lc, struct rte_mbuf *m, const struc
 		return;
 	}
 	if (lc->cache && !cut) {
-		struct cache_key k = flow_key(lc, f);
+		struct cache_key k = flow_key(f);
 		cache_insert(lc->cache, &k, dns, pkt->payload_len, lc->now);
 	}
 	if (f->client.refresh) {

@@ -202,3 +202,28 @@ Test(dp_cache, a_publish_starts_afresh)
 	cr_expect_not(to_client(out, len), "asked upstream again");
 	cr_expect_eq(h_counters().cache_hits, 0);
 }
+
+/*
+ * A query in flight when the tables change: its answer must not be kept in the new tables' view of
+ * the VPC index it had, which may be another tenant's now. Here VLAN 10's VPC (index 0) forwards
+ * example.com; a publish puts VLAN 20's VPC, for which example.com is a private zone, at index 0.
+ */
+Test(dp_cache, an_answer_to_a_query_from_older_tables_is_not_kept_for_another_tenant)
+{
+	uint8_t fwd[H_FRAME_MAX], ans[H_FRAME_MAX], out[H_FRAME_MAX];
+	ask("www.example.com", 1, H_VLAN_VPC0, 0);
+	size_t fl = h_take(fwd);
+	cr_assert_gt(fl, 0);
+	char err[200];
+	cr_assert_eq(dp_publish(h.plane, h_tables_vpcs_swapped(), err, sizeof(err)), 0, "%s", err);
+	h_inject(ans, h_build_answer(ans, fwd, fl, &(struct h_answer){.n_a = 2, .aa = true}));
+	h_poll();
+	size_t len = h_take(out);
+	cr_assert_gt(len, 0);
+	cr_assert(to_client(out, len), "the VLAN 10 client still gets its answer");
+	ask("www.example.com", 2, H_VLAN_VPC1, 0);
+	cr_expect_eq(h_take(out), 0, "VLAN 20's private zone answers, on the control core");
+	struct dp_lcore_counters c = h_counters();
+	cr_expect_eq(c.cache_hits, 0, "VLAN 20 got VLAN 10's forwarded answer from the cache");
+	cr_expect_eq(c.to_slow, 1);
+}
