@@ -961,7 +961,9 @@ static void accept_response(struct dp_lcore *lc, struct rte_mbuf *m, const struc
 		tcp_fallback(lc, f);
 		return;
 	}
-	if (lc->cache && !cut) {
+	/* CD=1 asked the target not to validate: its answer is no answer for a CD=0 query (RFC
+	 * 4035 4.7), and the cache's key does not tell them apart */
+	if (lc->cache && !cut && !(kept_query_flags(f) & WIRE_FLAG_CD)) {
 		struct cache_key k = flow_key(f);
 		cache_insert(lc->cache, &k, dns, pkt->payload_len, lc->now);
 	}

@@ -227,3 +227,32 @@ Test(dp_cache, an_answer_to_a_query_from_older_tables_is_not_kept_for_another_te
 	cr_expect_eq(c.cache_hits, 0, "VLAN 20 got VLAN 10's forwarded answer from the cache");
 	cr_expect_eq(c.to_slow, 1);
 }
+
+/*
+ * CD=1 asks the target not to validate (RFC 4035 3.2.2): what it answers then may be data a
+ * validating target would have refused with SERVFAIL, and must not go to a client that wants it
+ * checked (RFC 4035 4.7, RFC 6840 5.9). A CD=0 query after a CD=1 one goes upstream.
+ */
+Test(dp_cache, an_answer_got_with_checking_disabled_is_not_served_to_a_client_that_wants_it_checked)
+{
+	uint8_t q[H_FRAME_MAX], fwd[H_FRAME_MAX], ans[H_FRAME_MAX], out[H_FRAME_MAX];
+	h_inject(q, h_build_query(q, &(struct h_query){.vlan = H_VLAN_VPC0,
+						       .qname = "www.example.com",
+						       .id = 1,
+						       .flags = WIRE_FLAG_RD | WIRE_FLAG_CD}));
+	h_poll();
+	size_t fl = h_take(fwd);
+	cr_assert_gt(fl, 0);
+	struct wire_pkt pkt;
+	struct wire_dns_msg m;
+	h_parse_sent(fwd, fl, &pkt, &m, false);
+	cr_assert(m.flags & WIRE_FLAG_CD, "the target was asked not to validate");
+	h_inject(ans, h_build_answer(ans, fwd, fl, &(struct h_answer){.n_a = 2}));
+	h_poll();
+	cr_assert_gt(h_take(out), 0);
+	ask("www.example.com", 2, H_VLAN_VPC0, 0);
+	size_t len = h_take(out);
+	cr_assert_gt(len, 0);
+	cr_expect_not(to_client(out, len), "the CD=0 query went upstream");
+	cr_expect_eq(h_counters().cache_hits, 0);
+}
