@@ -278,8 +278,9 @@ static uint32_t log_alloc(struct cache *c, uint32_t size, uint64_t now_ns)
 	return off;
 }
 
-/* A free way, else the one the log would reclaim first among those not in use, else among all. */
-static int way_to_reuse(const struct cache *c, const struct bucket *b)
+/* A free way, else one past its stale window (of use to no one), else the one the log would
+ * reclaim first among those not in use, else among all. */
+static int way_to_reuse(const struct cache *c, const struct bucket *b, uint64_t now_ns)
 {
 	int oldest = 0, oldest_unused = -1;
 	uint32_t age_max = 0, age_unused_max = 0;
@@ -287,6 +288,8 @@ static int way_to_reuse(const struct cache *c, const struct bucket *b)
 		if (!b->off[i])
 			return i;
 		const struct entry *e = entry_at(c, b->off[i] - 1);
+		if (expired_for_good(c, e, now_ns))
+			return i;
 		uint32_t age = age_in_log(c, b->off[i] - 1);
 		if (age >= age_max)
 			age_max = age, oldest = i;
@@ -298,7 +301,8 @@ static int way_to_reuse(const struct cache *c, const struct bucket *b)
 
 /* Points k's index slot at off: its old entry's slot, a free one, or the one the log would
  * reclaim first. */
-static void index_put(struct cache *c, const struct cache_key *k, uint64_t hash, uint32_t off)
+static void index_put(struct cache *c, const struct cache_key *k, uint64_t hash, uint32_t off,
+		      uint64_t now_ns)
 {
 	struct bucket *b = bucket_of(c, hash);
 	int w = find(c, b, k, hash);
@@ -308,10 +312,13 @@ static void index_put(struct cache *c, const struct cache_key *k, uint64_t hash,
 		c->st.entries--;
 		c->st.bytes -= old->size;
 	} else {
-		w = way_to_reuse(c, b);
+		w = way_to_reuse(c, b, now_ns);
 		if (b->off[w]) {
 			struct entry *old = entry_at(c, b->off[w] - 1);
-			c->st.evictions++;
+			if (expired_for_good(c, old, now_ns))
+				c->st.expirations++;
+			else
+				c->st.evictions++;
 			c->st.entries--;
 			c->st.bytes -= old->size;
 		}
@@ -444,7 +451,7 @@ enum cache_insert cache_insert(struct cache *c, const struct cache_key *k, uint8
 	for (size_t i = 0; i < n; i++)
 		e->ttl_off[i] = rrs[i].ttl_off;
 	memcpy(entry_msg(e), copy, len);
-	index_put(c, k, hash, off);
+	index_put(c, k, hash, off, now_ns);
 	c->st.kept++;
 	return CACHE_KEPT;
 }

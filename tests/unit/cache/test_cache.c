@@ -550,3 +550,72 @@ Test(cache, a_small_cache_agrees_with_a_model_of_the_last_kept_answers, .timeout
 		model_run(CACHE_MIN_BYTES, seed * 0x9e3779b97f4a7c15ull, 50000);
 	model_run(CACHE_MIN_BYTES * 3 + 8 * 1000 + 8, 77, 50000);
 }
+
+/* ---- one bucket ---- */
+
+/* The cache's key hash (cache.c's key_hash), to find names that share a bucket. */
+static uint64_t bucket_hash(uint64_t view, const char *name)
+{
+	struct cache_key *k = key_for(view, name);
+	uint64_t h = k->qname_hash ^ (k->view * 0x9e3779b97f4a7c15ull);
+	h ^= ((uint64_t)k->qtype << 16 | k->qclass) * 0xc2b2ae3d27d4eb4full;
+	return h ^ (h >> 29);
+}
+
+/* n names of view 1 in one bucket of c, into names[i] (64 octets each). */
+static void names_in_one_bucket(char (*names)[64], unsigned n)
+{
+	struct cache_stats st;
+	cache_stats_read(c, &st);
+	uint64_t mask = st.index_slots / 8 - 1, bucket = 0;
+	unsigned found = 0;
+	for (unsigned i = 0; found < n; i++) {
+		char name[64];
+		name_i(name, i);
+		uint64_t h = bucket_hash(1, name);
+		if (found == 0)
+			bucket = h & mask;
+		if ((h & mask) == bucket)
+			strcpy(names[found++], name);
+	}
+}
+
+/*
+ * A full bucket makes room for a new key by giving up a way: one whose entry is past its stale
+ * window is of no use to anyone, and goes before a live one, used or not.
+ */
+Test(cache, a_full_bucket_gives_up_a_dead_entry_before_a_live_one)
+{
+	cache_free(c);
+	struct cache_params p = defaults;
+	p.max_bytes = CACHE_MIN_BYTES;
+	p.stale_window_s = 10;
+	make(&p);
+	char names[10][64];
+	names_in_one_bucket(names, 10);
+	struct cache_hit h;
+	/* eight short-lived entries, each asked once (in use), then dead */
+	for (unsigned i = 0; i < 8; i++) {
+		answer(names[i], 1, 5, 0);
+		cr_assert_eq(keep(1, names[i], T0), CACHE_KEPT);
+		cr_assert_eq(cache_lookup(c, key_for(1, names[i]), T0, false, &h), CACHE_FRESH);
+	}
+	uint64_t later = T0 + 60 * S;
+	struct cache_stats st;
+	cache_stats_read(c, &st);
+	cr_assert_eq(st.evictions, 0, "the bucket holds eight");
+	answer(names[8], 1, 3600, 0);
+	cr_assert_eq(keep(1, names[8], later), CACHE_KEPT);
+	answer(names[9], 1, 3600, 0);
+	cr_assert_eq(keep(1, names[9], later), CACHE_KEPT);
+	cr_expect_eq(cache_lookup(c, key_for(1, names[8]), later, false, &h), CACHE_FRESH,
+		     "a live answer went while dead ones stayed");
+	cr_expect_eq(cache_lookup(c, key_for(1, names[9]), later, false, &h), CACHE_FRESH);
+	cache_stats_read(c, &st);
+	cr_expect_eq(st.evictions, 0, "nothing unexpired was pushed out (%lu)",
+		     (unsigned long)st.evictions);
+	cr_expect_eq(st.expirations, 2, "two dead entries gave up their ways (%lu)",
+		     (unsigned long)st.expirations);
+	char why[200];
+	cr_expect(cache_audit(c, why, sizeof(why)), "%s", why);
+}
