@@ -299,29 +299,34 @@ static int way_to_reuse(const struct cache *c, const struct bucket *b, uint64_t 
 	return oldest_unused >= 0 ? oldest_unused : oldest;
 }
 
-/* Points k's index slot at off: its old entry's slot, a free one, or the one the log would
- * reclaim first. */
-static void index_put(struct cache *c, const struct cache_key *k, uint64_t hash, uint32_t off,
-		      uint64_t now_ns)
+/* Empties the way of k's older entry, if any: the new one replaces it, even if the log reclaims it
+ * to make room for the new one. */
+static void index_forget(struct cache *c, const struct cache_key *k, uint64_t hash)
 {
 	struct bucket *b = bucket_of(c, hash);
 	int w = find(c, b, k, hash);
-	if (w >= 0) {
+	if (w < 0)
+		return;
+	c->st.replaced++;
+	c->st.entries--;
+	c->st.bytes -= entry_at(c, b->off[w] - 1)->size;
+	b->off[w] = 0;
+}
+
+/* Points a way of hash's bucket at off (k's older entry, if any, already forgotten): a free way,
+ * or the one way_to_reuse gives up. */
+static void index_put(struct cache *c, uint64_t hash, uint32_t off, uint64_t now_ns)
+{
+	struct bucket *b = bucket_of(c, hash);
+	int w = way_to_reuse(c, b, now_ns);
+	if (b->off[w]) {
 		struct entry *old = entry_at(c, b->off[w] - 1);
-		c->st.replaced++;
+		if (expired_for_good(c, old, now_ns))
+			c->st.expirations++;
+		else
+			c->st.evictions++;
 		c->st.entries--;
 		c->st.bytes -= old->size;
-	} else {
-		w = way_to_reuse(c, b, now_ns);
-		if (b->off[w]) {
-			struct entry *old = entry_at(c, b->off[w] - 1);
-			if (expired_for_good(c, old, now_ns))
-				c->st.expirations++;
-			else
-				c->st.evictions++;
-			c->st.entries--;
-			c->st.bytes -= old->size;
-		}
 	}
 	b->tag[w] = (uint32_t)(hash >> 32);
 	b->off[w] = off + 1;
@@ -435,6 +440,7 @@ enum cache_insert cache_insert(struct cache *c, const struct cache_key *k, uint8
 		return CACHE_NOT_TOO_BIG;
 	}
 	uint64_t hash = key_hash(k);
+	index_forget(c, k, hash);
 	uint32_t off = log_alloc(c, size, now_ns);
 	struct entry *e = entry_at(c, off);
 	*e = (struct entry){.size = size,
@@ -451,7 +457,7 @@ enum cache_insert cache_insert(struct cache *c, const struct cache_key *k, uint8
 	for (size_t i = 0; i < n; i++)
 		e->ttl_off[i] = rrs[i].ttl_off;
 	memcpy(entry_msg(e), copy, len);
-	index_put(c, k, hash, off, now_ns);
+	index_put(c, hash, off, now_ns);
 	c->st.kept++;
 	return CACHE_KEPT;
 }

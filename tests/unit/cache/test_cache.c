@@ -619,3 +619,37 @@ Test(cache, a_full_bucket_gives_up_a_dead_entry_before_a_live_one)
 	char why[200];
 	cr_expect(cache_audit(c, why, sizeof(why)), "%s", why);
 }
+
+/* An answer kept in place of its key's older one is a replacement, even when the older one is the
+ * very entry the log reclaims to make room for it. */
+Test(cache, a_new_answer_over_one_at_the_logs_tail_is_a_replacement_not_an_eviction)
+{
+	cache_free(c);
+	struct cache_params p = defaults;
+	p.max_bytes = CACHE_MIN_BYTES;
+	make(&p);
+	char name[64];
+	struct cache_stats st;
+	answer("www.example.com", 1, 3600, 0);
+	cr_assert_eq(keep(1, "www.example.com", T0), CACHE_KEPT);
+	cache_stats_read(c, &st);
+	uint64_t size = st.bytes, used = size;
+	/* fillers of the same size (names as long) until the next entry needs the tail's room */
+	for (unsigned i = 0; used + size <= st.capacity_bytes; i++, used += size) {
+		snprintf(name, sizeof(name), "www.e%06u.com", i);
+		answer(name, 1, 3600, 0);
+		cr_assert_eq(keep(1, name, T0), CACHE_KEPT);
+	}
+	cache_stats_read(c, &st);
+	uint64_t evictions = st.evictions; /* by the index: full buckets */
+	answer("www.example.com", 1, 3600, 0);
+	cr_assert_eq(keep(1, "www.example.com", T0 + S), CACHE_KEPT);
+	cache_stats_read(c, &st);
+	cr_expect_eq(st.replaced, 1);
+	cr_expect_eq(st.evictions, evictions, "the older answer was replaced, not pushed out");
+	struct cache_hit h;
+	cr_expect_eq(cache_lookup(c, key_for(1, "www.example.com"), T0 + S, false, &h),
+		     CACHE_FRESH);
+	char why[200];
+	cr_expect(cache_audit(c, why, sizeof(why)), "%s", why);
+}
