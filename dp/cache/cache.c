@@ -373,13 +373,18 @@ static enum cache_insert decide_life(const struct cache_params *p, uint8_t *msg,
 	if (rcode != WIRE_RCODE_NOERROR && rcode != WIRE_RCODE_NXDOMAIN)
 		return CACHE_NOT_RCODE;
 	bool negative = rcode == WIRE_RCODE_NXDOMAIN || m->ancount == 0;
-	uint32_t ttl = negative ? negative_ttl(p, msg, rrs, n) : UINT32_MAX;
-	if (negative && ttl == 0)
+	uint32_t negative_s = negative ? negative_ttl(p, msg, rrs, n) : UINT32_MAX;
+	if (negative && negative_s == 0)
 		return CACHE_NOT_NO_SOA;
+	uint32_t ttl = negative_s;
 	for (size_t i = 0; i < n; i++) {
 		if (rrs[i].type == WIRE_TYPE_OPT)
 			continue;
-		uint32_t t = negative ? ttl : clamp_ttl(p, wire_rr_ttl(msg, &rrs[i]));
+		/* a negative answer's records (a CNAME before an NXDOMAIN, the SOA...) live no
+		 * longer than the negative TTL, nor than their own */
+		uint32_t t = clamp_ttl(p, wire_rr_ttl(msg, &rrs[i]));
+		if (t > negative_s)
+			t = negative_s;
 		wire_rr_set_ttl(msg, &rrs[i], t);
 		if (t < ttl)
 			ttl = t;

@@ -109,8 +109,8 @@ unsigned cache_hit_rcode(const struct cache *c, const struct cache_hit *hit);
 /*
  * Keeps a target's answer msg (len octets, as received: the OPT is dropped from the kept copy) to
  * the question of k, if it may be kept, in place of any entry of the same key. The TTLs the entry
- * ages from (the floor and ceiling applied; a negative answer's all its negative TTL) are written
- * into msg as well, so the client that waited sees what the next one will, aged.
+ * ages from (the floor and ceiling applied; a negative answer's capped by its negative TTL) are
+ * written into msg as well, so the client that waited sees what the next one will, aged.
  */
 enum cache_insert cache_insert(struct cache *c, const struct cache_key *k, uint8_t *msg, size_t len,
 			       uint64_t now_ns);

@@ -653,3 +653,35 @@ Test(cache, a_new_answer_over_one_at_the_logs_tail_is_a_replacement_not_an_evict
 	char why[200];
 	cr_expect(cache_audit(c, why, sizeof(why)), "%s", why);
 }
+
+/*
+ * NXDOMAIN at the end of a CNAME: the SOA times the negative part (RFC 2308 5), but the CNAME is
+ * still a record with its own TTL, which the cache may not stretch.
+ */
+Test(cache, an_nxdomain_behind_a_cname_lives_no_longer_than_the_cname)
+{
+	mb_hdr(&b, 7, 0x8583, 1, 1, 1, 0);
+	mb_question(&b, "www.example.com", 1, 1);
+	mb_ptr(&b, 12);
+	mb_rr_fixed(&b, 5, 1, 5, 18);
+	mb_name(&b, "gone.example.com");
+	mb_ptr(&b, 12);
+	mb_rr_fixed(&b, 6, 1, 900, 2 + 2 + 20);
+	mb_ptr(&b, 12);
+	mb_ptr(&b, 12);
+	mb_u32(&b, 1);
+	mb_u32(&b, 3600);
+	mb_u32(&b, 600);
+	mb_u32(&b, 86400);
+	mb_u32(&b, 120);
+	cr_assert_eq(keep(1, "www.example.com", T0), CACHE_KEPT);
+	cr_expect_eq(ttl_of(b.b, b.n, 0), 5, "the CNAME's TTL, as the waiting client sees it");
+	cr_expect_eq(ttl_of(b.b, b.n, 1), 120, "the SOA's: the negative TTL");
+	uint8_t out[4096];
+	size_t len;
+	struct wire_dns_msg m;
+	cr_assert_eq(hit_of(1, "www.example.com", T0 + 2 * S, false, &m, out, &len), CACHE_FRESH);
+	cr_expect_eq(ttl_of(out, len, 0), 3);
+	cr_expect_eq(hit_of(1, "www.example.com", T0 + 10 * S, false, &m, out, &len), CACHE_MISS,
+		     "the CNAME expired at 5 s");
+}
