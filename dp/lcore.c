@@ -793,13 +793,18 @@ static bool refresh_copy(struct dp_lcore *lc, struct pending_query *q, struct pe
 		return false;
 	}
 	*out = (struct pending_query){.m = c, .port = q->port, .refresh = true, .vpc = q->vpc};
-	const uint8_t *frame = rte_pktmbuf_mtod(c, const uint8_t *);
+	uint8_t *frame = rte_pktmbuf_mtod(c, uint8_t *);
 	if (wire_pkt_parse(frame, c->data_len, &out->pkt) != WIRE_OK ||
 	    wire_dns_parse_query(frame + out->pkt.payload_off, out->pkt.payload_len, &out->msg) !=
 		WIRE_OK) {
 		drop(lc, c, DP_DROP_NO_ROOM);
 		return false;
 	}
+	/* the resolver's own query, not the client's: it asks for checking, or its answer would not
+	 * be kept (see accept_response) */
+	uint8_t *dns = frame + out->pkt.payload_off;
+	out->msg.flags &= (uint16_t)~WIRE_FLAG_CD;
+	wire_dns_set_flags(dns, out->msg.flags);
 	return true;
 }
 

@@ -256,3 +256,35 @@ Test(dp_cache, an_answer_got_with_checking_disabled_is_not_served_to_a_client_th
 	cr_expect_not(to_client(out, len), "the CD=0 query went upstream");
 	cr_expect_eq(h_counters().cache_hits, 0);
 }
+
+/* A refresh is the resolver's own query: a CD=1 hit's refresh asks with CD=0, so that its answer is
+ * kept. */
+Test(dp_cache, a_refresh_for_a_cd_query_asks_for_checking_and_is_kept)
+{
+	uint8_t q[H_FRAME_MAX], a[H_FRAME_MAX], b[H_FRAME_MAX], ans[H_FRAME_MAX], out[H_FRAME_MAX];
+	cache_one("www.example.com");
+	h.now += 55 * S;
+	h_inject(q, h_build_query(q, &(struct h_query){.vlan = H_VLAN_VPC0,
+						       .qname = "www.example.com",
+						       .id = 3,
+						       .flags = WIRE_FLAG_RD | WIRE_FLAG_CD}));
+	h_poll();
+	size_t la = h_take(a), lb = h_take(b);
+	cr_assert(la && lb, "an answer and a refresh");
+	const uint8_t *fwd = to_client(a, la) ? b : a;
+	size_t fl = fwd == a ? la : lb;
+	struct wire_pkt pkt;
+	struct wire_dns_msg m;
+	h_parse_sent(fwd, fl, &pkt, &m, false);
+	cr_expect_not(m.flags & WIRE_FLAG_CD);
+	h_inject(ans, h_build_answer(ans, fwd, fl, &(struct h_answer){.n_a = 3}));
+	h_poll();
+	cr_expect_eq(h_take(out), 0, "a refresh's answer goes to no client");
+	h.now += 30 * S;
+	ask("www.example.com", 4, H_VLAN_VPC0, 0);
+	size_t len = h_take(out);
+	cr_assert_gt(len, 0);
+	cr_assert(to_client(out, len), "answered from the refreshed entry");
+	h_parse_sent(out, len, &pkt, &m, true);
+	cr_expect_eq(m.ancount, 3);
+}
