@@ -407,7 +407,8 @@ static bool answer_stale(struct dp_lcore *lc, struct flow *f, struct rte_mbuf *m
 {
 	struct cache_key k = flow_key(f);
 	struct cache_hit hit;
-	if (!lc->cache || cache_lookup(lc->cache, &k, lc->now, true, &hit) == CACHE_MISS)
+	if (!lc->cache || cache_lookup(lc->cache, &k, lc->now, true, &hit) == CACHE_MISS ||
+	    cache_hit_len(lc->cache, &hit) > dns_room(m, pkt->payload_off))
 		return false;
 	struct wire_dns_msg msg;
 	size_t len = write_cached(lc, &hit, f->client.id, m, pkt->payload_off, &msg);
@@ -823,7 +824,10 @@ static uint32_t serve_from_cache(struct dp_lcore *lc, struct pending_query *q, u
 		struct cache_key k = query_key(lc, q[i].vpc, dns, &q[i].msg);
 		struct cache_hit hit;
 		enum cache_state st = cache_lookup(lc->cache, &k, lc->now, false, &hit);
-		if (st == CACHE_MISS)
+		/* an answer bigger than this query's mbuf can take (its headers may be longer than
+		 * the target's answer's were) goes upstream, as if not kept */
+		if (st == CACHE_MISS ||
+		    cache_hit_len(lc->cache, &hit) > dns_room(q[i].m, q[i].pkt.payload_off))
 			continue;
 		struct pending_query refresh;
 		bool refreshing = st == CACHE_FRESH_REFRESH && refresh_copy(lc, &q[i], &refresh);

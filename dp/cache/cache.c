@@ -558,6 +558,11 @@ unsigned cache_hit_rcode(const struct cache *c, const struct cache_hit *hit)
 	return entry_at(c, hit->off)->rcode;
 }
 
+size_t cache_hit_len(const struct cache *c, const struct cache_hit *hit)
+{
+	return entry_at(c, hit->off)->msg_len;
+}
+
 void cache_stats_read(const struct cache *c, struct cache_stats *out)
 {
 	*out = c->st;

@@ -106,6 +106,9 @@ size_t cache_write(const struct cache *c, const struct cache_hit *hit, uint16_t 
 /* The rcode of a hit's answer (for counters and logs). */
 unsigned cache_hit_rcode(const struct cache *c, const struct cache_hit *hit);
 
+/* The length cache_write would write: the room the buffer needs. */
+size_t cache_hit_len(const struct cache *c, const struct cache_hit *hit);
+
 /*
  * Keeps a target's answer msg (len octets, as received: the OPT is dropped from the kept copy) to
  * the question of k, if it may be kept, in place of any entry of the same key. The TTLs the entry

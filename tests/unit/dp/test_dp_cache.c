@@ -288,3 +288,35 @@ Test(dp_cache, a_refresh_for_a_cd_query_asks_for_checking_and_is_kept)
 	h_parse_sent(out, len, &pkt, &m, true);
 	cr_expect_eq(m.ancount, 3);
 }
+
+/*
+ * A hit is written over the asker's query, in the asker's mbuf: an answer that came in one mbuf
+ * behind IPv4 headers may not fit one behind IPv6's. The asker must still get an answer (from
+ * upstream, as without the cache), not silence.
+ */
+Test(dp_cache, a_hit_too_big_for_the_askers_mbuf_is_not_silence)
+{
+	uint8_t q[H_FRAME_MAX], fwd[H_FRAME_MAX], ans[H_FRAME_MAX], out[H_FRAME_MAX];
+	ask("big.example.com", 1, H_VLAN_VPC0, 4096);
+	size_t fl = h_take(fwd);
+	cr_assert_gt(fl, 0);
+	size_t al = h_build_answer(ans, fwd, fl, &(struct h_answer){.n_a = 122});
+	cr_assert_leq(al, 2048, "one mbuf (%zu)", al);
+	h_inject(ans, al);
+	h_poll();
+	cr_assert_gt(h_take(out), 0);
+	struct cache_stats st;
+	cr_assert(dp_cache_stats_read(h.plane, 0, &st));
+	cr_assert_eq(st.kept, 1);
+	h_inject(q, h_build_query(q, &(struct h_query){.vlan = H_VLAN_VPC0,
+						       .qname = "big.example.com",
+						       .id = 2,
+						       .edns = 4096,
+						       .v6 = true}));
+	h_poll();
+	size_t len = h_take(out);
+	cr_assert_gt(len, 0, "the IPv6 client's query was dropped (no room: %lu)",
+		     (unsigned long)h_counters().drops[DP_DROP_NO_ROOM]);
+	cr_expect_not(to_client(out, len), "asked upstream");
+	cr_expect_eq(h_counters().drops[DP_DROP_NO_ROOM], 0);
+}
