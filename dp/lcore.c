@@ -267,16 +267,17 @@ static void answer_local(struct dp_lcore *lc, uint16_t port, struct rte_mbuf *m,
 
 /* ---- the cache's keys ---- */
 
-/* The view: the VPC in these tables (a publish starts every VPC afresh). */
-static inline uint64_t cache_view(const struct dp_lcore *lc, uint32_t vpc)
+/* The view: the VPC in the tables of that generation (a publish starts every VPC afresh, and may
+ * give its index to another tenant). */
+static inline uint64_t cache_view(uint32_t generation, uint32_t vpc)
 {
-	return (uint64_t)lc->t->generation << 32 | vpc;
+	return (uint64_t)generation << 32 | vpc;
 }
 
 static struct cache_key query_key(const struct dp_lcore *lc, uint32_t vpc, const uint8_t *dns,
 				  const struct wire_dns_msg *msg)
 {
-	return (struct cache_key){.view = cache_view(lc, vpc),
+	return (struct cache_key){.view = cache_view(lc->t->generation, vpc),
 				  .qname = dns + WIRE_DNS_HLEN,
 				  .qname_len = (uint8_t)msg->qname_len,
 				  .qtype = msg->qtype,
@@ -284,12 +285,13 @@ static struct cache_key query_key(const struct dp_lcore *lc, uint32_t vpc, const
 				  .qname_hash = msg->qname_hash};
 }
 
-/* The key of a flow's question (as sent: wire name, type, class). */
-static struct cache_key flow_key(const struct dp_lcore *lc, const struct flow *f)
+/* The key of a flow's question (as sent: wire name, type, class), in the view of the tables it was
+ * opened under: an answer to a query from older tables is kept where no newer query looks. */
+static struct cache_key flow_key(const struct flow *f)
 {
 	uint8_t name_len = (uint8_t)(f->question_len - 4);
 	const uint8_t *tc = f->question + name_len;
-	return (struct cache_key){.view = cache_view(lc, f->vpc),
+	return (struct cache_key){.view = cache_view(f->generation, f->vpc),
 				  .qname = f->question,
 				  .qname_len = name_len,
 				  .qtype = get16(tc),
@@ -403,9 +405,10 @@ static size_t write_cached(struct dp_lcore *lc, const struct cache_hit *hit, uin
 static bool answer_stale(struct dp_lcore *lc, struct flow *f, struct rte_mbuf *m,
 			 struct wire_pkt *pkt)
 {
-	struct cache_key k = flow_key(lc, f);
+	struct cache_key k = flow_key(f);
 	struct cache_hit hit;
-	if (!lc->cache || cache_lookup(lc->cache, &k, lc->now, true, &hit) == CACHE_MISS)
+	if (!lc->cache || cache_lookup(lc->cache, &k, lc->now, true, &hit) == CACHE_MISS ||
+	    cache_hit_len(lc->cache, &hit) > dns_room(m, pkt->payload_off))
 		return false;
 	struct wire_dns_msg msg;
 	size_t len = write_cached(lc, &hit, f->client.id, m, pkt->payload_off, &msg);
@@ -564,6 +567,7 @@ static void forward(struct dp_lcore *lc, uint16_t port, struct rte_mbuf *m,
 	f->client.refresh = refresh;
 	f->vpc = vpc;
 	f->rule = rule_i;
+	f->generation = t->generation;
 	f->pkt = NULL;
 	struct flow_choice ch;
 	if (flow_pick_first(lc->flows, f, lc->now, rule->targets, rule->n_targets, ep->n_addrs,
@@ -790,13 +794,18 @@ static bool refresh_copy(struct dp_lcore *lc, struct pending_query *q, struct pe
 		return false;
 	}
 	*out = (struct pending_query){.m = c, .port = q->port, .refresh = true, .vpc = q->vpc};
-	const uint8_t *frame = rte_pktmbuf_mtod(c, const uint8_t *);
+	uint8_t *frame = rte_pktmbuf_mtod(c, uint8_t *);
 	if (wire_pkt_parse(frame, c->data_len, &out->pkt) != WIRE_OK ||
 	    wire_dns_parse_query(frame + out->pkt.payload_off, out->pkt.payload_len, &out->msg) !=
 		WIRE_OK) {
 		drop(lc, c, DP_DROP_NO_ROOM);
 		return false;
 	}
+	/* the resolver's own query, not the client's: it asks for checking, or its answer would not
+	 * be kept (see accept_response) */
+	uint8_t *dns = frame + out->pkt.payload_off;
+	out->msg.flags &= (uint16_t)~WIRE_FLAG_CD;
+	wire_dns_set_flags(dns, out->msg.flags);
 	return true;
 }
 
@@ -815,7 +824,10 @@ static uint32_t serve_from_cache(struct dp_lcore *lc, struct pending_query *q, u
 		struct cache_key k = query_key(lc, q[i].vpc, dns, &q[i].msg);
 		struct cache_hit hit;
 		enum cache_state st = cache_lookup(lc->cache, &k, lc->now, false, &hit);
-		if (st == CACHE_MISS)
+		/* an answer bigger than this query's mbuf can take (its headers may be longer than
+		 * the target's answer's were) goes upstream, as if not kept */
+		if (st == CACHE_MISS ||
+		    cache_hit_len(lc->cache, &hit) > dns_room(q[i].m, q[i].pkt.payload_off))
 			continue;
 		struct pending_query refresh;
 		bool refreshing = st == CACHE_FRESH_REFRESH && refresh_copy(lc, &q[i], &refresh);
@@ -958,8 +970,10 @@ static void accept_response(struct dp_lcore *lc, struct rte_mbuf *m, const struc
 		tcp_fallback(lc, f);
 		return;
 	}
-	if (lc->cache && !cut) {
-		struct cache_key k = flow_key(lc, f);
+	/* CD=1 asked the target not to validate: its answer is no answer for a CD=0 query (RFC
+	 * 4035 4.7), and the cache's key does not tell them apart */
+	if (lc->cache && !cut && !(kept_query_flags(f) & WIRE_FLAG_CD)) {
+		struct cache_key k = flow_key(f);
 		cache_insert(lc->cache, &k, dns, pkt->payload_len, lc->now);
 	}
 	if (f->client.refresh) {

@@ -278,8 +278,9 @@ static uint32_t log_alloc(struct cache *c, uint32_t size, uint64_t now_ns)
 	return off;
 }
 
-/* A free way, else the one the log would reclaim first among those not in use, else among all. */
-static int way_to_reuse(const struct cache *c, const struct bucket *b)
+/* A free way, else one past its stale window (of use to no one), else the one the log would
+ * reclaim first among those not in use, else among all. */
+static int way_to_reuse(const struct cache *c, const struct bucket *b, uint64_t now_ns)
 {
 	int oldest = 0, oldest_unused = -1;
 	uint32_t age_max = 0, age_unused_max = 0;
@@ -287,6 +288,8 @@ static int way_to_reuse(const struct cache *c, const struct bucket *b)
 		if (!b->off[i])
 			return i;
 		const struct entry *e = entry_at(c, b->off[i] - 1);
+		if (expired_for_good(c, e, now_ns))
+			return i;
 		uint32_t age = age_in_log(c, b->off[i] - 1);
 		if (age >= age_max)
 			age_max = age, oldest = i;
@@ -296,25 +299,34 @@ static int way_to_reuse(const struct cache *c, const struct bucket *b)
 	return oldest_unused >= 0 ? oldest_unused : oldest;
 }
 
-/* Points k's index slot at off: its old entry's slot, a free one, or the one the log would
- * reclaim first. */
-static void index_put(struct cache *c, const struct cache_key *k, uint64_t hash, uint32_t off)
+/* Empties the way of k's older entry, if any: the new one replaces it, even if the log reclaims it
+ * to make room for the new one. */
+static void index_forget(struct cache *c, const struct cache_key *k, uint64_t hash)
 {
 	struct bucket *b = bucket_of(c, hash);
 	int w = find(c, b, k, hash);
-	if (w >= 0) {
+	if (w < 0)
+		return;
+	c->st.replaced++;
+	c->st.entries--;
+	c->st.bytes -= entry_at(c, b->off[w] - 1)->size;
+	b->off[w] = 0;
+}
+
+/* Points a way of hash's bucket at off (k's older entry, if any, already forgotten): a free way,
+ * or the one way_to_reuse gives up. */
+static void index_put(struct cache *c, uint64_t hash, uint32_t off, uint64_t now_ns)
+{
+	struct bucket *b = bucket_of(c, hash);
+	int w = way_to_reuse(c, b, now_ns);
+	if (b->off[w]) {
 		struct entry *old = entry_at(c, b->off[w] - 1);
-		c->st.replaced++;
+		if (expired_for_good(c, old, now_ns))
+			c->st.expirations++;
+		else
+			c->st.evictions++;
 		c->st.entries--;
 		c->st.bytes -= old->size;
-	} else {
-		w = way_to_reuse(c, b);
-		if (b->off[w]) {
-			struct entry *old = entry_at(c, b->off[w] - 1);
-			c->st.evictions++;
-			c->st.entries--;
-			c->st.bytes -= old->size;
-		}
 	}
 	b->tag[w] = (uint32_t)(hash >> 32);
 	b->off[w] = off + 1;
@@ -361,13 +373,18 @@ static enum cache_insert decide_life(const struct cache_params *p, uint8_t *msg,
 	if (rcode != WIRE_RCODE_NOERROR && rcode != WIRE_RCODE_NXDOMAIN)
 		return CACHE_NOT_RCODE;
 	bool negative = rcode == WIRE_RCODE_NXDOMAIN || m->ancount == 0;
-	uint32_t ttl = negative ? negative_ttl(p, msg, rrs, n) : UINT32_MAX;
-	if (negative && ttl == 0)
+	uint32_t negative_s = negative ? negative_ttl(p, msg, rrs, n) : UINT32_MAX;
+	if (negative && negative_s == 0)
 		return CACHE_NOT_NO_SOA;
+	uint32_t ttl = negative_s;
 	for (size_t i = 0; i < n; i++) {
 		if (rrs[i].type == WIRE_TYPE_OPT)
 			continue;
-		uint32_t t = negative ? ttl : clamp_ttl(p, wire_rr_ttl(msg, &rrs[i]));
+		/* a negative answer's records (a CNAME before an NXDOMAIN, the SOA...) live no
+		 * longer than the negative TTL, nor than their own */
+		uint32_t t = clamp_ttl(p, wire_rr_ttl(msg, &rrs[i]));
+		if (t > negative_s)
+			t = negative_s;
 		wire_rr_set_ttl(msg, &rrs[i], t);
 		if (t < ttl)
 			ttl = t;
@@ -428,6 +445,7 @@ enum cache_insert cache_insert(struct cache *c, const struct cache_key *k, uint8
 		return CACHE_NOT_TOO_BIG;
 	}
 	uint64_t hash = key_hash(k);
+	index_forget(c, k, hash);
 	uint32_t off = log_alloc(c, size, now_ns);
 	struct entry *e = entry_at(c, off);
 	*e = (struct entry){.size = size,
@@ -444,7 +462,7 @@ enum cache_insert cache_insert(struct cache *c, const struct cache_key *k, uint8
 	for (size_t i = 0; i < n; i++)
 		e->ttl_off[i] = rrs[i].ttl_off;
 	memcpy(entry_msg(e), copy, len);
-	index_put(c, k, hash, off);
+	index_put(c, hash, off, now_ns);
 	c->st.kept++;
 	return CACHE_KEPT;
 }
@@ -540,7 +558,92 @@ unsigned cache_hit_rcode(const struct cache *c, const struct cache_hit *hit)
 	return entry_at(c, hit->off)->rcode;
 }
 
+size_t cache_hit_len(const struct cache *c, const struct cache_hit *hit)
+{
+	return entry_at(c, hit->off)->msg_len;
+}
+
 void cache_stats_read(const struct cache *c, struct cache_stats *out)
 {
 	*out = c->st;
+}
+
+/* ---- the audit ---- */
+
+#define AUDIT_FAIL(...)                                                                            \
+	do {                                                                                       \
+		if (why)                                                                           \
+			snprintf(why, whylen, __VA_ARGS__);                                        \
+		free(starts);                                                                      \
+		return false;                                                                      \
+	} while (0)
+
+bool cache_audit(const struct cache *c, char *why, size_t whylen)
+{
+	/* one bit per ALIGN octets: set where a live entry starts, then cleared as a slot claims it
+	 */
+	uint8_t *starts = calloc(c->log_size / ALIGN / 8 + 1, 1);
+	if (!starts)
+		AUDIT_FAIL("audit: out of memory");
+	uint64_t walked = 0;
+	uint32_t at = c->tail;
+	while (walked < c->used) {
+		if (at + sizeof(struct entry) > c->log_size || entry_at(c, at)->size == 0) {
+			walked += c->log_size - at;
+			at = 0;
+			continue;
+		}
+		uint32_t size = entry_at(c, at)->size;
+		if (size % ALIGN || size < sizeof(struct entry) || at + size > c->log_size)
+			AUDIT_FAIL("audit: entry at %u has size %u", at, size);
+		starts[at / ALIGN / 8] |= (uint8_t)(1u << (at / ALIGN % 8));
+		walked += size;
+		at += size;
+		if (at == c->log_size)
+			at = 0;
+	}
+	if (walked != c->used || at != c->head)
+		AUDIT_FAIL("audit: the walk from the tail (%u) covered %lu octets to %u; used %lu, "
+			   "head %u",
+			   c->tail, (unsigned long)walked, at, (unsigned long)c->used, c->head);
+	uint64_t entries = 0, bytes = 0;
+	for (uint32_t i = 0; i <= c->bucket_mask; i++) {
+		const struct bucket *b = &c->buckets[i];
+		for (int w = 0; w < WAYS; w++) {
+			if (!b->off[w])
+				continue;
+			uint32_t off = b->off[w] - 1;
+			uint8_t bit = (uint8_t)(1u << (off / ALIGN % 8));
+			if (off >= c->log_size || off % ALIGN || !(starts[off / ALIGN / 8] & bit))
+				AUDIT_FAIL(
+				    "audit: bucket %u way %d points at %u: no live entry (or "
+				    "another slot's)",
+				    i, w, off);
+			starts[off / ALIGN / 8] &= (uint8_t)~bit;
+			const struct entry *e = entry_at(c, off);
+			if ((e->hash & c->bucket_mask) != i ||
+			    (uint32_t)(e->hash >> 32) != b->tag[w])
+				AUDIT_FAIL("audit: bucket %u way %d: entry at %u hashes elsewhere",
+					   i, w, off);
+			for (int v = 0; v < w; v++) {
+				const struct entry *o =
+				    b->off[v] ? entry_at(c, b->off[v] - 1) : NULL;
+				if (o && o->hash == e->hash && o->view == e->view &&
+				    o->qtype == e->qtype && o->qclass == e->qclass &&
+				    o->qname_len == e->qname_len &&
+				    same_name(entry_msg(o) + WIRE_DNS_HLEN,
+					      entry_msg(e) + WIRE_DNS_HLEN, e->qname_len))
+					AUDIT_FAIL("audit: bucket %u ways %d and %d hold one key",
+						   i, v, w);
+			}
+			entries++;
+			bytes += e->size;
+		}
+	}
+	if (entries != c->st.entries || bytes != c->st.bytes)
+		AUDIT_FAIL("audit: the index holds %lu entries of %lu octets; stats say %lu of %lu",
+			   (unsigned long)entries, (unsigned long)bytes,
+			   (unsigned long)c->st.entries, (unsigned long)c->st.bytes);
+	free(starts);
+	return true;
 }

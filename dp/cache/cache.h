@@ -106,15 +106,27 @@ size_t cache_write(const struct cache *c, const struct cache_hit *hit, uint16_t 
 /* The rcode of a hit's answer (for counters and logs). */
 unsigned cache_hit_rcode(const struct cache *c, const struct cache_hit *hit);
 
+/* The length cache_write would write: the room the buffer needs. */
+size_t cache_hit_len(const struct cache *c, const struct cache_hit *hit);
+
 /*
  * Keeps a target's answer msg (len octets, as received: the OPT is dropped from the kept copy) to
  * the question of k, if it may be kept, in place of any entry of the same key. The TTLs the entry
- * ages from (the floor and ceiling applied; a negative answer's all its negative TTL) are written
- * into msg as well, so the client that waited sees what the next one will, aged.
+ * ages from (the floor and ceiling applied; a negative answer's capped by its negative TTL) are
+ * written into msg as well, so the client that waited sees what the next one will, aged.
  */
 enum cache_insert cache_insert(struct cache *c, const struct cache_key *k, uint8_t *msg, size_t len,
 			       uint64_t now_ns);
 
 void cache_stats_read(const struct cache *c, struct cache_stats *out);
+
+/*
+ * Walks the whole log and index and checks they agree: the log's entries follow one another from
+ * tail to head and add up to what it counts as used, every index slot points at the start of one
+ * of them (one slot per entry, one entry per key) in the bucket its hash names, and the stats'
+ * entries and bytes are what the index holds. False, with why, at the first disagreement. For
+ * tests and the control core's checks: it allocates, and takes time in the cache's size.
+ */
+bool cache_audit(const struct cache *c, char *why, size_t whylen);
 
 #endif

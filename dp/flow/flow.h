@@ -115,7 +115,8 @@ struct flow_client {
 /*
  * A flow record. The first cache line holds what flow_find, flow_check_reply and the timer wheel
  * touch; the client and the question follow. The lcore writes the client, question, upstream
- * addresses, vpc, rule and pkt fields; dp/flow writes the rest and the lcore only reads it.
+ * addresses, vpc, rule, generation and pkt fields; dp/flow writes the rest and the lcore only
+ * reads it.
  */
 struct flow {
 	/* cache line 0 */
@@ -139,6 +140,7 @@ struct flow {
 	void *pkt; /* the lcore's (e.g. the query kept for a retry): flow_close leaves it */
 	uint32_t vpc;
 	uint32_t rule;
+	uint32_t generation; /* of the tables vpc and rule index: a publish may renumber them */
 	struct flow_client client;
 	uint16_t question_len;
 	uint8_t question[FLOW_QUESTION_MAX]; /* as sent: wire name, type, class */

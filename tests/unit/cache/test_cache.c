@@ -380,3 +380,308 @@ Test(cache, the_log_wraps_many_times_without_losing_count)
 	}
 	cr_expect_eq(found, st.entries, "found %u, counted %lu", found, (unsigned long)st.entries);
 }
+
+/* ---- against a model ---- */
+
+/*
+ * Random inserts, lookups and time steps on a small cache, against a model that remembers each
+ * key's last kept answer. The cache may forget an answer (pushed out), but never bring one back,
+ * never answer with an older one or another key's, never call a stale answer fresh or serve one
+ * past its window; every hit's records and aged TTLs are the model's; and after every step the log,
+ * the index and the stats agree (cache_audit).
+ */
+#define MODEL_NAMES  400
+#define MODEL_KEYS   (MODEL_NAMES * 2) /* two views */
+#define MODEL_RR_MAX 200
+#define MODEL_WINDOW 20
+#define MODEL_HOT    16
+
+struct model_entry {
+	bool kept;	   /* the cache may still answer it */
+	bool refresh_said; /* CACHE_FRESH_REFRESH came once */
+	uint32_t serial;   /* the insert that made it: in every record's address */
+	unsigned n;
+	uint32_t ttl[MODEL_RR_MAX];
+	uint64_t born, expires;
+};
+
+static struct model_entry model[MODEL_KEYS];
+static uint64_t rng_state;
+
+static uint32_t rnd(uint32_t below)
+{
+	rng_state ^= rng_state << 13;
+	rng_state ^= rng_state >> 7;
+	rng_state ^= rng_state << 17;
+	return (uint32_t)(rng_state % below);
+}
+
+static void model_name(char *buf, unsigned key, bool mixed_case)
+{
+	snprintf(buf, 64, "key%u.stress.test", key / 2);
+	for (char *p = buf; mixed_case && *p; p++)
+		if (*p >= 'a' && *p <= 'z' && rnd(2))
+			*p = (char)(*p - 'a' + 'A');
+}
+
+static void model_insert(unsigned key, uint32_t serial, uint64_t now)
+{
+	char name[64];
+	struct model_entry *me = &model[key];
+	unsigned n = rnd(10) ? 1 + rnd(8) : 40 + rnd(MODEL_RR_MAX - 40 + 1);
+	uint32_t life = UINT32_MAX, ttl[MODEL_RR_MAX];
+	model_name(name, key, true);
+	mb_hdr(&b, 7, 0x8580, 1, (uint16_t)n, 0, 1);
+	mb_question(&b, name, 1, 1);
+	for (unsigned r = 0; r < n; r++) {
+		ttl[r] = 1 + rnd(key < MODEL_HOT ? 600 : 40);
+		life = ttl[r] < life ? ttl[r] : life;
+		mb_a(&b, 12, ttl[r], serial << 8 | r);
+	}
+	mb_opt(&b, 4096, 0, 0, false, NULL, 0);
+	model_name(name, key, false);
+	cr_assert_eq(keep(1 + key % 2, name, now), CACHE_KEPT, "insert %u", serial);
+	*me = (struct model_entry){
+	    .kept = true, .serial = serial, .n = n, .born = now, .expires = now + life * S};
+	memcpy(me->ttl, ttl, n * sizeof(ttl[0]));
+}
+
+/* The written hit is exactly the model's answer, aged (or stale). */
+static void model_check_answer(unsigned key, const uint8_t *out, size_t len, const char *asked,
+			       uint64_t now, bool stale)
+{
+	const struct model_entry *me = &model[key];
+	struct wire_dns_msg m;
+	static struct wire_rr rrs[MODEL_RR_MAX + 1];
+	size_t count;
+	cr_assert_eq(wire_dns_parse_response(out, len, &m, rrs, MODEL_RR_MAX + 1, &count), WIRE_OK);
+	cr_assert_eq(m.id, 0xbeef);
+	cr_assert_eq(m.flags, 0x8580);
+	cr_assert_eq(m.ancount, me->n, "key %u: %u records, the model's answer %u has %u", key,
+		     m.ancount, me->serial, me->n);
+	cr_assert_eq(m.arcount, 0, "no OPT kept");
+	struct mb q;
+	q.n = 0;
+	mb_name(&q, asked);
+	cr_assert(!memcmp(out + WIRE_DNS_HLEN, q.b, q.n), "the asker's name and case");
+	uint32_t aged = (uint32_t)((now - me->born) / S);
+	for (unsigned r = 0; r < me->n; r++) {
+		uint32_t want = stale ? 30 : me->ttl[r] > aged ? me->ttl[r] - aged : 0;
+		cr_assert_eq(be32(out + rrs[r].rdata_off), me->serial << 8 | r,
+			     "key %u record %u: from insert %u, the model's is %u", key, r,
+			     be32(out + rrs[r].rdata_off) >> 8, me->serial);
+		cr_assert_eq(wire_rr_ttl(out, &rrs[r]), want, "key %u record %u TTL", key, r);
+	}
+}
+
+static void model_lookup(unsigned key, uint64_t now)
+{
+	struct model_entry *me = &model[key];
+	bool allow_stale = rnd(2);
+	char asked[64];
+	model_name(asked, key, true);
+	struct cache_hit h;
+	enum cache_state st = cache_lookup(c, key_for(1 + key % 2, asked), now, allow_stale, &h);
+	bool gone = now >= me->expires + MODEL_WINDOW * S;
+	bool fresh = now < me->expires;
+	if (!me->kept || gone || (!fresh && !allow_stale)) {
+		cr_assert_eq(st, CACHE_MISS, "key %u: a hit on nothing, or past its time", key);
+		return;
+	}
+	if (st == CACHE_MISS) {
+		me->kept = false; /* pushed out: it must never come back */
+		return;
+	}
+	if (fresh) {
+		cr_assert(st == CACHE_FRESH || st == CACHE_FRESH_REFRESH, "key %u state %d", key,
+			  st);
+		bool late = (me->expires - now) * 100 <= (me->expires - me->born) * 10;
+		cr_assert_eq(st == CACHE_FRESH_REFRESH, late && !me->refresh_said, "key %u refresh",
+			     key);
+		me->refresh_said |= st == CACHE_FRESH_REFRESH;
+	} else {
+		cr_assert_eq(st, CACHE_STALE, "key %u", key);
+	}
+	static uint8_t out[8192];
+	struct mb q;
+	mb_query(&q, 1, asked, 1, false);
+	memcpy(out, q.b, q.n);
+	size_t len = cache_write(c, &h, 0xbeef, out, sizeof(out), now);
+	cr_assert_gt(len, 0);
+	model_check_answer(key, out, len, asked, now, st == CACHE_STALE);
+}
+
+static void model_run(size_t max_bytes, uint64_t seed, unsigned steps)
+{
+	cache_free(c);
+	struct cache_params p = defaults;
+	p.max_bytes = max_bytes;
+	p.stale_window_s = MODEL_WINDOW;
+	make(&p);
+	memset(model, 0, sizeof(model));
+	rng_state = seed;
+	uint64_t now = T0;
+	uint32_t serial = 0;
+	char why[200];
+	for (unsigned step = 0; step < steps; step++) {
+		/* hot keys: asked often, kept seldom (the log's turn comes to them), living long */
+		unsigned op = rnd(10);
+		if (op < 4)
+			model_insert(rnd(20) ? rnd(MODEL_KEYS) : rnd(MODEL_HOT), ++serial, now);
+		else if (op < 9)
+			model_lookup(rnd(2) ? rnd(MODEL_HOT) : rnd(MODEL_KEYS), now);
+		else
+			now += rnd(2000) * (S / 1000);
+		cr_assert(cache_audit(c, why, sizeof(why)), "seed %lu step %u: %s",
+			  (unsigned long)seed, step, why);
+	}
+	struct cache_stats st;
+	cache_stats_read(c, &st);
+	cr_expect_eq(st.kept, serial);
+	cr_expect_leq(st.bytes, st.capacity_bytes);
+	cr_expect_gt(st.evictions + st.expirations, 0, "the log filled");
+	cr_expect_gt(st.promotions, 0);
+	cr_expect_gt(st.stale_hits, 0);
+}
+
+Test(cache, a_small_cache_agrees_with_a_model_of_the_last_kept_answers, .timeout = 60)
+{
+	for (uint64_t seed = 1; seed <= 4; seed++)
+		model_run(CACHE_MIN_BYTES, seed * 0x9e3779b97f4a7c15ull, 50000);
+	model_run(CACHE_MIN_BYTES * 3 + 8 * 1000 + 8, 77, 50000);
+}
+
+/* ---- one bucket ---- */
+
+/* The cache's key hash (cache.c's key_hash), to find names that share a bucket. */
+static uint64_t bucket_hash(uint64_t view, const char *name)
+{
+	struct cache_key *k = key_for(view, name);
+	uint64_t h = k->qname_hash ^ (k->view * 0x9e3779b97f4a7c15ull);
+	h ^= ((uint64_t)k->qtype << 16 | k->qclass) * 0xc2b2ae3d27d4eb4full;
+	return h ^ (h >> 29);
+}
+
+/* n names of view 1 in one bucket of c, into names[i] (64 octets each). */
+static void names_in_one_bucket(char (*names)[64], unsigned n)
+{
+	struct cache_stats st;
+	cache_stats_read(c, &st);
+	uint64_t mask = st.index_slots / 8 - 1, bucket = 0;
+	unsigned found = 0;
+	for (unsigned i = 0; found < n; i++) {
+		char name[64];
+		name_i(name, i);
+		uint64_t h = bucket_hash(1, name);
+		if (found == 0)
+			bucket = h & mask;
+		if ((h & mask) == bucket)
+			strcpy(names[found++], name);
+	}
+}
+
+/*
+ * A full bucket makes room for a new key by giving up a way: one whose entry is past its stale
+ * window is of no use to anyone, and goes before a live one, used or not.
+ */
+Test(cache, a_full_bucket_gives_up_a_dead_entry_before_a_live_one)
+{
+	cache_free(c);
+	struct cache_params p = defaults;
+	p.max_bytes = CACHE_MIN_BYTES;
+	p.stale_window_s = 10;
+	make(&p);
+	char names[10][64];
+	names_in_one_bucket(names, 10);
+	struct cache_hit h;
+	/* eight short-lived entries, each asked once (in use), then dead */
+	for (unsigned i = 0; i < 8; i++) {
+		answer(names[i], 1, 5, 0);
+		cr_assert_eq(keep(1, names[i], T0), CACHE_KEPT);
+		cr_assert_eq(cache_lookup(c, key_for(1, names[i]), T0, false, &h), CACHE_FRESH);
+	}
+	uint64_t later = T0 + 60 * S;
+	struct cache_stats st;
+	cache_stats_read(c, &st);
+	cr_assert_eq(st.evictions, 0, "the bucket holds eight");
+	answer(names[8], 1, 3600, 0);
+	cr_assert_eq(keep(1, names[8], later), CACHE_KEPT);
+	answer(names[9], 1, 3600, 0);
+	cr_assert_eq(keep(1, names[9], later), CACHE_KEPT);
+	cr_expect_eq(cache_lookup(c, key_for(1, names[8]), later, false, &h), CACHE_FRESH,
+		     "a live answer went while dead ones stayed");
+	cr_expect_eq(cache_lookup(c, key_for(1, names[9]), later, false, &h), CACHE_FRESH);
+	cache_stats_read(c, &st);
+	cr_expect_eq(st.evictions, 0, "nothing unexpired was pushed out (%lu)",
+		     (unsigned long)st.evictions);
+	cr_expect_eq(st.expirations, 2, "two dead entries gave up their ways (%lu)",
+		     (unsigned long)st.expirations);
+	char why[200];
+	cr_expect(cache_audit(c, why, sizeof(why)), "%s", why);
+}
+
+/* An answer kept in place of its key's older one is a replacement, even when the older one is the
+ * very entry the log reclaims to make room for it. */
+Test(cache, a_new_answer_over_one_at_the_logs_tail_is_a_replacement_not_an_eviction)
+{
+	cache_free(c);
+	struct cache_params p = defaults;
+	p.max_bytes = CACHE_MIN_BYTES;
+	make(&p);
+	char name[64];
+	struct cache_stats st;
+	answer("www.example.com", 1, 3600, 0);
+	cr_assert_eq(keep(1, "www.example.com", T0), CACHE_KEPT);
+	cache_stats_read(c, &st);
+	uint64_t size = st.bytes, used = size;
+	/* fillers of the same size (names as long) until the next entry needs the tail's room */
+	for (unsigned i = 0; used + size <= st.capacity_bytes; i++, used += size) {
+		snprintf(name, sizeof(name), "www.e%06u.com", i);
+		answer(name, 1, 3600, 0);
+		cr_assert_eq(keep(1, name, T0), CACHE_KEPT);
+	}
+	cache_stats_read(c, &st);
+	uint64_t evictions = st.evictions; /* by the index: full buckets */
+	answer("www.example.com", 1, 3600, 0);
+	cr_assert_eq(keep(1, "www.example.com", T0 + S), CACHE_KEPT);
+	cache_stats_read(c, &st);
+	cr_expect_eq(st.replaced, 1);
+	cr_expect_eq(st.evictions, evictions, "the older answer was replaced, not pushed out");
+	struct cache_hit h;
+	cr_expect_eq(cache_lookup(c, key_for(1, "www.example.com"), T0 + S, false, &h),
+		     CACHE_FRESH);
+	char why[200];
+	cr_expect(cache_audit(c, why, sizeof(why)), "%s", why);
+}
+
+/*
+ * NXDOMAIN at the end of a CNAME: the SOA times the negative part (RFC 2308 5), but the CNAME is
+ * still a record with its own TTL, which the cache may not stretch.
+ */
+Test(cache, an_nxdomain_behind_a_cname_lives_no_longer_than_the_cname)
+{
+	mb_hdr(&b, 7, 0x8583, 1, 1, 1, 0);
+	mb_question(&b, "www.example.com", 1, 1);
+	mb_ptr(&b, 12);
+	mb_rr_fixed(&b, 5, 1, 5, 18);
+	mb_name(&b, "gone.example.com");
+	mb_ptr(&b, 12);
+	mb_rr_fixed(&b, 6, 1, 900, 2 + 2 + 20);
+	mb_ptr(&b, 12);
+	mb_ptr(&b, 12);
+	mb_u32(&b, 1);
+	mb_u32(&b, 3600);
+	mb_u32(&b, 600);
+	mb_u32(&b, 86400);
+	mb_u32(&b, 120);
+	cr_assert_eq(keep(1, "www.example.com", T0), CACHE_KEPT);
+	cr_expect_eq(ttl_of(b.b, b.n, 0), 5, "the CNAME's TTL, as the waiting client sees it");
+	cr_expect_eq(ttl_of(b.b, b.n, 1), 120, "the SOA's: the negative TTL");
+	uint8_t out[4096];
+	size_t len;
+	struct wire_dns_msg m;
+	cr_assert_eq(hit_of(1, "www.example.com", T0 + 2 * S, false, &m, out, &len), CACHE_FRESH);
+	cr_expect_eq(ttl_of(out, len, 0), 3);
+	cr_expect_eq(hit_of(1, "www.example.com", T0 + 10 * S, false, &m, out, &len), CACHE_MISS,
+		     "the CNAME expired at 5 s");
+}

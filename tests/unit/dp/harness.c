@@ -124,7 +124,7 @@ static struct dp_addr v4(const uint8_t a[4])
 	return x;
 }
 
-struct dp_tables *h_tables(void)
+static struct dp_tables *tables(bool vpcs_swapped)
 {
 	char err[200];
 	struct dp_tables_builder *b = dp_tables_builder_new(&h_tunables);
@@ -148,8 +148,10 @@ struct dp_tables *h_tables(void)
 	vpc1.vlan = H_VLAN_VPC1;
 	vpc1.outsiders = DP_OUTSIDER_DROP;
 	vpc1.match = vpc_match(true);
-	cr_assert_eq(dp_tables_add_vpc(b, &vpc0, err, sizeof(err)), 0, "%s", err);
-	cr_assert_eq(dp_tables_add_vpc(b, &vpc1, err, sizeof(err)), 1, "%s", err);
+	cr_assert_eq(dp_tables_add_vpc(b, vpcs_swapped ? &vpc1 : &vpc0, err, sizeof(err)), 0, "%s",
+		     err);
+	cr_assert_eq(dp_tables_add_vpc(b, vpcs_swapped ? &vpc0 : &vpc1, err, sizeof(err)), 1, "%s",
+		     err);
 	struct dp_endpoint_addr ea[2] = {
 	    {.port = h.port, .vlan = H_VLAN_ENDPOINT, .addr = v4(h_endpoint_ip[0])},
 	    {.port = h.port, .vlan = H_VLAN_ENDPOINT, .addr = v4(h_endpoint_ip[1])},
@@ -166,6 +168,16 @@ struct dp_tables *h_tables(void)
 	struct dp_tables *t = dp_tables_build(b, err, sizeof(err));
 	cr_assert(t, "%s", err);
 	return t;
+}
+
+struct dp_tables *h_tables(void)
+{
+	return tables(false);
+}
+
+struct dp_tables *h_tables_vpcs_swapped(void)
+{
+	return tables(true);
 }
 
 void h_setup(unsigned tries, unsigned n_lcores)

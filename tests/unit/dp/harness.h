@@ -67,6 +67,8 @@ void h_setup(unsigned tries, unsigned n_lcores);
 void h_teardown(void);
 /* The tables h_setup publishes, built anew (to publish again). */
 struct dp_tables *h_tables(void);
+/* The same tables with the VPCs in the other order: VLAN 20's first (index 0), then VLAN 10's. */
+struct dp_tables *h_tables_vpcs_swapped(void);
 
 /* A client query frame; returns its length. edns 0: no OPT. */
 struct h_query {

@@ -202,3 +202,121 @@ Test(dp_cache, a_publish_starts_afresh)
 	cr_expect_not(to_client(out, len), "asked upstream again");
 	cr_expect_eq(h_counters().cache_hits, 0);
 }
+
+/*
+ * A query in flight when the tables change: its answer must not be kept in the new tables' view of
+ * the VPC index it had, which may be another tenant's now. Here VLAN 10's VPC (index 0) forwards
+ * example.com; a publish puts VLAN 20's VPC, for which example.com is a private zone, at index 0.
+ */
+Test(dp_cache, an_answer_to_a_query_from_older_tables_is_not_kept_for_another_tenant)
+{
+	uint8_t fwd[H_FRAME_MAX], ans[H_FRAME_MAX], out[H_FRAME_MAX];
+	ask("www.example.com", 1, H_VLAN_VPC0, 0);
+	size_t fl = h_take(fwd);
+	cr_assert_gt(fl, 0);
+	char err[200];
+	cr_assert_eq(dp_publish(h.plane, h_tables_vpcs_swapped(), err, sizeof(err)), 0, "%s", err);
+	h_inject(ans, h_build_answer(ans, fwd, fl, &(struct h_answer){.n_a = 2, .aa = true}));
+	h_poll();
+	size_t len = h_take(out);
+	cr_assert_gt(len, 0);
+	cr_assert(to_client(out, len), "the VLAN 10 client still gets its answer");
+	ask("www.example.com", 2, H_VLAN_VPC1, 0);
+	cr_expect_eq(h_take(out), 0, "VLAN 20's private zone answers, on the control core");
+	struct dp_lcore_counters c = h_counters();
+	cr_expect_eq(c.cache_hits, 0, "VLAN 20 got VLAN 10's forwarded answer from the cache");
+	cr_expect_eq(c.to_slow, 1);
+}
+
+/*
+ * CD=1 asks the target not to validate (RFC 4035 3.2.2): what it answers then may be data a
+ * validating target would have refused with SERVFAIL, and must not go to a client that wants it
+ * checked (RFC 4035 4.7, RFC 6840 5.9). A CD=0 query after a CD=1 one goes upstream.
+ */
+Test(dp_cache, an_answer_got_with_checking_disabled_is_not_served_to_a_client_that_wants_it_checked)
+{
+	uint8_t q[H_FRAME_MAX], fwd[H_FRAME_MAX], ans[H_FRAME_MAX], out[H_FRAME_MAX];
+	h_inject(q, h_build_query(q, &(struct h_query){.vlan = H_VLAN_VPC0,
+						       .qname = "www.example.com",
+						       .id = 1,
+						       .flags = WIRE_FLAG_RD | WIRE_FLAG_CD}));
+	h_poll();
+	size_t fl = h_take(fwd);
+	cr_assert_gt(fl, 0);
+	struct wire_pkt pkt;
+	struct wire_dns_msg m;
+	h_parse_sent(fwd, fl, &pkt, &m, false);
+	cr_assert(m.flags & WIRE_FLAG_CD, "the target was asked not to validate");
+	h_inject(ans, h_build_answer(ans, fwd, fl, &(struct h_answer){.n_a = 2}));
+	h_poll();
+	cr_assert_gt(h_take(out), 0);
+	ask("www.example.com", 2, H_VLAN_VPC0, 0);
+	size_t len = h_take(out);
+	cr_assert_gt(len, 0);
+	cr_expect_not(to_client(out, len), "the CD=0 query went upstream");
+	cr_expect_eq(h_counters().cache_hits, 0);
+}
+
+/* A refresh is the resolver's own query: a CD=1 hit's refresh asks with CD=0, so that its answer is
+ * kept. */
+Test(dp_cache, a_refresh_for_a_cd_query_asks_for_checking_and_is_kept)
+{
+	uint8_t q[H_FRAME_MAX], a[H_FRAME_MAX], b[H_FRAME_MAX], ans[H_FRAME_MAX], out[H_FRAME_MAX];
+	cache_one("www.example.com");
+	h.now += 55 * S;
+	h_inject(q, h_build_query(q, &(struct h_query){.vlan = H_VLAN_VPC0,
+						       .qname = "www.example.com",
+						       .id = 3,
+						       .flags = WIRE_FLAG_RD | WIRE_FLAG_CD}));
+	h_poll();
+	size_t la = h_take(a), lb = h_take(b);
+	cr_assert(la && lb, "an answer and a refresh");
+	const uint8_t *fwd = to_client(a, la) ? b : a;
+	size_t fl = fwd == a ? la : lb;
+	struct wire_pkt pkt;
+	struct wire_dns_msg m;
+	h_parse_sent(fwd, fl, &pkt, &m, false);
+	cr_expect_not(m.flags & WIRE_FLAG_CD);
+	h_inject(ans, h_build_answer(ans, fwd, fl, &(struct h_answer){.n_a = 3}));
+	h_poll();
+	cr_expect_eq(h_take(out), 0, "a refresh's answer goes to no client");
+	h.now += 30 * S;
+	ask("www.example.com", 4, H_VLAN_VPC0, 0);
+	size_t len = h_take(out);
+	cr_assert_gt(len, 0);
+	cr_assert(to_client(out, len), "answered from the refreshed entry");
+	h_parse_sent(out, len, &pkt, &m, true);
+	cr_expect_eq(m.ancount, 3);
+}
+
+/*
+ * A hit is written over the asker's query, in the asker's mbuf: an answer that came in one mbuf
+ * behind IPv4 headers may not fit one behind IPv6's. The asker must still get an answer (from
+ * upstream, as without the cache), not silence.
+ */
+Test(dp_cache, a_hit_too_big_for_the_askers_mbuf_is_not_silence)
+{
+	uint8_t q[H_FRAME_MAX], fwd[H_FRAME_MAX], ans[H_FRAME_MAX], out[H_FRAME_MAX];
+	ask("big.example.com", 1, H_VLAN_VPC0, 4096);
+	size_t fl = h_take(fwd);
+	cr_assert_gt(fl, 0);
+	size_t al = h_build_answer(ans, fwd, fl, &(struct h_answer){.n_a = 122});
+	cr_assert_leq(al, 2048, "one mbuf (%zu)", al);
+	h_inject(ans, al);
+	h_poll();
+	cr_assert_gt(h_take(out), 0);
+	struct cache_stats st;
+	cr_assert(dp_cache_stats_read(h.plane, 0, &st));
+	cr_assert_eq(st.kept, 1);
+	h_inject(q, h_build_query(q, &(struct h_query){.vlan = H_VLAN_VPC0,
+						       .qname = "big.example.com",
+						       .id = 2,
+						       .edns = 4096,
+						       .v6 = true}));
+	h_poll();
+	size_t len = h_take(out);
+	cr_assert_gt(len, 0, "the IPv6 client's query was dropped (no room: %lu)",
+		     (unsigned long)h_counters().drops[DP_DROP_NO_ROOM]);
+	cr_expect_not(to_client(out, len), "asked upstream");
+	cr_expect_eq(h_counters().drops[DP_DROP_NO_ROOM], 0);
+}
