@@ -211,14 +211,18 @@ expect "large.onprem.com over MTU 1500 to a client of 4096 octets: TC=1, as 1,64
 # rest is dropped unanswered and counted; a second later the client is served again. (50 ms of slack:
 # the lcore takes them from the link a little later and longer than the client takes to send them.)
 limited_before=$(counter rate_limited)
+queries_before=$(counter queries)
 flood=$("$lab" exec cli "$repo/scripts/lab.d/dns-flood" --to "$LAB_RESOLVER" --name "$LAB_WWW" --count 3000)
 read -r _ sent _ answered _ secs <<<"$flood"
 limited=$(($(counter rate_limited) - ${limited_before:-0}))
+admitted=$(($(counter queries) - ${queries_before:-0}))
 allowed=$(awk -v s="${secs:-0}" 'BEGIN { printf "%d", 1024 + 1024 * (s + 0.05) }')
 check "3,000 queries at once from one client: a second's worth answered ($flood; at most $allowed)" \
 	test "${answered:-0}" -le "$allowed" -a "${answered:-0}" -ge 900
-check "... the rest dropped unanswered and counted (rate_limited $limited)" \
-	test "$limited" -ge 1000 -a "$limited" -le "${sent:-0}"
+# A busy host can lose some of the burst before the lcore sees it (the AF_XDP ring overflows): what
+# reached the lcore is what it admitted plus what it dropped, and it admitted no more than allowed.
+check "... the rest that reached the lcore dropped unanswered and counted ($admitted admitted, $limited rate_limited)" \
+	test "$admitted" -le "$allowed" -a "$limited" -ge 1 -a $((admitted + limited)) -le "${sent:-0}"
 sleep 1.1
 expect "... and a second later the client is answered again" "$LAB_WWW_A" \
 	"$(first_a "$LAB_NS_CLI" @"$LAB_RESOLVER" "$LAB_WWW")"
