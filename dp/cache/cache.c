@@ -145,7 +145,8 @@ struct cache *cache_new(const struct cache_params *p, char *err, size_t errlen)
 	if (index_bytes * 2 > p->max_bytes)
 		index_bytes = (buckets >>= 1) * sizeof(struct bucket);
 	c->bucket_mask = (uint32_t)(buckets - 1);
-	c->log_size = (uint32_t)((p->max_bytes - index_bytes) & ~(uint64_t)(ALIGN - 1));
+	/* a whole number of cache lines: aligned_alloc wants the size a multiple of the alignment */
+	c->log_size = (uint32_t)((p->max_bytes - index_bytes) & ~(uint64_t)63);
 	c->buckets = aligned_alloc(64, index_bytes);
 	c->log = aligned_alloc(64, c->log_size);
 	if (!c->buckets || !c->log)
