@@ -4,7 +4,9 @@
  * whatever is the client on the other end (the DUT, or testpmd in macswap). A batch is two phases
  * so that the DUT's busy polls see one path at a time: B client queries out and the B frames
  * they caused back (held), then, for the DUT, the targets' answers made from those frames out
- * and the B client answers back. Making frames is outside the timed phases.
+ * and the B client answers back, each checked against the query of the client it reached. For a
+ * DUT with a cache, a third phase asks the same B names again from B new clients (gen_hits).
+ * Making frames is outside the timed phases.
  */
 #include <string.h>
 #include <unistd.h>
