@@ -24,6 +24,9 @@
 #define WL_FRAME_MAX	 192
 #define WL_GEN_MAC	 "02:00:00:00:00:01"
 #define WL_DUT_MAC	 "02:00:00:00:00:02"
+#define WL_CLIENTS	 (1u << 23) /* distinct client addresses, ports and IDs */
+#define WL_NAME_MAX	 128
+#define WL_ANSWER_TTL	 60
 
 extern const uint8_t wl_gen_mac[6], wl_dut_mac[6];
 extern const uint8_t wl_resolver[4], wl_endpoint[2][4], wl_gateway[4];
@@ -33,18 +36,29 @@ void wl_rule_domain(unsigned rule, char *buf, size_t len);
 /* Target k's address (192.168.2.(k+1)). */
 void wl_target_addr(unsigned k, uint8_t addr[4]);
 
-/* A client query for name i (distinct names, spread over the rules; distinct client addresses
- * and ports) into f; its length. */
-size_t wl_client_query(uint8_t *f, uint32_t i);
+/* A client's query: name i is "hI.<rule I mod 10,000's domain>"; client j (below WL_CLIENTS) has
+ * its own address in 10.0.0.0/8, port and DNS ID. mixed_case spells the name in 0x20 style. */
+struct wl_query {
+	uint32_t name, client;
+	bool mixed_case;
+};
+/* q's frame (RD, EDNS 1232, checksums right) into f; its length. */
+size_t wl_client_query(uint8_t *f, const struct wl_query *q);
+/* The address name i's A record holds (100.64.0.0/10, distinct for 2^22 names). */
+void wl_name_addr(uint32_t name, uint8_t addr[4]);
 
 /* A forwarded query (as the DUT sent it to a target) turned in place into that target's answer:
  * addresses, ports and MACs swapped, QR and AA, one A record, checksums right. false if m is not
  * a forwarded query of this workload. */
 bool wl_target_answer(struct rte_mbuf *m);
 
-/* true when m is an answer to a client of this workload (from the resolver address, port 53, QR,
- * NOERROR, one answer record, checksums right). */
-bool wl_is_client_answer(const struct rte_mbuf *m);
+/* The client an answer frame is addressed to; false when m is not addressed to a client. */
+bool wl_answer_client(const struct rte_mbuf *m, uint32_t *client);
+/* true when m is q's answer as the client must see it: from the resolver's address and port 53
+ * to the client's, VLAN and MACs right, checksums right, the client's ID, QR and RD, NOERROR, the
+ * question as the client spelled it, and one A record holding the name's own address with a TTL
+ * of at most WL_ANSWER_TTL. */
+bool wl_is_answer_to(const struct rte_mbuf *m, const struct wl_query *q);
 
 /* ---- the generator (this process: the memif server on CPU 0) ---- */
 
@@ -52,13 +66,22 @@ struct gen_counts {
 	uint64_t sent, fwd_back, fwd_good; /* queries out; frames back; those as expected */
 	uint64_t resp_sent, answers_good;  /* targets' answers out; client answers right */
 	uint64_t fwd_cycles, resp_cycles;  /* first send to last receive, summed over phases */
+	/* names asked again by other clients; their answers right; frames back that were anything
+	 * else (a query forwarded toward the targets among them) */
+	uint64_t hit_sent, hits_good, hit_wrong;
+	uint64_t hit_cycles;
 };
 bool gen_start(const char *socket, const char *huge_dir, unsigned batch);
 void gen_stop(void);
 bool gen_wait_link(unsigned timeout_s);
-/* One batch of b queries; with answers (a dp DUT), the targets' answers too. false when frames
- * went missing or came back wrong. */
+/* The first name the next gen_batch asks (gen_batch never asks a name twice). */
+uint32_t gen_next_name(void);
+/* One batch of b queries of new names from new clients; with answers (a dp DUT), the targets'
+ * answers too, each client's answer checked. false when frames went missing or came back wrong. */
 bool gen_batch(unsigned b, bool answers, struct gen_counts *c);
+/* Names first_name .. first_name + b - 1 asked again by new clients in mixed case: each must come
+ * straight back answered (from the DUT's cache), checked against its client. false otherwise. */
+bool gen_hits(unsigned b, uint32_t first_name, struct gen_counts *c);
 
 /* ---- the DUT role (the same binary, re-executed) ---- */
 
@@ -67,9 +90,11 @@ struct dut_opts {
 	const char *huge_dir; /* NULL: --no-huge */
 	unsigned in_flight;   /* queries the generator holds per batch */
 	bool macswap;	      /* the baseline (MACs swapped, as testpmd) instead of dp */
+	unsigned cache_mib;   /* dp's answer cache on the lcore; 0: none */
 };
 /* Runs the dp plane (or the macswap baseline, its figures as the forward path's) on lcore 1 until
- * "quit" on stdin; prints its busy-poll figures. Exit code. */
+ * "quit" on stdin; prints its busy-poll figures. "reset" zeroes them; "counters" prints the lcore's
+ * (struct dut_counters). Exit code. */
 int dut_main(const struct dut_opts *o);
 
 /* What the DUT prints at the end, one line (see dut.c), read back by the generator. */
@@ -80,8 +105,19 @@ struct dut_figures {
 	uint64_t other_cycles, other_pkts; /* busy polls that neither forwarded nor answered */
 	uint64_t forwarded, answered, drops;
 	double fwd_poll_median, resp_poll_median; /* cycles/packet of the median busy poll */
+	/* busy polls that answered from the cache (moved cache_hits, forwarded nothing) */
+	uint64_t hit_cycles, hit_pkts, hit_polls, cache_hits;
+	double hit_poll_median;
+	/* dp_cache_stats_read at the end (zero without a cache) */
+	uint64_t cache_entries, cache_bytes, cache_capacity, cache_index_slots, cache_max_bytes;
 };
 bool dut_figures_parse(const char *line, struct dut_figures *out);
+
+/* The lcore's counters the generator checks a batch of cache hits against. */
+struct dut_counters {
+	uint64_t cache_hits, forwarded, answered, refreshes, drops;
+};
+bool dut_counters_parse(const char *line, struct dut_counters *out);
 
 /* ---- child processes with their stdin and stdout on pipes ---- */
 

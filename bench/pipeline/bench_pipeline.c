@@ -5,7 +5,10 @@
  * macswap on the same port, memory mode and generator, as a ratio of busy cycles per packet. This
  * process is the generator (memif server, CPU 0) and runs each run's other end as a child: the
  * DUT (this binary with --dut: the real dp plane on CPU 1) or dpdk-testpmd (forwarding on CPU 1),
- * alternating, so both see the same load. --huge sets up hugepages for the run and undoes them.
+ * alternating, so both see the same load. The dp DUT runs twice a run: without a cache (every
+ * query a miss) and with one, where each batch of names, once resolved, is asked again by other
+ * clients and must be answered from the lcore's cache. --huge sets up hugepages for the run and
+ * undoes them.
  */
 #include <inttypes.h>
 #include <stdlib.h>
@@ -29,6 +32,7 @@ struct opts {
 	bool huge, quick, addr_index;
 	int nice; /* 0: unchanged; else setpriority for this process and its children */
 	unsigned runs, queries, batch;
+	unsigned cache_mib; /* the cache DUT's answer cache */
 	const char *testpmd;
 };
 
@@ -42,6 +46,9 @@ struct path_run {
 struct run {
 	struct path_run fwd, resp, macswap;
 	struct path_run swap; /* the macswap baseline timed in the DUT role, per poll */
+	/* the DUT with a cache: the names' first asking (a miss, the answer kept), then the hit */
+	struct path_run cache_fwd, cache_resp, hit;
+	struct dut_figures cache; /* its figures, the cache's size among them */
 	uint64_t tsc_hz;
 };
 
@@ -66,10 +73,57 @@ static double mpps(uint64_t pkts, uint64_t cycles)
 	return cycles ? (double)pkts * (double)rte_get_tsc_hz() / (double)cycles / 1e6 : 0;
 }
 
+enum drive_mode {
+	DRIVE_SWAP,  /* frames come back MAC-swapped (macswap, testpmd) */
+	DRIVE_DP,    /* dp: queries forwarded, targets' answers rewritten to the clients */
+	DRIVE_CACHE, /* dp with a cache: DRIVE_DP, then the same names asked again, and hit */
+};
+
+static bool dut_counters(struct child *c, struct dut_counters *out)
+{
+	char line[256];
+	fprintf(c->in, "counters\n");
+	fflush(c->in);
+	return fgets(line, sizeof(line), c->out) && dut_counters_parse(line, out);
+}
+
+/* A batch resolved (the names' first asking, kept in the cache), then asked again by other
+ * clients: every answer must come from the cache, which the lcore's counters confirm (cache_hits
+ * up by exactly the batch, nothing forwarded, no refresh, no drop). */
+static bool cache_batch(const struct opts *o, struct child *c, struct gen_counts *g)
+{
+	uint32_t first = gen_next_name();
+	struct dut_counters before, after;
+	if (!gen_batch(o->batch, true, g) || !dut_counters(c, &before))
+		return false;
+	bool ok = gen_hits(o->batch, first, g);
+	if (!dut_counters(c, &after))
+		return false;
+	if (after.cache_hits - before.cache_hits != o->batch ||
+	    after.forwarded != before.forwarded || after.refreshes != before.refreshes ||
+	    after.drops != before.drops) {
+		fprintf(stderr,
+			"bench_pipeline: a batch of %u cache hits moved cache_hits by %" PRIu64
+			", forwarded by %" PRIu64 ", refreshes by %" PRIu64 ", drops by %" PRIu64
+			"\n",
+			o->batch, after.cache_hits - before.cache_hits,
+			after.forwarded - before.forwarded, after.refreshes - before.refreshes,
+			after.drops - before.drops);
+		return false;
+	}
+	return ok;
+}
+
+static bool one_batch(const struct opts *o, struct child *c, enum drive_mode mode,
+		      struct gen_counts *g)
+{
+	return mode == DRIVE_CACHE ? cache_batch(o, c, g)
+				   : gen_batch(o->batch, mode == DRIVE_DP, g);
+}
+
 /* The generator's side of a run: warm-up until a batch comes back whole, reset (our DUT
- * roles), the timed batches. answers: the other end is dp (targets answer its forwarded queries).
- */
-static bool drive(const struct opts *o, struct child *c, bool answers, bool reset,
+ * roles), the timed batches. */
+static bool drive(const struct opts *o, struct child *c, enum drive_mode mode, bool reset,
 		  struct gen_counts *counts)
 {
 	char line[256];
@@ -81,7 +135,7 @@ static bool drive(const struct opts *o, struct child *c, bool answers, bool rese
 	/* testpmd starts forwarding a moment after its link is up, and empties its RX queue first:
 	 * warm up until one batch comes back whole */
 	unsigned tries = 0;
-	while (!gen_batch(o->batch, answers, &warm))
+	while (!one_batch(o, c, mode, &warm))
 		if (++tries == WARMUP_TRIES) {
 			fprintf(stderr, "bench_pipeline: warm-up batches keep losing frames\n");
 			return false;
@@ -94,12 +148,14 @@ static bool drive(const struct opts *o, struct child *c, bool answers, bool rese
 	}
 	bool all = true;
 	for (unsigned done = 0; done < o->queries; done += o->batch)
-		all &= gen_batch(o->batch, answers, counts);
+		all &= one_batch(o, c, mode, counts);
 	if (!all)
 		fprintf(stderr,
-			"bench_pipeline: frames lost: sent %" PRIu64 ", back %" PRIu64
-			", good %" PRIu64 ", answers %" PRIu64 "\n",
-			counts->sent, counts->fwd_back, counts->fwd_good, counts->answers_good);
+			"bench_pipeline: frames lost or wrong: sent %" PRIu64 ", back %" PRIu64
+			", good %" PRIu64 ", answers %" PRIu64 "; asked again %" PRIu64
+			", answered right %" PRIu64 ", other frames %" PRIu64 "\n",
+			counts->sent, counts->fwd_back, counts->fwd_good, counts->answers_good,
+			counts->hit_sent, counts->hits_good, counts->hit_wrong);
 	return all;
 }
 
@@ -123,12 +179,15 @@ static char *const *with_prefix(char **argv)
 	return out;
 }
 
-/* Runs this binary as the DUT (dp, or the macswap baseline) for one run; its figures. */
-static bool dut_child(const struct opts *o, bool macswap, struct dut_figures *f,
+/* Runs this binary as the DUT (dp, dp with a cache, or the macswap baseline) for one run; its
+ * figures. */
+static bool dut_child(const struct opts *o, enum drive_mode mode, struct dut_figures *f,
 		      struct gen_counts *g)
 {
-	char in_flight[16], out[OUTPUT_MAX], line[64];
+	char in_flight[16], cache_mib[16], out[OUTPUT_MAX], line[64];
+	bool macswap = mode == DRIVE_SWAP;
 	snprintf(in_flight, sizeof(in_flight), "%u", o->batch);
+	snprintf(cache_mib, sizeof(cache_mib), "%u", mode == DRIVE_CACHE ? o->cache_mib : 0);
 	char *argv[] = {self,
 			"--dut",
 			"--socket",
@@ -137,6 +196,8 @@ static bool dut_child(const struct opts *o, bool macswap, struct dut_figures *f,
 			in_flight,
 			"--swap",
 			macswap ? "yes" : "no",
+			"--cache-mib",
+			cache_mib,
 			huge_dir ? "--huge-dir" : NULL,
 			(char *)huge_dir,
 			NULL};
@@ -148,7 +209,7 @@ static bool dut_child(const struct opts *o, bool macswap, struct dut_figures *f,
 		child_kill(&c);
 		return false;
 	}
-	bool ok = drive(o, &c, !macswap, true, g);
+	bool ok = drive(o, &c, mode, true, g);
 	fprintf(c.in, "quit\n");
 	if (child_finish(&c, out, sizeof(out)) != 0 || !dut_figures_parse(out, f)) {
 		fprintf(stderr, "bench_pipeline: no figures from the DUT:\n%s\n", out);
@@ -159,14 +220,20 @@ static bool dut_child(const struct opts *o, bool macswap, struct dut_figures *f,
 			"bench_pipeline: DUT drops %" PRIu64 ", packets in mixed polls %" PRIu64
 			"\n",
 			f->drops, f->other_pkts);
-	return ok && f->fwd_pkts && (macswap || f->resp_pkts);
+	if (mode == DRIVE_CACHE && f->hit_pkts != g->hit_sent)
+		fprintf(stderr,
+			"bench_pipeline: %" PRIu64 " cache hits asked, %" PRIu64
+			" in polls that only hit\n",
+			g->hit_sent, f->hit_pkts);
+	return ok && f->fwd_pkts && (macswap || f->resp_pkts) &&
+	       (mode != DRIVE_CACHE || f->hit_pkts == g->hit_sent);
 }
 
 static bool run_dut(const struct opts *o, struct run *r)
 {
 	struct dut_figures f;
 	struct gen_counts g = {0};
-	if (!dut_child(o, false, &f, &g))
+	if (!dut_child(o, DRIVE_DP, &f, &g))
 		return false;
 	r->tsc_hz = f.tsc_hz;
 	r->fwd.cycles_per_pkt = (double)f.fwd_cycles / (double)f.fwd_pkts;
@@ -183,11 +250,37 @@ static bool run_dut(const struct opts *o, struct run *r)
 	return true;
 }
 
+static bool run_cache(const struct opts *o, struct run *r)
+{
+	struct dut_figures f;
+	struct gen_counts g = {0};
+	if (!dut_child(o, DRIVE_CACHE, &f, &g))
+		return false;
+	r->cache = f;
+	r->cache_fwd.cycles_per_pkt = (double)f.fwd_cycles / (double)f.fwd_pkts;
+	r->cache_resp.cycles_per_pkt = (double)f.resp_cycles / (double)f.resp_pkts;
+	r->hit.cycles_per_pkt = (double)f.hit_cycles / (double)f.hit_pkts;
+	r->cache_fwd.poll_median = f.fwd_poll_median;
+	r->cache_resp.poll_median = f.resp_poll_median;
+	r->hit.poll_median = f.hit_poll_median;
+	r->cache_fwd.observed_mpps = mpps(g.sent, g.fwd_cycles);
+	r->cache_resp.observed_mpps = mpps(g.resp_sent, g.resp_cycles);
+	r->hit.observed_mpps = mpps(g.hit_sent, g.hit_cycles);
+	printf("  cache:   hit %7.1f cycles/pkt (median poll %7.1f) in %" PRIu64
+	       " busy polls, answers right %" PRIu64 "/%" PRIu64 ", cache_hits %" PRIu64
+	       "; first asking: forward %7.1f (median poll %7.1f), response %7.1f (median poll "
+	       "%7.1f), answers right %" PRIu64 "/%" PRIu64 "\n",
+	       r->hit.cycles_per_pkt, f.hit_poll_median, f.hit_polls, g.hits_good, g.hit_sent,
+	       f.cache_hits, r->cache_fwd.cycles_per_pkt, f.fwd_poll_median,
+	       r->cache_resp.cycles_per_pkt, f.resp_poll_median, g.answers_good, g.sent);
+	return true;
+}
+
 static bool run_swap(const struct opts *o, struct run *r)
 {
 	struct dut_figures f;
 	struct gen_counts g = {0};
-	if (!dut_child(o, true, &f, &g))
+	if (!dut_child(o, DRIVE_SWAP, &f, &g))
 		return false;
 	r->swap.cycles_per_pkt = (double)f.fwd_cycles / (double)f.fwd_pkts;
 	r->swap.poll_median = f.fwd_poll_median;
@@ -234,7 +327,7 @@ static bool run_testpmd(const struct opts *o, struct run *r)
 	struct gen_counts g = {0};
 	if (!child_start(&c, argv, NULL))
 		return false;
-	bool ok = drive(o, &c, false, false, &g);
+	bool ok = drive(o, &c, DRIVE_SWAP, false, &g);
 	/* testpmd without -i forwards until a line (or EOF) on stdin, then prints its stats */
 	int rc = child_finish(&c, out, sizeof(out));
 	if (rc != 0 || !testpmd_cycles(out, &r->macswap.cycles_per_pkt)) {
@@ -269,25 +362,71 @@ static void print_path(const char *name, const double *cycles, const double *see
 		o[i] = seen[i];
 	}
 	double med = median(c, n), r = median(ratio, n), best = lowest(cycles, n);
-	printf("  %-34s %7.1f %7.1f %9.2f %9.2f %8.2f %8.2f%s\n", name, med, best, hz / med / 1e6,
+	printf("  %-38s %7.1f %7.1f %9.2f %9.2f %8.2f %8.2f%s\n", name, med, best, hz / med / 1e6,
 	       median(o, n), r, lowest(mac, n) / best, r >= 1.0 / 3 ? "" : "  < 1/3");
 }
 
-/* The per-path series of one estimator over the runs. */
+/* The rows of a table: the paths, each a series over the runs of one estimator. */
+enum row {
+	ROW_FWD,
+	ROW_RESP,
+	ROW_ROUND_TRIP,
+	ROW_HIT,
+	ROW_CACHE_FWD,
+	ROW_CACHE_RESP,
+	ROW_SWAP,
+	ROWS
+};
+static const char *const row_names[ROWS] = {
+    [ROW_FWD] = "client query -> target",
+    [ROW_RESP] = "target answer -> client",
+    [ROW_ROUND_TRIP] = "round trip, per query",
+    [ROW_HIT] = "cache hit: query -> cached answer",
+    [ROW_CACHE_FWD] = "cache on, miss: query -> target",
+    [ROW_CACHE_RESP] = "cache on: answer -> client, kept",
+};
+
 struct series {
-	double fwd[RUNS_MAX], resp[RUNS_MAX], rt[RUNS_MAX], swap[RUNS_MAX];
-	double fwd_o[RUNS_MAX], resp_o[RUNS_MAX], rt_o[RUNS_MAX], swap_o[RUNS_MAX];
+	double cycles[ROWS][RUNS_MAX], seen[ROWS][RUNS_MAX];
 };
 
 static void table(const char *title, const char *swap_name, const struct series *v, unsigned n,
 		  double hz)
 {
-	printf("  %-34s %7s %7s %9s %9s %8s %8s\n", title, "median", "best", "Mpps/core",
+	printf("  %-38s %7s %7s %9s %9s %8s %8s\n", title, "median", "best", "Mpps/core",
 	       "Mpps seen", "vs swap", "best vs");
-	print_path("client query -> target", v->fwd, v->fwd_o, v->swap, n, hz);
-	print_path("target answer -> client", v->resp, v->resp_o, v->swap, n, hz);
-	print_path("round trip, per query", v->rt, v->rt_o, v->swap, n, hz);
-	print_path(swap_name, v->swap, v->swap_o, v->swap, n, hz);
+	for (int row = 0; row < ROWS; row++)
+		print_path(row == ROW_SWAP ? swap_name : row_names[row], v->cycles[row],
+			   v->seen[row], v->cycles[ROW_SWAP], n, hz);
+}
+
+static void fill(struct series *v, unsigned i, enum row row, const struct path_run *p,
+		 bool poll_median)
+{
+	v->cycles[row][i] = poll_median ? p->poll_median : p->cycles_per_pkt;
+	v->seen[row][i] = p->observed_mpps;
+}
+
+/* The cache's memory for the bench's answers (each one A record, asked with EDNS: the OPT is
+ * not kept), from the last run's dp_cache_stats_read. */
+static void print_cache_memory(const struct dut_figures *f)
+{
+	if (!f->cache_entries || !f->cache_index_slots)
+		return;
+	double per_entry = (double)f->cache_bytes / (double)f->cache_entries;
+	uint64_t index_bytes = f->cache_max_bytes - f->cache_capacity;
+	double per_slot = (double)index_bytes / (double)f->cache_index_slots;
+	double full = (double)f->cache_capacity / per_entry;
+	printf("\ncache memory, one lcore (%" PRIu64 " MiB): %" PRIu64 " entries of one A record "
+	       "each take %" PRIu64
+	       " octets of log: %.1f octets per entry; the log is %.1f MiB, the "
+	       "index %" PRIu64 " slots in %.1f MiB (%.1f octets per slot). Full, the log holds "
+	       "%.0f such entries (%.0f%% of the index's slots): %.1f octets of the cache per "
+	       "entry, index share included\n",
+	       f->cache_max_bytes >> 20, f->cache_entries, f->cache_bytes, per_entry,
+	       (double)f->cache_capacity / (1 << 20), f->cache_index_slots,
+	       (double)index_bytes / (1 << 20), per_slot, full,
+	       100.0 * full / (double)f->cache_index_slots, (double)f->cache_max_bytes / full);
 }
 
 static void summary(const struct opts *o, const struct run *runs, unsigned n)
@@ -295,26 +434,29 @@ static void summary(const struct opts *o, const struct run *runs, unsigned n)
 	struct series poll, sum;
 	for (unsigned i = 0; i < n; i++) {
 		const struct run *r = &runs[i];
-		sum.fwd_o[i] = poll.fwd_o[i] = r->fwd.observed_mpps;
-		sum.resp_o[i] = poll.resp_o[i] = r->resp.observed_mpps;
-		sum.rt_o[i] = poll.rt_o[i] =
+		const struct path_run *paths[ROWS] = {[ROW_FWD] = &r->fwd,
+						      [ROW_RESP] = &r->resp,
+						      [ROW_HIT] = &r->hit,
+						      [ROW_CACHE_FWD] = &r->cache_fwd,
+						      [ROW_CACHE_RESP] = &r->cache_resp,
+						      [ROW_SWAP] = &r->swap};
+		for (int row = 0; row < ROWS; row++)
+			if (paths[row]) {
+				fill(&poll, i, (enum row)row, paths[row], true);
+				fill(&sum, i, (enum row)row, paths[row], false);
+			}
+		fill(&sum, i, ROW_SWAP, &r->macswap, false);
+		poll.cycles[ROW_ROUND_TRIP][i] = poll.cycles[ROW_FWD][i] + poll.cycles[ROW_RESP][i];
+		sum.cycles[ROW_ROUND_TRIP][i] = sum.cycles[ROW_FWD][i] + sum.cycles[ROW_RESP][i];
+		sum.seen[ROW_ROUND_TRIP][i] = poll.seen[ROW_ROUND_TRIP][i] =
 		    1 / (1 / r->fwd.observed_mpps + 1 / r->resp.observed_mpps);
-		poll.swap_o[i] = r->swap.observed_mpps;
-		sum.swap_o[i] = r->macswap.observed_mpps;
-		poll.fwd[i] = r->fwd.poll_median;
-		poll.resp[i] = r->resp.poll_median;
-		poll.rt[i] = poll.fwd[i] + poll.resp[i];
-		poll.swap[i] = r->swap.poll_median;
-		sum.fwd[i] = r->fwd.cycles_per_pkt;
-		sum.resp[i] = r->resp.cycles_per_pkt;
-		sum.rt[i] = sum.fwd[i] + sum.resp[i];
-		sum.swap[i] = r->macswap.cycles_per_pkt;
 	}
 	double hz = (double)runs[0].tsc_hz;
 	printf("\nbench/pipeline: net_memif, %s, one lcore, %u rules, %u queries per run (every "
-	       "name and client distinct), batches of %u, %u runs, nice %d\n",
+	       "name and client distinct; the cache DUT (%u MiB) asks each name again from another "
+	       "client), batches of %u, %u runs, nice %d\n",
 	       huge_dir ? "hugepages (2 MiB)" : "no hugepages (--no-huge)", WL_RULES, o->queries,
-	       o->batch, n, o->nice);
+	       o->cache_mib, o->batch, n, o->nice);
 	table("cycles/pkt of the median busy poll", "macswap, same role and timing", &poll, n, hz);
 	table("cycles/pkt, all busy polls summed", "testpmd macswap (its own figure)", &sum, n, hz);
 	printf(
@@ -323,13 +465,14 @@ static void summary(const struct opts *o, const struct run *runs, unsigned n)
 	    "seen: the generator's rate over the phases; vs swap: median over runs of macswap "
 	    "cycles / path cycles in the same run, the goal >= 0.33; best vs: best over best)\n",
 	    hz / 1e6);
+	print_cache_memory(&runs[n - 1].cache);
 }
 
 static void usage(void)
 {
 	fprintf(stderr,
 		"usage: bench_pipeline [--huge] [--quick] [--runs N] [--queries N] [--batch N] "
-		"[--addr-index] [--nice N] [--testpmd PATH]\n");
+		"[--cache-mib N] [--addr-index] [--nice N] [--testpmd PATH]\n");
 	exit(2);
 }
 
@@ -350,6 +493,8 @@ static void parse(int argc, char **argv, struct opts *o)
 			o->queries = (unsigned)atoi(argv[++i]);
 		else if (!strcmp(a, "--batch") && has_value)
 			o->batch = (unsigned)atoi(argv[++i]);
+		else if (!strcmp(a, "--cache-mib") && has_value)
+			o->cache_mib = (unsigned)atoi(argv[++i]);
 		else if (!strcmp(a, "--nice") && has_value)
 			o->nice = atoi(argv[++i]);
 		else if (!strcmp(a, "--testpmd") && has_value)
@@ -362,7 +507,8 @@ static void parse(int argc, char **argv, struct opts *o)
 		o->queries = 16384;
 		o->batch = 1024;
 	}
-	if (!o->runs || o->runs > RUNS_MAX || !o->batch || o->batch > 8192 || o->queries < o->batch)
+	if (!o->runs || o->runs > RUNS_MAX || !o->batch || o->batch > 8192 ||
+	    o->queries < o->batch || o->cache_mib < 1 || o->cache_mib > 2048)
 		usage();
 }
 
@@ -379,6 +525,8 @@ static int dut_role(int argc, char **argv)
 			d.huge_dir = argv[i + 1];
 		else if (!strcmp(argv[i], "--swap"))
 			d.macswap = !strcmp(argv[i + 1], "yes");
+		else if (!strcmp(argv[i], "--cache-mib"))
+			d.cache_mib = (unsigned)atoi(argv[i + 1]);
 	}
 	return d.socket ? dut_main(&d) : 2;
 }
@@ -387,7 +535,8 @@ int main(int argc, char **argv)
 {
 	if (argc > 1 && !strcmp(argv[1], "--dut"))
 		return dut_role(argc, argv);
-	struct opts o = {.runs = 9, .queries = 65536, .batch = 4096, .testpmd = TESTPMD_PATH};
+	struct opts o = {
+	    .runs = 9, .queries = 65536, .batch = 4096, .cache_mib = 64, .testpmd = TESTPMD_PATH};
 	parse(argc, argv, &o);
 	ssize_t n = readlink("/proc/self/exe", self, sizeof(self) - 1);
 	if (n <= 0)
@@ -409,8 +558,8 @@ int main(int argc, char **argv)
 	for (unsigned i = 0; i < o.runs; i++) {
 		printf("run %u:\n", i + 1);
 		fflush(stdout);
-		if (!run_dut(&o, &runs[done]) || !run_swap(&o, &runs[done]) ||
-		    !run_testpmd(&o, &runs[done]))
+		if (!run_dut(&o, &runs[done]) || !run_cache(&o, &runs[done]) ||
+		    !run_swap(&o, &runs[done]) || !run_testpmd(&o, &runs[done]))
 			continue;
 		done++;
 	}

@@ -4,9 +4,10 @@
  * rings and next-hop table with a static MAC, the workload's 10,000 rules published to a plane) on
  * one lcore (CPU 1) over a memif client port. The lcore repeats dp_lcore_poll_once, as the plane's
  * own loop does, and times each poll; a poll that received packets is busy (testpmd's
- * --record-core-cycles counts the same way) and goes to the forward or the response path by which
- * of the lcore's counters it moved. The main thread reads commands on stdin ("reset", "quit") and
- * prints the figures at the end.
+ * --record-core-cycles counts the same way) and goes to the forward, the response or the cache-hit
+ * path by which of the lcore's counters it moved. With a cache (--cache-mib) the plane has one on
+ * the lcore, with the daemon's default lifetimes. The main thread reads commands on stdin
+ * ("reset", "counters", "quit") and prints the figures at the end.
  */
 #include <inttypes.h>
 #include <stdlib.h>
@@ -171,7 +172,19 @@ static struct dp_tables *workload_tables(uint16_t port, char *err, size_t errlen
 	return dp_tables_build(b, err, errlen);
 }
 
-static bool start_plane(struct dut *d)
+/* The daemon's defaults (ctl/config) but for the size. */
+static struct cache_params cache_params(unsigned mib)
+{
+	return (struct cache_params){.max_bytes = (size_t)mib << 20,
+				     .ttl_min_s = 0,
+				     .ttl_max_s = 86400,
+				     .negative_ttl_max_s = 3600,
+				     .servfail_ttl_s = 5,
+				     .stale_window_s = 86400,
+				     .stale_ttl_s = 30};
+}
+
+static bool start_plane(struct dut *d, unsigned cache_mib)
 {
 	struct dp_plane_params p = {
 	    .n_lcores = 1,
@@ -195,6 +208,7 @@ static bool start_plane(struct dut *d)
 	    .max_vpcs = 1,
 	    .max_rules = WL_RULES,
 	    .max_endpoint_addrs = 2,
+	    .cache = cache_mib ? cache_params(cache_mib) : (struct cache_params){0},
 	};
 	struct dp_tables *t = workload_tables(d->port.port_id, d->err, sizeof(d->err));
 	if (!t)
@@ -210,7 +224,7 @@ static bool start_plane(struct dut *d)
 /* Each busy poll's cycles per packet, by path: their median shrugs off the polls another
  * process preempted, which the sums (testpmd's way) do not. */
 #define POLL_SAMPLES (1u << 16)
-static float fwd_samples[POLL_SAMPLES], resp_samples[POLL_SAMPLES];
+static float fwd_samples[POLL_SAMPLES], resp_samples[POLL_SAMPLES], hit_samples[POLL_SAMPLES];
 
 static void sample(float *samples, uint64_t polls, uint64_t cycles, unsigned pkts)
 {
@@ -218,11 +232,20 @@ static void sample(float *samples, uint64_t polls, uint64_t cycles, unsigned pkt
 		samples[polls] = (float)cycles / (float)pkts;
 }
 
-/* A busy poll's cycles go to the path whose counter it moved. */
+/* A busy poll's cycles go to the path whose counter it moved: a cache hit answers (and moves
+ * answered too) without forwarding. */
 static void account(struct dut_figures *fig, uint64_t cycles, unsigned pkts, uint64_t fwd_delta,
-		    uint64_t ans_delta)
+		    uint64_t ans_delta, uint64_t hit_delta)
 {
-	if (fwd_delta && !ans_delta) {
+	if (hit_delta && !fwd_delta && hit_delta == ans_delta) {
+		sample(hit_samples, fig->hit_polls, cycles, pkts);
+		fig->hit_cycles += cycles;
+		fig->hit_pkts += pkts;
+		fig->hit_polls++;
+	} else if (hit_delta) {
+		fig->other_cycles += cycles;
+		fig->other_pkts += pkts;
+	} else if (fwd_delta && !ans_delta) {
 		sample(fwd_samples, fig->fwd_polls, cycles, pkts);
 		fig->fwd_cycles += cycles;
 		fig->fwd_pkts += pkts;
@@ -247,12 +270,13 @@ static int lcore_loop(void *arg)
 			memset(&d->fig, 0, sizeof(d->fig));
 			d->reset = false;
 		}
-		uint64_t fwd = c->forwarded, ans = c->answered;
+		uint64_t fwd = c->forwarded, ans = c->answered, hits = c->cache_hits;
 		uint64_t t0 = rte_rdtsc();
 		unsigned n = dp_lcore_poll_once(d->plane, 0);
 		uint64_t cycles = rte_rdtsc() - t0;
 		if (n)
-			account(&d->fig, cycles, n, c->forwarded - fwd, c->answered - ans);
+			account(&d->fig, cycles, n, c->forwarded - fwd, c->answered - ans,
+				c->cache_hits - hits);
 	}
 	return 0;
 }
@@ -301,32 +325,65 @@ static int macswap_loop(void *arg)
 		uint16_t sent = rte_eth_tx_burst(port, 0, pkts, n);
 		if (sent < n)
 			rte_pktmbuf_free_bulk(pkts + sent, n - sent);
-		account(&d->fig, rte_rdtsc() - t0, n, 1, 0);
+		account(&d->fig, rte_rdtsc() - t0, n, 1, 0, 0);
 	}
 	return 0;
 }
 
+/* Two lines: "DUT" with the paths of a miss, "CACHE" with the hit path and the cache's size. */
 bool dut_figures_parse(const char *line, struct dut_figures *f)
 {
-	const char *at = strstr(line, "DUT ");
-	return at && sscanf(at,
-			    "DUT %" SCNu64 " %" SCNu64 " %" SCNu64 " %" SCNu64 " %" SCNu64
-			    " %" SCNu64 " %" SCNu64 " %" SCNu64 " %" SCNu64 " %" SCNu64 " %" SCNu64
-			    " %" SCNu64 " %lf %lf",
-			    &f->tsc_hz, &f->fwd_cycles, &f->fwd_pkts, &f->fwd_polls,
-			    &f->resp_cycles, &f->resp_pkts, &f->resp_polls, &f->other_cycles,
-			    &f->other_pkts, &f->forwarded, &f->answered, &f->drops,
-			    &f->fwd_poll_median, &f->resp_poll_median) == 14;
+	const char *at = strstr(line, "DUT "), *cache = strstr(line, "CACHE ");
+	return at && cache &&
+	       sscanf(at,
+		      "DUT %" SCNu64 " %" SCNu64 " %" SCNu64 " %" SCNu64 " %" SCNu64 " %" SCNu64
+		      " %" SCNu64 " %" SCNu64 " %" SCNu64 " %" SCNu64 " %" SCNu64 " %" SCNu64
+		      " %lf %lf",
+		      &f->tsc_hz, &f->fwd_cycles, &f->fwd_pkts, &f->fwd_polls, &f->resp_cycles,
+		      &f->resp_pkts, &f->resp_polls, &f->other_cycles, &f->other_pkts,
+		      &f->forwarded, &f->answered, &f->drops, &f->fwd_poll_median,
+		      &f->resp_poll_median) == 14 &&
+	       sscanf(cache,
+		      "CACHE %" SCNu64 " %" SCNu64 " %" SCNu64 " %" SCNu64 " %lf %" SCNu64
+		      " %" SCNu64 " %" SCNu64 " %" SCNu64 " %" SCNu64,
+		      &f->hit_cycles, &f->hit_pkts, &f->hit_polls, &f->cache_hits,
+		      &f->hit_poll_median, &f->cache_entries, &f->cache_bytes, &f->cache_capacity,
+		      &f->cache_index_slots, &f->cache_max_bytes) == 10;
 }
 
-static void print_figures(struct dut *d)
+bool dut_counters_parse(const char *line, struct dut_counters *c)
+{
+	return sscanf(line, "counters %" SCNu64 " %" SCNu64 " %" SCNu64 " %" SCNu64 " %" SCNu64,
+		      &c->cache_hits, &c->forwarded, &c->answered, &c->refreshes, &c->drops) == 5;
+}
+
+static uint64_t drops_of(const struct dp_lcore_counters *c)
+{
+	uint64_t drops = 0;
+	for (int i = 0; i < DP__DROP_COUNT; i++)
+		drops += c->drops[i];
+	return drops;
+}
+
+static void print_counters(const struct dut *d)
 {
 	struct dp_lcore_counters c = {0};
 	if (d->plane)
 		dp_lcore_counters_read(d->plane, 0, &c);
-	uint64_t drops = 0;
-	for (int i = 0; i < DP__DROP_COUNT; i++)
-		drops += c.drops[i];
+	printf("counters %" PRIu64 " %" PRIu64 " %" PRIu64 " %" PRIu64 " %" PRIu64 "\n",
+	       c.cache_hits, c.forwarded, c.answered, c.refreshes, drops_of(&c));
+	fflush(stdout);
+}
+
+static void print_figures(struct dut *d, size_t cache_max_bytes)
+{
+	struct dp_lcore_counters c = {0};
+	struct cache_stats st = {0};
+	if (d->plane) {
+		dp_lcore_counters_read(d->plane, 0, &c);
+		dp_cache_stats_read(d->plane, 0, &st);
+	}
+	uint64_t drops = drops_of(&c);
 	struct dut_figures *f = &d->fig;
 	printf("DUT %" PRIu64 " %" PRIu64 " %" PRIu64 " %" PRIu64 " %" PRIu64 " %" PRIu64
 	       " %" PRIu64 " %" PRIu64 " %" PRIu64 " %" PRIu64 " %" PRIu64 " %" PRIu64
@@ -335,6 +392,11 @@ static void print_figures(struct dut *d)
 	       f->resp_pkts, f->resp_polls, f->other_cycles, f->other_pkts, c.forwarded, c.answered,
 	       drops, median_sample(fwd_samples, f->fwd_polls),
 	       median_sample(resp_samples, f->resp_polls));
+	printf("CACHE %" PRIu64 " %" PRIu64 " %" PRIu64 " %" PRIu64 " %.1f %" PRIu64 " %" PRIu64
+	       " %" PRIu64 " %" PRIu64 " %zu\n",
+	       f->hit_cycles, f->hit_pkts, f->hit_polls, c.cache_hits,
+	       median_sample(hit_samples, f->hit_polls), st.entries, st.bytes, st.capacity_bytes,
+	       st.index_slots, st.entries ? cache_max_bytes : 0);
 	fflush(stdout);
 	if (drops)
 		dp_counters_print(d->plane, stderr);
@@ -371,7 +433,8 @@ int dut_main(const struct dut_opts *o)
 		fprintf(stderr, "dut: EAL failed\n");
 		return 1;
 	}
-	if (!start_port(&d, o) || (!o->macswap && (!start_neigh(&d) || !start_plane(&d)))) {
+	if (!start_port(&d, o) ||
+	    (!o->macswap && (!start_neigh(&d) || !start_plane(&d, o->cache_mib)))) {
 		fprintf(stderr, "dut: %s\n", d.err);
 		return 1;
 	}
@@ -382,7 +445,7 @@ int dut_main(const struct dut_opts *o)
 	printf("ready\n");
 	fflush(stdout);
 	char line[64];
-	while (fgets(line, sizeof(line), stdin) && strncmp(line, "quit", 4) != 0)
+	while (fgets(line, sizeof(line), stdin) && strncmp(line, "quit", 4) != 0) {
 		if (strncmp(line, "reset", 5) == 0) {
 			/* acknowledged once the lcore has zeroed its figures, so the generator's
 			 * next packets count */
@@ -390,10 +453,13 @@ int dut_main(const struct dut_opts *o)
 				usleep(100);
 			printf("ok\n");
 			fflush(stdout);
+		} else if (strncmp(line, "counters", 8) == 0) {
+			print_counters(&d);
 		}
+	}
 	d.stop = true;
 	rte_eal_wait_lcore(DUT_LCORE);
-	print_figures(&d);
+	print_figures(&d, (size_t)o->cache_mib << 20);
 	dp_plane_free(d.plane);
 	io_ports_close();
 	io_exceptions_free();

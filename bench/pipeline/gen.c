@@ -4,7 +4,9 @@
  * whatever is the client on the other end (the DUT, or testpmd in macswap). A batch is two phases
  * so that the DUT's busy polls see one path at a time: B client queries out and the B frames
  * they caused back (held), then, for the DUT, the targets' answers made from those frames out
- * and the B client answers back. Making frames is outside the timed phases.
+ * and the B client answers back, each checked against the query of the client it reached. For a
+ * DUT with a cache, a third phase asks the same B names again from B new clients (gen_hits).
+ * Making frames is outside the timed phases.
  */
 #include <string.h>
 #include <unistd.h>
@@ -21,7 +23,12 @@
 
 static uint16_t port;
 static struct rte_mempool *pool;
-static uint32_t next_name;
+static uint32_t next_name, next_client;
+
+uint32_t gen_next_name(void)
+{
+	return next_name;
+}
 
 bool gen_start(const char *socket, const char *huge_dir, unsigned batch)
 {
@@ -113,13 +120,18 @@ static unsigned exchange(struct rte_mbuf **out, unsigned n, struct rte_mbuf **in
 	return got;
 }
 
-static bool make_queries(struct rte_mbuf **m, unsigned n)
+/* n queries: names first_name on, each from a client never seen before. */
+static bool make_queries(struct rte_mbuf **m, unsigned n, uint32_t first_name, bool mixed_case,
+			 struct wl_query *asked)
 {
 	if (rte_pktmbuf_alloc_bulk(pool, m, n))
 		return false;
 	for (unsigned i = 0; i < n; i++) {
+		asked[i] = (struct wl_query){
+		    .name = first_name + i, .client = next_client, .mixed_case = mixed_case};
+		next_client = (next_client + 1) % WL_CLIENTS;
 		uint8_t *f = (uint8_t *)rte_pktmbuf_append(m[i], WL_FRAME_MAX);
-		size_t len = wl_client_query(f, next_name++);
+		size_t len = wl_client_query(f, &asked[i]);
 		if (!len) {
 			rte_pktmbuf_free_bulk(m, n);
 			return false;
@@ -127,6 +139,28 @@ static bool make_queries(struct rte_mbuf **m, unsigned n)
 		rte_pktmbuf_trim(m[i], (uint16_t)(WL_FRAME_MAX - len));
 	}
 	return true;
+}
+
+/* Answers to asked[0..n) (consecutive clients): each checked against the query of its client,
+ * each query answered once. Frees them all; how many were right. */
+static unsigned check_answers(struct rte_mbuf **m, unsigned got, const struct wl_query *asked,
+			      unsigned n)
+{
+	bool answered[n];
+	unsigned good = 0;
+	memset(answered, 0, sizeof(answered));
+	for (unsigned i = 0; i < got; i++) {
+		uint32_t client, at;
+		if (!wl_answer_client(m[i], &client))
+			continue;
+		at = (client + WL_CLIENTS - asked[0].client) % WL_CLIENTS;
+		if (at < n && !answered[at] && wl_is_answer_to(m[i], &asked[at])) {
+			answered[at] = true;
+			good++;
+		}
+	}
+	rte_pktmbuf_free_bulk(m, got);
+	return good;
 }
 
 /* Keeps the frames that pass, frees the rest; how many kept. */
@@ -142,11 +176,6 @@ static unsigned keep_if(struct rte_mbuf **m, unsigned n, bool (*ok)(struct rte_m
 	return kept;
 }
 
-static bool client_answer_ok(struct rte_mbuf *m)
-{
-	return wl_is_client_answer(m);
-}
-
 static bool macswapped_ok(struct rte_mbuf *m)
 {
 	const uint8_t *f = rte_pktmbuf_mtod(m, const uint8_t *);
@@ -156,9 +185,11 @@ static bool macswapped_ok(struct rte_mbuf *m)
 bool gen_batch(unsigned b, bool answers, struct gen_counts *c)
 {
 	struct rte_mbuf *out[b], *in[b];
+	struct wl_query asked[b];
 	uint64_t cycles;
-	if (!make_queries(out, b))
+	if (!make_queries(out, b, next_name, false, asked))
 		return false;
+	next_name += b;
 	unsigned got = exchange(out, b, in, &cycles);
 	c->fwd_cycles += cycles;
 	c->sent += b;
@@ -174,8 +205,23 @@ bool gen_batch(unsigned b, bool answers, struct gen_counts *c)
 	unsigned back = exchange(in, n, out, &cycles);
 	c->resp_cycles += cycles;
 	c->resp_sent += n;
-	unsigned good = keep_if(out, back, client_answer_ok);
+	unsigned good = check_answers(out, back, asked, b);
 	c->answers_good += good;
-	rte_pktmbuf_free_bulk(out, good);
-	return got == b && n == b && back == n;
+	return got == b && n == b && good == b;
+}
+
+bool gen_hits(unsigned b, uint32_t first_name, struct gen_counts *c)
+{
+	struct rte_mbuf *out[b], *in[b];
+	struct wl_query asked[b];
+	uint64_t cycles;
+	if (!make_queries(out, b, first_name, true, asked))
+		return false;
+	unsigned got = exchange(out, b, in, &cycles);
+	c->hit_cycles += cycles;
+	c->hit_sent += b;
+	unsigned good = check_answers(in, got, asked, b);
+	c->hits_good += good;
+	c->hit_wrong += got - good;
+	return good == b;
 }
