@@ -384,15 +384,33 @@ static void answer_from_target(struct dp_lcore *lc, struct flow *f, struct rte_m
 /*
  * A hit's answer written over the query at off in m, with ID id, and its view in msg: the header
  * and question only, as the writers need, since the cache walked every record when it kept the
- * answer and keeps none with an OPT. Its length, or 0 when it does not fit.
+ * answer and keeps none with an OPT. query: the parse of the query it was written over, whose
+ * question cache_write left in place (so only the header is read anew), or NULL to parse the
+ * question again. Its length, or 0 when it does not fit.
  */
 static size_t write_cached(struct dp_lcore *lc, const struct cache_hit *hit, uint16_t id,
-			   struct rte_mbuf *m, uint16_t off, struct wire_dns_msg *msg)
+			   struct rte_mbuf *m, uint16_t off, const struct wire_dns_msg *query,
+			   struct wire_dns_msg *msg)
 {
 	uint8_t *dns = rte_pktmbuf_mtod(m, uint8_t *) + off;
 	size_t len = cache_write(lc->cache, hit, id, dns, dns_room(m, off), lc->now);
-	if (!len || wire_dns_parse_response_head(dns, len, msg) != WIRE_OK)
+	if (!len)
 		return 0;
+	if (!query) {
+		if (wire_dns_parse_response_head(dns, len, msg) != WIRE_OK)
+			return 0;
+	} else {
+		*msg = *query;
+		msg->id = id;
+		msg->flags = get16(dns + 2);
+		msg->qdcount = get16(dns + 4);
+		msg->ancount = get16(dns + 6);
+		msg->nscount = get16(dns + 8);
+		msg->arcount = get16(dns + 10);
+		msg->has_opt = false;
+		msg->opt_index = 0;
+		memset(&msg->opt, 0, sizeof(msg->opt));
+	}
 	msg->msg_end = (uint16_t)len;
 	return len;
 }
@@ -411,7 +429,7 @@ static bool answer_stale(struct dp_lcore *lc, struct flow *f, struct rte_mbuf *m
 	    cache_hit_len(lc->cache, &hit) > dns_room(m, pkt->payload_off))
 		return false;
 	struct wire_dns_msg msg;
-	size_t len = write_cached(lc, &hit, f->client.id, m, pkt->payload_off, &msg);
+	size_t len = write_cached(lc, &hit, f->client.id, m, pkt->payload_off, NULL, &msg);
 	if (!len) {
 		drop(lc, m, DP_DROP_NO_ROOM);
 		close_flow(lc, f);
@@ -764,7 +782,7 @@ static void answer_cached(struct dp_lcore *lc, struct pending_query *q, const st
 	uint16_t query_flags = get16(dns + 2), udp_limit = wire_dns_udp_limit(&q->msg);
 	bool edns = q->msg.has_opt, do_bit = edns && q->msg.opt.do_bit;
 	struct wire_dns_msg msg;
-	size_t len = write_cached(lc, hit, q->msg.id, m, off, &msg);
+	size_t len = write_cached(lc, hit, q->msg.id, m, off, &q->msg, &msg);
 	enum wire_err err = len ? WIRE_OK : WIRE_E_NO_ROOM;
 	wire_dns_set_resolver_flags(dns, query_flags);
 	if (err == WIRE_OK && edns)
