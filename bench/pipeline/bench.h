@@ -139,6 +139,11 @@ void child_kill(struct child *c);
  * SIGTERM. The mount's path, or NULL with a sentence on stderr. */
 const char *huge_setup(unsigned pages);
 
+/* Appends the EAL's memory arguments at argv[argc] (room for 4): the hugetlbfs at huge_dir with
+ * 256 MiB, or --no-huge with 512 MiB when huge_dir is NULL, as every process of a run has them.
+ * Returns the new argc. */
+int huge_eal_args(char **argv, int argc, const char *huge_dir);
+
 /* ---- the address index comparison (no memif) ---- */
 void addr_index_bench(unsigned runs);
 

@@ -307,17 +307,7 @@ static bool run_testpmd(const struct opts *o, struct run *r)
 	char *argv[32] = {(char *)o->testpmd,	 "--lcores=0@0,1@1", prefix, "--no-pci",
 			  "--log-level=warning", "--vdev",	     vdev};
 	int argc = 7;
-	if (huge_dir) {
-		argv[argc++] = "--huge-dir";
-		argv[argc++] = (char *)huge_dir;
-		argv[argc++] = "-m";
-		argv[argc++] = "256";
-	} else {
-		argv[argc++] = "--no-huge";
-		argv[argc++] = "--no-shconf";
-		argv[argc++] = "-m";
-		argv[argc++] = "512";
-	}
+	argc = huge_eal_args(argv, argc, huge_dir);
 	char *tail[] = {"--", "--forward-mode=macswap", "--record-core-cycles", "--nb-cores=1",
 			"--total-num-mbufs=16384", "--burst=32",
 			/* the DUT's queues (io adds the control core's TX queue): one stream */

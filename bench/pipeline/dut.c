@@ -405,24 +405,14 @@ static void print_figures(struct dut *d, size_t cache_max_bytes)
 /* EAL on lcores 0 (CPU 0: this thread, which only reads stdin) and 1 (CPU 1: the data lcore). */
 static bool start_eal(const struct dut_opts *o)
 {
-	char prefix[64], mem[16] = "512";
+	char prefix[64];
 	snprintf(prefix, sizeof(prefix), "--file-prefix=vpcdns-bench-dut-%d", (int)getpid());
 	snprintf(device, sizeof(device), "net_memif0,role=client,id=0,socket=%s,mac=%s", o->socket,
 		 WL_DUT_MAC);
 	char *argv[16] = {"bench_pipeline-dut",	 "--lcores=0@0,1@1", prefix, "--no-pci",
 			  "--log-level=warning", "--vdev",	     device};
 	int argc = 7;
-	if (o->huge_dir) {
-		argv[argc++] = "--huge-dir";
-		argv[argc++] = (char *)o->huge_dir;
-		argv[argc++] = "-m";
-		argv[argc++] = "256";
-	} else {
-		argv[argc++] = "--no-huge";
-		argv[argc++] = "--no-shconf";
-		argv[argc++] = "-m";
-		argv[argc++] = mem;
-	}
+	argc = huge_eal_args(argv, argc, o->huge_dir);
 	return rte_eal_init(argc, argv) >= 0;
 }
 

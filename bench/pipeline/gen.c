@@ -39,17 +39,7 @@ bool gen_start(const char *socket, const char *huge_dir, unsigned batch)
 	char *argv[16] = {"bench_pipeline",	 "--lcores=0@0", prefix, "--no-pci",
 			  "--log-level=warning", "--vdev",	 vdev};
 	int argc = 7;
-	if (huge_dir) {
-		argv[argc++] = "--huge-dir";
-		argv[argc++] = (char *)huge_dir;
-		argv[argc++] = "-m";
-		argv[argc++] = "256";
-	} else {
-		argv[argc++] = "--no-huge";
-		argv[argc++] = "--no-shconf";
-		argv[argc++] = "-m";
-		argv[argc++] = "512";
-	}
+	argc = huge_eal_args(argv, argc, huge_dir);
 	if (rte_eal_init(argc, argv) < 0 || rte_eth_dev_get_port_by_name("net_memif0", &port)) {
 		fprintf(stderr, "bench_pipeline: EAL or memif server port failed\n");
 		return false;

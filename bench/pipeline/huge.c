@@ -88,3 +88,19 @@ const char *huge_setup(unsigned pages)
 	mounted = true;
 	return mount_dir;
 }
+
+int huge_eal_args(char **argv, int argc, const char *huge_dir)
+{
+	if (huge_dir) {
+		argv[argc++] = "--huge-dir";
+		argv[argc++] = (char *)huge_dir;
+		argv[argc++] = "-m";
+		argv[argc++] = "256";
+	} else {
+		argv[argc++] = "--no-huge";
+		argv[argc++] = "--no-shconf";
+		argv[argc++] = "-m";
+		argv[argc++] = "512";
+	}
+	return argc;
+}
