@@ -948,10 +948,14 @@ static void accept_response(struct dp_lcore *lc, struct rte_mbuf *m, const struc
 {
 	uint8_t *dns = rte_pktmbuf_mtod(m, uint8_t *) + pkt->payload_off;
 	struct wire_dns_msg msg;
-	size_t count;
+	/* the cache keeps what this parse finds: the records are walked once */
+	struct wire_rr rrs[CACHE_RRS_MAX];
+	bool keep = lc->cache && !cut;
+	size_t count = 0;
 	enum wire_err err =
 	    cut ? wire_dns_parse_response_head(dns, pkt->payload_len, &msg)
-		: wire_dns_parse_response(dns, pkt->payload_len, &msg, NULL, 0, &count);
+		: wire_dns_parse_response(dns, pkt->payload_len, &msg, keep ? rrs : NULL,
+					  keep ? CACHE_RRS_MAX : 0, &count);
 	if (err != WIRE_OK) {
 		lc->c.rejects[err]++;
 		drop(lc, m, DP_DROP_WIRE);
@@ -990,9 +994,10 @@ static void accept_response(struct dp_lcore *lc, struct rte_mbuf *m, const struc
 	}
 	/* CD=1 asked the target not to validate: its answer is no answer for a CD=0 query (RFC
 	 * 4035 4.7), and the cache's key does not tell them apart */
-	if (lc->cache && !cut && !(kept_query_flags(f) & WIRE_FLAG_CD)) {
+	if (keep && !(kept_query_flags(f) & WIRE_FLAG_CD)) {
 		struct cache_key k = flow_key(f);
-		cache_insert(lc->cache, &k, dns, pkt->payload_len, lc->now);
+		cache_insert_parsed(lc->cache, &k, dns, pkt->payload_len, &msg, rrs, count,
+				    lc->now);
 	}
 	if (f->client.refresh) {
 		lc->c.refreshed++;

@@ -12,7 +12,7 @@
 #define WAYS		8
 #define AVG_ENTRY	64 /* octets per index slot: the log runs out before the index does */
 #define ALIGN		8
-#define TTLS_MAX	255
+#define TTLS_MAX	(CACHE_RRS_MAX - 1)
 #define TYPE_SOA	6
 #define NS_PER_S	1000000000ull
 #define F_REFRESH_ASKED 0x1
@@ -145,7 +145,8 @@ struct cache *cache_new(const struct cache_params *p, char *err, size_t errlen)
 	if (index_bytes * 2 > p->max_bytes)
 		index_bytes = (buckets >>= 1) * sizeof(struct bucket);
 	c->bucket_mask = (uint32_t)(buckets - 1);
-	/* a whole number of cache lines: aligned_alloc wants the size a multiple of the alignment */
+	/* a whole number of cache lines: aligned_alloc wants the size a multiple of the alignment
+	 */
 	c->log_size = (uint32_t)((p->max_bytes - index_bytes) & ~(uint64_t)63);
 	c->buckets = aligned_alloc(64, index_bytes);
 	c->log = aligned_alloc(64, c->log_size);
@@ -396,26 +397,42 @@ static enum cache_insert decide_life(const struct cache_params *p, uint8_t *msg,
 	return CACHE_KEPT;
 }
 
-/* The answer's records (the OPT among them) in rrs, *n of them, its question k's. */
-static enum cache_insert describe(const struct cache_key *k, const uint8_t *msg, size_t len,
-				  struct wire_dns_msg *m, struct wire_rr *rrs, size_t *n)
+/* Whether a parsed answer (n records described) may be kept for k at all. */
+static enum cache_insert check_parsed(const struct cache_key *k, const uint8_t *msg, size_t len,
+				      const struct wire_dns_msg *m, size_t n)
 {
 	if (len > CACHE_MSG_MAX)
 		return CACHE_NOT_TOO_BIG;
-	if (wire_dns_parse_response(msg, len, m, rrs, TTLS_MAX + 1, n) != WIRE_OK ||
-	    !m->question_end || m->qname_len != k->qname_len || m->qtype != k->qtype ||
+	if (!m->question_end || m->qname_len != k->qname_len || m->qtype != k->qtype ||
 	    m->qclass != k->qclass || !same_name(msg + WIRE_DNS_HLEN, k->qname, k->qname_len))
 		return CACHE_NOT_MALFORMED;
-	return *n > TTLS_MAX ? CACHE_NOT_TOO_BIG : CACHE_KEPT;
+	return n > TTLS_MAX ? CACHE_NOT_TOO_BIG : CACHE_KEPT;
 }
 
-/* msg copied to copy without its OPT, its records described anew (the OPT's going moved what
- * followed it). */
+/*
+ * msg copied to copy without its OPT. An OPT at the end (where servers put it) is cut off and the
+ * other records' descriptions stay true; one elsewhere is stripped and the records described anew
+ * (its going moved what followed it).
+ */
 static enum cache_insert copy_without_opt(const uint8_t *msg, size_t *len, uint8_t *copy,
 					  struct wire_dns_msg *m, struct wire_rr *rrs, size_t *n)
 {
+	if (!m->has_opt) {
+		memcpy(copy, msg, *len);
+		return CACHE_KEPT;
+	}
+	if (m->opt_index + 1u == *n && m->opt.off + m->opt.len == *len) {
+		*len = m->opt.off;
+		memcpy(copy, msg, *len);
+		m->arcount--;
+		copy[10] = (uint8_t)(m->arcount >> 8);
+		copy[11] = (uint8_t)m->arcount;
+		m->has_opt = false;
+		(*n)--;
+		return CACHE_KEPT;
+	}
 	memcpy(copy, msg, *len);
-	if (m->has_opt && wire_dns_strip_opt(copy, len, m) != WIRE_OK)
+	if (wire_dns_strip_opt(copy, len, m) != WIRE_OK)
 		return CACHE_NOT_MALFORMED;
 	if (wire_dns_parse_response(copy, *len, m, rrs, TTLS_MAX + 1, n) != WIRE_OK)
 		return CACHE_NOT_MALFORMED;
@@ -425,12 +442,26 @@ static enum cache_insert copy_without_opt(const uint8_t *msg, size_t *len, uint8
 enum cache_insert cache_insert(struct cache *c, const struct cache_key *k, uint8_t *msg, size_t len,
 			       uint64_t now_ns)
 {
-	uint8_t copy[CACHE_MSG_MAX];
-	struct wire_rr rrs[TTLS_MAX + 1];
+	struct wire_rr rrs[CACHE_RRS_MAX];
 	struct wire_dns_msg m;
 	size_t n = 0;
+	if (len > CACHE_MSG_MAX || wire_dns_parse_response(msg, len, &m, rrs, CACHE_RRS_MAX, &n)) {
+		enum cache_insert why =
+		    len > CACHE_MSG_MAX ? CACHE_NOT_TOO_BIG : CACHE_NOT_MALFORMED;
+		c->st.not_kept[why]++;
+		return why;
+	}
+	return cache_insert_parsed(c, k, msg, len, &m, rrs, n, now_ns);
+}
+
+enum cache_insert cache_insert_parsed(struct cache *c, const struct cache_key *k, uint8_t *msg,
+				      size_t len, const struct wire_dns_msg *parsed,
+				      struct wire_rr *rrs, size_t n, uint64_t now_ns)
+{
+	uint8_t copy[CACHE_MSG_MAX];
+	struct wire_dns_msg m = *parsed;
 	uint32_t life = 0;
-	enum cache_insert why = describe(k, msg, len, &m, rrs, &n);
+	enum cache_insert why = check_parsed(k, msg, len, &m, n);
 	if (why == CACHE_KEPT)
 		why = decide_life(&c->p, msg, &m, rrs, n, &life);
 	if (why == CACHE_KEPT)

@@ -118,6 +118,16 @@ size_t cache_hit_len(const struct cache *c, const struct cache_hit *hit);
 enum cache_insert cache_insert(struct cache *c, const struct cache_key *k, uint8_t *msg, size_t len,
 			       uint64_t now_ns);
 
+/*
+ * The same for an answer the caller already parsed with wire_dns_parse_response into parsed and
+ * rrs (rrs of CACHE_RRS_MAX, n the count it gave): the parse is not made again. rrs may be
+ * rewritten (it is the caller's scratch); parsed is not.
+ */
+#define CACHE_RRS_MAX 256
+enum cache_insert cache_insert_parsed(struct cache *c, const struct cache_key *k, uint8_t *msg,
+				      size_t len, const struct wire_dns_msg *parsed,
+				      struct wire_rr *rrs, size_t n, uint64_t now_ns);
+
 void cache_stats_read(const struct cache *c, struct cache_stats *out);
 
 /*

@@ -144,6 +144,26 @@ Test(cache, a_kept_answer_is_a_hit_with_the_askers_id_and_case_and_no_opt)
 	cr_expect_eq(st.entries, 1);
 }
 
+Test(cache, an_opt_before_other_records_is_stripped_and_their_ttls_still_age)
+{
+	/* www A 300, then in the additional section the OPT and after it an A of TTL 100 */
+	mb_hdr(&b, 7, 0x8580, 1, 1, 0, 2);
+	mb_question(&b, "www.example.com", 1, 1);
+	mb_a(&b, 12, 300, 0x0a000001);
+	mb_opt(&b, 4096, 0, 0, false, NULL, 0);
+	mb_a(&b, 12, 100, 0x0a000002);
+	cr_assert_eq(keep(1, "www.example.com", T0), CACHE_KEPT);
+	uint8_t out[4096];
+	size_t len;
+	struct wire_dns_msg m;
+	cr_assert_eq(hit_of(1, "www.example.com", T0 + 10 * S, false, &m, out, &len), CACHE_FRESH);
+	cr_expect_not(m.has_opt);
+	cr_expect_eq(m.arcount, 1);
+	cr_expect_eq(ttl_of(out, len, 0), 290);
+	cr_expect_eq(ttl_of(out, len, 1), 90);
+	cr_expect_eq(len, b.n - 11);
+}
+
 Test(cache, an_unknown_name_type_or_view_is_a_miss)
 {
 	answer("www.example.com", 1, 300, 0);
