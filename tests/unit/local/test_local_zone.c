@@ -4,57 +4,14 @@
  * the closest encloser (RFC 4592), empty non-terminals, a CNAME loop, a CNAME leaving the zone, a
  * zone cut with no delegate rule, and us-east-1's ec2.internal.
  */
-#include <criterion/criterion.h>
-#include <string.h>
-
-#include "../wire/msgbuild.h"
-#include "ctl/local/local.h"
-#include "dp/wire/wire.h"
-
-static struct config *cfg;
-static struct config_tables *tables;
-static struct local *loc;
+#include "harness.h"
 
 static void setup(void)
 {
-	struct config_errors errs = {0};
-	char err[200];
-	cfg = config_load(LOCAL_DIR "/wild.yaml", &errs);
-	cr_assert(cfg, "%s", errs.count ? errs.list[0].text : "?");
-	tables = config_compile(cfg, MATCH_ENGINE_SUFFIX, &errs);
-	cr_assert(tables);
-	loc = local_new(cfg, tables, err, sizeof(err));
-	cr_assert(loc, "%s", err);
-	config_errors_free(&errs);
-}
-
-static void teardown(void)
-{
-	local_free(loc);
-	config_tables_free(tables);
-	config_free(cfg);
+	local_setup(LOCAL_DIR "/wild.yaml");
 }
 
 TestSuite(local_zone, .init = setup, .fini = teardown);
-
-static uint8_t out[4096];
-static size_t out_len;
-static struct wire_dns_msg am;
-static struct wire_rr rrs[32];
-static size_t n_rrs;
-
-static enum local_status ask(const char *name, uint16_t type)
-{
-	struct mb q;
-	mb_query(&q, 7, name, type, false);
-	struct match_result res;
-	cr_assert_eq(match_lookup(tables->vpcs[0].table, NULL, q.b + 12, q.n - 16, &res), MATCH_OK);
-	enum local_status st = local_answer(loc, 0, res.kind, res.id, q.b, q.n, out, sizeof(out),
-					    4096, 1472, &out_len);
-	if (st == LOCAL_OK)
-		cr_assert_eq(wire_dns_parse_response(out, out_len, &am, rrs, 32, &n_rrs), WIRE_OK);
-	return st;
-}
 
 static unsigned rcode(void)
 {
