@@ -18,7 +18,6 @@ static const char *const drop_names[DP__DROP_COUNT] = {
     [DP_DROP_BAD_RULE] = "bad_rule",
     [DP_DROP_MATCH_FAILED] = "match_failed",
     [DP_DROP_NO_NEIGH] = "no_neigh",
-    [DP_DROP_NOT_OUR_PORT] = "not_our_port",
     [DP_DROP_NO_FLOW] = "no_flow",
     [DP_DROP_SPOOFED] = "spoofed",
     [DP_DROP_HANDOVER_FULL] = "handover_full",

@@ -157,7 +157,6 @@ enum dp_drop {
 	DP_DROP_BAD_RULE,	/* a FORWARD match naming a rule or target the tables lack */
 	DP_DROP_MATCH_FAILED,	/* match_lookup failed: not a wire name (a parse would not pass) */
 	DP_DROP_NO_NEIGH,	/* target's next-hop MAC unknown: not sent, the timer retries */
-	DP_DROP_NOT_OUR_PORT,	/* response to an endpoint address on a port outside the range */
 	DP_DROP_NO_FLOW,	/* response with no open flow for (port, ID): late or spoofed */
 	DP_DROP_SPOOFED,	/* response whose target, endpoint or question differ */
 	DP_DROP_HANDOVER_FULL,	/* the owning lcore's handover ring was full */
@@ -313,6 +312,12 @@ void dp_stop(struct dp_plane *plane);
  * loop repeats; tests and benches call it from one thread, and the lcore is online for RCU only
  * during the call, so dp_publish between calls does not wait. Returns the packets received. */
 unsigned dp_lcore_poll_once(struct dp_plane *plane, unsigned lcore);
+
+/* The control core's lookup of a query name (uncompressed wire form) in VPC vpc's table, as the
+ * lcores see it after the last dp_publish: for queries that reach the control core another way
+ * (TCP, a CNAME's target). match_lookup's status; MATCH_BAD_NAME for an unknown VPC too. */
+int dp_match_name(struct dp_plane *plane, uint32_t vpc, const uint8_t *name, size_t len,
+		  struct match_result *out);
 
 /* Rings of lcore i for the control core to drain. */
 struct rte_ring *dp_slow_ring(struct dp_plane *plane, unsigned lcore);

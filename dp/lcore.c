@@ -1008,6 +1008,15 @@ static void accept_response(struct dp_lcore *lc, struct rte_mbuf *m, const struc
 	answer_from_target(lc, f, m, pkt, &msg, cut);
 }
 
+static void to_exception(struct dp_lcore *lc, struct rte_mbuf *m)
+{
+	if (!lc->exception || rte_ring_sp_enqueue(lc->exception, m) != 0) {
+		drop(lc, m, DP_DROP_EXCEPTION_FULL);
+		return;
+	}
+	lc->c.exceptions++;
+}
+
 /* What a handed-over mbuf carries in hash.usr: the endpoint address index, and the cut bit. */
 #define HANDOVER_CUT (1u << 31)
 
@@ -1018,7 +1027,8 @@ static void handle_response(struct dp_lcore *lc, struct rte_mbuf *m, const struc
 	unsigned owner = flow_port_owner(plane->p.flow.port_lo, plane->p.flow.port_hi,
 					 plane->p.n_lcores, pkt->dst_port);
 	if (owner >= plane->p.n_lcores) {
-		drop(lc, m, DP_DROP_NOT_OUR_PORT);
+		/* outside the flows' ports: the kernel's own sockets (TCP fallback, recursion) */
+		to_exception(lc, m);
 		return;
 	}
 	if (owner != lc->index) {
@@ -1035,15 +1045,6 @@ static void handle_response(struct dp_lcore *lc, struct rte_mbuf *m, const struc
 }
 
 /* ---- the poll ---- */
-
-static void to_exception(struct dp_lcore *lc, struct rte_mbuf *m)
-{
-	if (!lc->exception || rte_ring_sp_enqueue(lc->exception, m) != 0) {
-		drop(lc, m, DP_DROP_EXCEPTION_FULL);
-		return;
-	}
-	lc->c.exceptions++;
-}
 
 /*
  * Keeps only the first segment of a reassembled datagram too big for one mbuf, with IP and UDP

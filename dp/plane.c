@@ -56,7 +56,8 @@ void dp_stop(struct dp_plane *plane)
 	plane->running = false;
 }
 
-/* One scratch per lcore, fitted to every VPC's table: what a Hyperscan lookup needs. */
+/* One scratch per lcore and one for the control core (the last), fitted to every VPC's table:
+ * what a Hyperscan lookup needs. */
 static bool fit_scratch(struct dp_tables *t, unsigned n_lcores, char *err, size_t errlen)
 {
 	t->scratch = calloc(n_lcores, sizeof(*t->scratch));
@@ -80,7 +81,7 @@ static bool fit_scratch(struct dp_tables *t, unsigned n_lcores, char *err, size_
 
 int dp_publish(struct dp_plane *plane, struct dp_tables *tables, char *err, size_t errlen)
 {
-	if (!tables->scratch && !fit_scratch(tables, plane->p.n_lcores, err, errlen)) {
+	if (!tables->scratch && !fit_scratch(tables, plane->p.n_lcores + 1, err, errlen)) {
 		for (uint32_t i = 0; i < tables->n_scratch; i++)
 			match_scratch_free(tables->scratch[i]);
 		free(tables->scratch);
@@ -93,6 +94,15 @@ int dp_publish(struct dp_plane *plane, struct dp_tables *tables, char *err, size
 	rte_rcu_qsbr_synchronize(plane->qsbr, RTE_QSBR_THRID_INVALID);
 	dp_tables_free(old);
 	return 0;
+}
+
+int dp_match_name(struct dp_plane *plane, uint32_t vpc, const uint8_t *name, size_t len,
+		  struct match_result *out)
+{
+	const struct dp_tables *t = plane->tables; /* the control core publishes: no RCU here */
+	if (!t || vpc >= t->n_vpcs)
+		return MATCH_BAD_NAME;
+	return match_lookup(t->vpcs[vpc].match, t->scratch[t->n_scratch - 1], name, len, out);
 }
 
 struct rte_ring *dp_slow_ring(struct dp_plane *plane, unsigned lcore)

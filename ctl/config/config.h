@@ -77,11 +77,15 @@ struct config_neighbour {
 	unsigned line;
 };
 
+#define CONFIG_KERNEL_IFNAME_MAX 10 /* IFNAMSIZ less a VLAN suffix ".4094" */
+
 struct config_interface {
 	char *name;
 	char *device; /* a DPDK device string: PCI address or vdev with ,key=value args */
 	unsigned line;
 	uint32_t mtu; /* IP packet size on the link; 0: the driver's default */
+	/* the kernel interface (a TAP) that takes TCP and the rest the lcores pass on; NULL: none */
+	char *kernel_interface;
 	struct config_neighbour *neighbours;
 	size_t n_neighbours;
 };

@@ -95,6 +95,7 @@ void config_free(struct config *cfg)
 	for (size_t i = 0; i < cfg->n_interfaces; i++) {
 		free(cfg->interfaces[i].name);
 		free(cfg->interfaces[i].device);
+		free(cfg->interfaces[i].kernel_interface);
 		free(cfg->interfaces[i].neighbours);
 	}
 	for (size_t i = 0; i < cfg->n_vpcs; i++)

@@ -199,6 +199,20 @@ static void check_devices(struct check *c)
 		    devices.v[i].name, devices.v[i - 1].line);
 	}
 	free(devices.v);
+	for (size_t i = 0; i < c->cfg->n_interfaces; i++) {
+		const struct config_interface *a = &c->cfg->interfaces[i];
+		for (size_t j = 0; j < i && a->kernel_interface; j++) {
+			const struct config_interface *b = &c->cfg->interfaces[j];
+			if (!b->kernel_interface ||
+			    strcmp(a->kernel_interface, b->kernel_interface))
+				continue;
+			char ctx[300];
+			snprintf(ctx, sizeof(ctx), "interface '%s'", a->name ?: "?");
+			CHECK_ERROR(c, a->line, ctx,
+				    "kernel_interface '%s' is already interface '%s''s (line %u)",
+				    a->kernel_interface, b->name ?: "?", b->line);
+		}
+	}
 }
 
 /* --- VPCs and zones --- */

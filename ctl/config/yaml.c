@@ -6,9 +6,11 @@
  * every token, so each error, and each object for later checks, carries its line. Cross-references
  * are left as names for config_validate to resolve.
  */
+#include <ctype.h>
 #include <errno.h>
 #include <inttypes.h>
 #include <stddef.h>
+#include <stdio.h>
 #include <libfyaml.h>
 #include <regex.h>
 #include <stdlib.h>
@@ -297,19 +299,54 @@ static void read_neighbours(struct walk *w, struct fy_node *list, const char *ct
 		read_neighbour(w, list_next(list, &iter), ctx, &itf->neighbours[i]);
 }
 
+/* The TAP's name: given ("none": no TAP), or vpcdns-k<index>. */
+static void read_kernel_interface(struct walk *w, struct fy_node *node, const char *ctx, size_t i,
+				  struct config_interface *itf)
+{
+	char *name = node ? read_string(w, node, ctx, "kernel_interface") : NULL;
+	if (node && !name)
+		return;
+	if (!name) {
+		if (asprintf(&itf->kernel_interface, "vpcdns-k%zu", i) < 0)
+			itf->kernel_interface = NULL;
+		return;
+	}
+	size_t len = strlen(name);
+	bool ok = len >= 1 && len <= CONFIG_KERNEL_IFNAME_MAX;
+	for (size_t c = 0; ok && c < len; c++)
+		ok = isalnum((unsigned char)name[c]) || name[c] == '-' || name[c] == '_';
+	if (strcmp(name, "none") == 0) {
+		free(name);
+		return;
+	}
+	if (!ok) {
+		WALK_ERROR(w, node, ctx,
+			   "'kernel_interface' must be 1 to %d letters, digits, '-' or '_' (a "
+			   "VLAN suffix like '.100' must still fit the kernel's 15), not '%s'",
+			   CONFIG_KERNEL_IFNAME_MAX, name);
+		free(name);
+		return;
+	}
+	itf->kernel_interface = name;
+}
+
 static void read_interface(struct walk *w, struct fy_node *node, size_t i)
 {
-	static const struct field fields[] = {
-	    {"name", true}, {"device", true}, {"neighbours", false}, {"mtu", false}};
-	struct fy_node *v[4];
+	static const struct field fields[] = {{"name", true},
+					      {"device", true},
+					      {"neighbours", false},
+					      {"mtu", false},
+					      {"kernel_interface", false}};
+	struct fy_node *v[5];
 	struct config_interface *itf = &w->cfg->interfaces[i];
 	char ctx[128], why[512];
 	item_label(fy_node_mapping_lookup_by_string(node, "name", -1), "interface", "interfaces", i,
 		   ctx, sizeof(ctx));
 	itf->line = line_of(node);
-	if (!get_fields(w, node, ctx, fields, 4, v))
+	if (!get_fields(w, node, ctx, fields, 5, v))
 		return;
 	itf->name = read_string(w, v[0], ctx, "name");
+	read_kernel_interface(w, v[4], ctx, i, itf);
 	read_u32(w, v[3], ctx, "mtu", 576, 9600, &itf->mtu);
 	itf->device = read_string(w, v[1], ctx, "device");
 	if (itf->device && !config_check_device(itf->device, why, sizeof(why)))

@@ -16,15 +16,21 @@
 #include <rte_ethdev.h>
 #include <rte_lcore.h>
 
+#include "ctl/kernel/kernel.h"
 #include "ctl/local/local.h"
 #include "ctl/serve/serve.h"
 #include "dp/dp.h"
 #include "dp/io/io.h"
 
-#define SLOW_BURST	32
-#define EXCEPTION_RING	1024
-#define SOURCE_PORT_LO	1024 /* endpoint source ports: 1024..65535, split among lcores */
-#define SOURCE_PORT_HI	65535
+#define SLOW_BURST     32
+#define EXCEPTION_RING 1024
+/* Endpoint addresses' UDP source ports: the lcores' flows take 1024..60999, split among them; the
+ * kernel's sockets on those addresses (behind the TAP) keep 61000..65535, which the lcores pass on.
+ */
+#define SOURCE_PORT_LO	1024
+#define SOURCE_PORT_HI	60999
+#define KERNEL_PORT_LO	61000
+#define KERNEL_PORT_HI	65535
 #define IDLE_SLEEP_NS	200000 /* the control core naps when a poll found nothing */
 #define LINK_TIMEOUT_MS 3000
 
@@ -45,8 +51,12 @@ static void on_usr1(int sig)
 /* Everything the control core holds while the plane runs. */
 struct server {
 	const struct config *cfg;
-	uint16_t *port_of;     /* DPDK port of each config interface */
-	struct io_port *ports; /* as io set them up, per config interface */
+	uint16_t *port_of;	/* DPDK port of each config interface */
+	struct io_port *ports;	/* as io set them up, per config interface */
+	char (*tap_device)[64]; /* the net_tap vdev of each config interface with a kernel_interface
+				 */
+	struct kernel *kernel;
+	kernel_ifname *vpc_link, *endpoint_link; /* kernel interfaces (SO_BINDTODEVICE), "": none */
 	struct rte_mempool *pool;
 	struct io_nexthop *nexthops;
 	size_t n_nexthops, cap_nexthops;
@@ -85,16 +95,28 @@ static bool start_eal(struct server *s, const struct serve_options *o)
 {
 	const struct config *cfg = s->cfg;
 	const char *devices[IO_MAX_DEVICES];
-	if (cfg->n_interfaces > IO_MAX_DEVICES) {
-		snprintf(s->err, sizeof(s->err), "%zu interfaces: at most %d", cfg->n_interfaces,
-			 IO_MAX_DEVICES);
+	size_t n = 0;
+	s->tap_device = calloc(cfg->n_interfaces, sizeof(*s->tap_device));
+	if (!s->tap_device)
 		return false;
+	for (size_t i = 0; i < cfg->n_interfaces; i++) {
+		const struct config_interface *itf = &cfg->interfaces[i];
+		if (n + 2 > IO_MAX_DEVICES) {
+			snprintf(s->err, sizeof(s->err),
+				 "%zu interfaces and their TAPs: at most %d devices",
+				 cfg->n_interfaces, IO_MAX_DEVICES);
+			return false;
+		}
+		devices[n++] = itf->device;
+		if (!itf->kernel_interface)
+			continue;
+		snprintf(s->tap_device[i], sizeof(s->tap_device[i]), "net_tap_vpcdns%zu,iface=%s",
+			 i, itf->kernel_interface);
+		devices[n++] = s->tap_device[i];
 	}
-	for (size_t i = 0; i < cfg->n_interfaces; i++)
-		devices[i] = cfg->interfaces[i].device;
 	struct io_eal_params p = {
 	    .devices = devices,
-	    .n_devices = cfg->n_interfaces,
+	    .n_devices = n,
 	    .n_data_lcores = cfg->tunables.data_lcores,
 	    .memory_mb = cfg->tunables.eal_memory_mb,
 	    .file_prefix = o->file_prefix,
@@ -103,11 +125,43 @@ static bool start_eal(struct server *s, const struct serve_options *o)
 	return io_eal_init(&p, s->err, sizeof(s->err)) == 0;
 }
 
+/* The TAP that takes what the lcores pass on (TCP, ICMP, the kernel's UDP ports) for the
+ * interface's kernel_interface. */
+static bool start_tap(struct server *s, size_t i)
+{
+	struct io_port_params pp = {
+	    .device = s->tap_device[i], .n_data_queues = 0, .pool = s->pool};
+	struct io_port tap;
+	if (io_port_setup(&pp, &tap, s->err, sizeof(s->err)) != 0)
+		return false;
+	if (io_set_tap(s->port_of[i], tap.port_id) != 0) {
+		snprintf(s->err, sizeof(s->err), "interface %s: TAP %s could not be attached",
+			 s->cfg->interfaces[i].name, s->cfg->interfaces[i].kernel_interface);
+		return false;
+	}
+	printf("vpcdnsd: interface %s: kernel interface %s (TCP, ICMP)\n",
+	       s->cfg->interfaces[i].name, s->cfg->interfaces[i].kernel_interface);
+	return true;
+}
+
+/* The kernel behind the TAPs gets the addresses and routes it answers TCP with. */
+static bool start_kernel(struct server *s)
+{
+	const struct config *cfg = s->cfg;
+	s->vpc_link = calloc(cfg->n_vpcs + 1, sizeof(*s->vpc_link));
+	s->endpoint_link = calloc(cfg->n_endpoints + 1, sizeof(*s->endpoint_link));
+	if (!s->vpc_link || !s->endpoint_link)
+		return false;
+	s->kernel = kernel_open(s->err, sizeof(s->err));
+	return s->kernel && kernel_set_up(s->kernel, cfg, s->vpc_link, s->endpoint_link, s->err,
+					  sizeof(s->err)) == 0;
+}
+
 static bool start_ports(struct server *s)
 {
 	const struct config *cfg = s->cfg;
 	struct io_pool_sizing sizing = {
-	    .n_ports = (unsigned)cfg->n_interfaces,
+	    .n_ports = (unsigned)(2 * cfg->n_interfaces), /* each with its TAP */
 	    .n_data_lcores = cfg->tunables.data_lcores,
 	    .rx_desc = 1024,
 	    .tx_desc = 1024,
@@ -139,6 +193,8 @@ static bool start_ports(struct server *s)
 		printf("vpcdnsd: interface %s: port %u (%s), %s%s\n", cfg->interfaces[i].name,
 		       port.port_id, port.name, port.link_up ? "link up" : "link down",
 		       port.rss ? ", RSS" : "");
+		if (cfg->interfaces[i].kernel_interface && !start_tap(s, i))
+			return false;
 	}
 	return io_exceptions_init(cfg->tunables.data_lcores, EXCEPTION_RING, s->err,
 				  sizeof(s->err)) == 0;
@@ -626,6 +682,10 @@ static void shut_down(struct server *s)
 	io_neigh_free(s->neigh);
 	io_ports_close();
 	io_eal_cleanup();
+	kernel_close(s->kernel);
+	free(s->vpc_link);
+	free(s->endpoint_link);
+	free(s->tap_device);
 	free(s->port_of);
 	free(s->ports);
 	free(s->nexthops);
@@ -644,7 +704,7 @@ int serve_run(const struct config *cfg, const struct serve_options *opts)
 	bool eal = start_eal(&s, opts);
 	struct dp_tables *tables = NULL;
 	bool ok = eal && start_ports(&s) && (tables = build_tables(&s)) != NULL &&
-		  define_nexthops(&s) && own_addresses(&s);
+		  define_nexthops(&s) && own_addresses(&s) && start_kernel(&s);
 	if (ok) {
 		ok = start_plane(&s, tables);
 		tables = NULL; /* start_plane took them */

@@ -223,6 +223,21 @@ Test(config_errors, explains_a_bad_device_string)
 	    "net_af_xdp0,iface=eth1)");
 }
 
+Test(config_errors, keeps_kernel_interface_names_short_enough_for_a_vlan_suffix)
+{
+	expect_error("bad/kernel_interface.yaml",
+		     "bad/kernel_interface.yaml:6: interface 'lab0': 'kernel_interface' must be 1 "
+		     "to 10 letters, digits, '-' or '_' (a VLAN suffix like '.100' must still fit "
+		     "the kernel's 15), not 'vpcdns-kernel0'");
+}
+
+Test(config_errors, refuses_one_kernel_interface_for_two_interfaces)
+{
+	expect_error("bad/kernel_interface_twice.yaml",
+		     "bad/kernel_interface_twice.yaml:7: interface 'lab1': kernel_interface 'vpck' "
+		     "is already interface 'lab0''s (line 4)");
+}
+
 Test(config_errors, keeps_endpoint_addresses_inside_their_vpc)
 {
 	expect_error(

@@ -1,0 +1,281 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * ctl/kernel: the kernel interfaces behind the TAPs, set up over rtnetlink. See kernel.h.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <net/if.h>
+
+#include <libmnl/libmnl.h>
+#include <linux/if_addr.h>
+#include <linux/if_link.h>
+#include <linux/rtnetlink.h>
+#include <sys/socket.h>
+
+#include "ctl/kernel/kernel.h"
+
+struct kernel {
+	struct mnl_socket *nl;
+	unsigned seq;
+	char buf[8192]; /* MNL_SOCKET_BUFFER_SIZE on 4 KiB pages */
+};
+
+struct kernel *kernel_open(char *err, size_t errlen)
+{
+	struct kernel *k = calloc(1, sizeof(*k));
+	if (!k) {
+		snprintf(err, errlen, "out of memory");
+		return NULL;
+	}
+	k->nl = mnl_socket_open(NETLINK_ROUTE);
+	if (!k->nl || mnl_socket_bind(k->nl, 0, MNL_SOCKET_AUTOPID) < 0) {
+		snprintf(err, errlen, "rtnetlink: %s", strerror(errno));
+		kernel_close(k);
+		return NULL;
+	}
+	k->seq = (unsigned)time(NULL);
+	return k;
+}
+
+void kernel_close(struct kernel *k)
+{
+	if (!k)
+		return;
+	if (k->nl)
+		mnl_socket_close(k->nl);
+	free(k);
+}
+
+static struct nlmsghdr *request(struct kernel *k, uint16_t type, uint16_t flags)
+{
+	struct nlmsghdr *nlh = mnl_nlmsg_put_header(k->buf);
+	nlh->nlmsg_type = type;
+	nlh->nlmsg_flags = NLM_F_REQUEST | NLM_F_ACK | flags;
+	nlh->nlmsg_seq = ++k->seq;
+	return nlh;
+}
+
+/* Sends the request and reads its acknowledgement: 0, or -1 with errno the kernel's answer. */
+static int transact(struct kernel *k, struct nlmsghdr *nlh)
+{
+	unsigned seq = nlh->nlmsg_seq, portid = mnl_socket_get_portid(k->nl);
+	if (mnl_socket_sendto(k->nl, nlh, nlh->nlmsg_len) < 0)
+		return -1;
+	for (;;) {
+		ssize_t n = mnl_socket_recvfrom(k->nl, k->buf, sizeof(k->buf));
+		if (n < 0)
+			return -1;
+		int rc = mnl_cb_run(k->buf, (size_t)n, seq, portid, NULL, NULL);
+		if (rc <= MNL_CB_STOP)
+			return rc;
+	}
+}
+
+static int fail(char *err, size_t errlen, const char *what, const char *ifname)
+{
+	snprintf(err, errlen, "kernel interface %s: %s: %s", ifname, what, strerror(errno));
+	return -1;
+}
+
+/* Writes value to /proc/sys/net/<path> for ifname; the sysctl may not exist (no IPv6). */
+static void sysctl_if(const char *family, const char *ifname, const char *key, const char *value)
+{
+	char path[128];
+	snprintf(path, sizeof(path), "/proc/sys/net/%s/conf/%s/%s", family, ifname, key);
+	int fd = open(path, O_WRONLY | O_CLOEXEC);
+	if (fd < 0)
+		return;
+	ssize_t w = write(fd, value, strlen(value));
+	(void)w; /* best effort: a missing knob leaves the kernel's default */
+	close(fd);
+}
+
+/* What the kernel must not do on its own: resolve or announce our addresses (io does), probe
+ * them (DAD), listen to routers or make link-local addresses of its own. */
+static void quiet(const char *ifname)
+{
+	sysctl_if("ipv4", ifname, "arp_ignore", "8");
+	sysctl_if("ipv6", ifname, "addr_gen_mode", "1");
+	sysctl_if("ipv6", ifname, "accept_dad", "0");
+	sysctl_if("ipv6", ifname, "accept_ra", "0");
+	sysctl_if("ipv6", ifname, "disable_ipv6", "0");
+}
+
+static int link_up(struct kernel *k, const char *ifname, char *err, size_t errlen)
+{
+	struct nlmsghdr *nlh = request(k, RTM_NEWLINK, 0);
+	struct ifinfomsg *ifm = mnl_nlmsg_put_extra_header(nlh, sizeof(*ifm));
+	ifm->ifi_family = AF_UNSPEC;
+	ifm->ifi_index = (int)if_nametoindex(ifname);
+	ifm->ifi_flags = IFF_UP;
+	ifm->ifi_change = IFF_UP;
+	if (ifm->ifi_index == 0 || transact(k, nlh) != 0)
+		return fail(err, errlen, "link up", ifname);
+	return 0;
+}
+
+static int add_vlan(struct kernel *k, const char *tap, uint16_t vlan, const char *name, char *err,
+		    size_t errlen)
+{
+	struct nlmsghdr *nlh = request(k, RTM_NEWLINK, NLM_F_CREATE | NLM_F_EXCL);
+	struct ifinfomsg *ifm = mnl_nlmsg_put_extra_header(nlh, sizeof(*ifm));
+	ifm->ifi_family = AF_UNSPEC;
+	unsigned parent = if_nametoindex(tap);
+	if (parent == 0)
+		return fail(err, errlen, "no such interface", tap);
+	mnl_attr_put_strz(nlh, IFLA_IFNAME, name);
+	mnl_attr_put_u32(nlh, IFLA_LINK, parent);
+	struct nlattr *info = mnl_attr_nest_start(nlh, IFLA_LINKINFO);
+	mnl_attr_put_strz(nlh, IFLA_INFO_KIND, "vlan");
+	struct nlattr *data = mnl_attr_nest_start(nlh, IFLA_INFO_DATA);
+	mnl_attr_put_u16(nlh, IFLA_VLAN_ID, vlan);
+	mnl_attr_nest_end(nlh, data);
+	mnl_attr_nest_end(nlh, info);
+	if (transact(k, nlh) != 0 && errno != EEXIST)
+		return fail(err, errlen, "VLAN sub-interface", name);
+	return 0;
+}
+
+int kernel_link(struct kernel *k, const char *tap, uint16_t vlan, char *name, char *err,
+		size_t errlen)
+{
+	if (vlan == 0) {
+		snprintf(name, KERNEL_IFNAME_MAX, "%s", tap);
+	} else if (snprintf(name, KERNEL_IFNAME_MAX, "%s.%u", tap, vlan) >= KERNEL_IFNAME_MAX) {
+		snprintf(err, errlen, "kernel interface %s: name too long for VLAN %u", tap, vlan);
+		return -1;
+	}
+	if (vlan != 0 &&
+	    (link_up(k, tap, err, errlen) != 0 || add_vlan(k, tap, vlan, name, err, errlen) != 0))
+		return -1;
+	quiet(name);
+	return link_up(k, name, err, errlen);
+}
+
+int kernel_add_address(struct kernel *k, const char *ifname, uint8_t family, const uint8_t *addr,
+		       char *err, size_t errlen)
+{
+	struct nlmsghdr *nlh = request(k, RTM_NEWADDR, NLM_F_CREATE | NLM_F_REPLACE);
+	struct ifaddrmsg *ifa = mnl_nlmsg_put_extra_header(nlh, sizeof(*ifa));
+	size_t alen = family == 4 ? 4 : 16;
+	ifa->ifa_family = family == 4 ? AF_INET : AF_INET6;
+	ifa->ifa_prefixlen = (uint8_t)(alen * 8); /* a host address: no subnet route of its own */
+	ifa->ifa_flags = family == 6 ? IFA_F_NODAD : 0;
+	ifa->ifa_scope = RT_SCOPE_UNIVERSE;
+	ifa->ifa_index = if_nametoindex(ifname);
+	mnl_attr_put(nlh, IFA_LOCAL, alen, addr);
+	mnl_attr_put(nlh, IFA_ADDRESS, alen, addr);
+	if (ifa->ifa_index == 0 || transact(k, nlh) != 0)
+		return fail(err, errlen, "address", ifname);
+	return 0;
+}
+
+int kernel_add_route(struct kernel *k, const char *ifname, uint8_t family, const uint8_t *dst,
+		     uint8_t prefix_len, const uint8_t *gateway, char *err, size_t errlen)
+{
+	struct nlmsghdr *nlh = request(k, RTM_NEWROUTE, NLM_F_CREATE | NLM_F_REPLACE);
+	struct rtmsg *rtm = mnl_nlmsg_put_extra_header(nlh, sizeof(*rtm));
+	size_t alen = family == 4 ? 4 : 16;
+	uint32_t oif = if_nametoindex(ifname);
+	rtm->rtm_family = family == 4 ? AF_INET : AF_INET6;
+	rtm->rtm_dst_len = prefix_len;
+	rtm->rtm_table = RT_TABLE_MAIN;
+	rtm->rtm_protocol = RTPROT_STATIC;
+	rtm->rtm_scope = gateway ? RT_SCOPE_UNIVERSE : RT_SCOPE_LINK;
+	rtm->rtm_type = RTN_UNICAST;
+	mnl_attr_put(nlh, RTA_DST, alen, dst);
+	mnl_attr_put_u32(nlh, RTA_OIF, oif);
+	/* one metric per interface: the same CIDR on two VLANs makes two routes, not a clash */
+	mnl_attr_put_u32(nlh, RTA_PRIORITY, KERNEL_ROUTE_METRIC + oif);
+	if (gateway)
+		mnl_attr_put(nlh, RTA_GATEWAY, alen, gateway);
+	if (oif == 0 || transact(k, nlh) != 0)
+		return fail(err, errlen, "route", ifname);
+	return 0;
+}
+
+static int add_cidr_routes(struct kernel *k, const char *link, const struct config_vpc *vpc,
+			   char *err, size_t errlen)
+{
+	for (size_t c = 0; c < vpc->n_cidrs; c++)
+		if (kernel_add_route(k, link, vpc->cidrs[c].addr.family, vpc->cidrs[c].addr.bytes,
+				     vpc->cidrs[c].len, NULL, err, errlen) != 0)
+			return -1;
+	return 0;
+}
+
+static int set_up_vpc(struct kernel *k, const struct config *cfg, size_t v, char *link, char *err,
+		      size_t errlen)
+{
+	const struct config_vpc *vpc = &cfg->vpcs[v];
+	const char *tap = cfg->interfaces[vpc->interface.index].kernel_interface;
+	link[0] = '\0';
+	if (!tap)
+		return 0;
+	if (kernel_link(k, tap, vpc->vlan, link, err, errlen) != 0)
+		return -1;
+	for (size_t a = 0; a < vpc->n_resolver_addresses; a++)
+		if (kernel_add_address(k, link, vpc->resolver_addresses[a].family,
+				       vpc->resolver_addresses[a].bytes, err, errlen) != 0)
+			return -1;
+	return add_cidr_routes(k, link, vpc, err, errlen);
+}
+
+static int set_up_endpoint(struct kernel *k, const struct config *cfg, size_t e, char *link,
+			   char *err, size_t errlen)
+{
+	const struct config_endpoint *ep = &cfg->endpoints[e];
+	const char *tap = cfg->interfaces[ep->interface.index].kernel_interface;
+	link[0] = '\0';
+	if (!tap)
+		return 0;
+	if (kernel_link(k, tap, ep->vlan, link, err, errlen) != 0)
+		return -1;
+	for (size_t a = 0; a < ep->n_addresses; a++)
+		if (kernel_add_address(k, link, ep->addresses[a].family, ep->addresses[a].bytes,
+				       err, errlen) != 0)
+			return -1;
+	return add_cidr_routes(k, link, &cfg->vpcs[ep->vpc.index], err, errlen);
+}
+
+/* Targets outside the endpoint's VPC are reached through its router, as the lcores reach them. */
+static int route_targets(struct kernel *k, const struct config *cfg, const struct config_rule *r,
+			 const char *link, char *err, size_t errlen)
+{
+	const struct config_vpc *vpc = &cfg->vpcs[cfg->endpoints[r->endpoint.index].vpc.index];
+	for (size_t t = 0; t < r->n_targets; t++) {
+		const struct config_addr *a = &r->targets[t].addr;
+		if (config_vpc_contains(vpc, a) || vpc->gateway.family != a->family)
+			continue;
+		if (kernel_add_route(k, link, a->family, a->bytes, a->family == 4 ? 32 : 128,
+				     vpc->gateway.bytes, err, errlen) != 0)
+			return -1;
+	}
+	return 0;
+}
+
+int kernel_set_up(struct kernel *k, const struct config *cfg, kernel_ifname *vpc_link,
+		  kernel_ifname *endpoint_link, char *err, size_t errlen)
+{
+	for (size_t v = 0; v < cfg->n_vpcs; v++)
+		if (set_up_vpc(k, cfg, v, vpc_link[v], err, errlen) != 0)
+			return -1;
+	for (size_t e = 0; e < cfg->n_endpoints; e++)
+		if (set_up_endpoint(k, cfg, e, endpoint_link[e], err, errlen) != 0)
+			return -1;
+	for (size_t r = 0; r < cfg->n_rules; r++) {
+		const struct config_rule *rule = &cfg->rules[r];
+		if (rule->type == CONFIG_RULE_SYSTEM || !endpoint_link[rule->endpoint.index][0])
+			continue;
+		if (route_targets(k, cfg, rule, endpoint_link[rule->endpoint.index], err, errlen) !=
+		    0)
+			return -1;
+	}
+	return 0;
+}
