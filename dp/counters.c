@@ -114,13 +114,13 @@ static void print_counters(FILE *out, const char *who, const struct dp_lcore_cou
 	    " forwarded %" PRIu64 " responses %" PRIu64 " answered %" PRIu64 " servfails %" PRIu64
 	    " timeouts %" PRIu64 " retries %" PRIu64 " truncations %" PRIu64 " to_slow %" PRIu64
 	    " exceptions %" PRIu64 " handed_over %" PRIu64 " tcp_fallbacks %" PRIu64
-	    " fragments %" PRIu64 " reassembled %" PRIu64 " oversized %" PRIu64
-	    " rate_forgotten %" PRIu64 " cache_hits %" PRIu64 " stale %" PRIu64
-	    " refreshes %" PRIu64 " refreshed %" PRIu64 "\n",
+	    " cname_chases %" PRIu64 " fragments %" PRIu64 " reassembled %" PRIu64
+	    " oversized %" PRIu64 " rate_forgotten %" PRIu64 " cache_hits %" PRIu64
+	    " stale %" PRIu64 " refreshes %" PRIu64 " refreshed %" PRIu64 "\n",
 	    who, c->rx, c->tx, c->queries, c->outsiders, c->forwarded, c->responses, c->answered,
 	    c->servfails, c->timeouts, c->retries, c->truncations, c->to_slow, c->exceptions,
-	    c->handed_over, c->tcp_fallbacks, c->fragments, c->reassembled, c->oversized,
-	    c->rate_forgotten, c->cache_hits, c->stale, c->refreshes, c->refreshed);
+	    c->handed_over, c->tcp_fallbacks, c->cname_chases, c->fragments, c->reassembled,
+	    c->oversized, c->rate_forgotten, c->cache_hits, c->stale, c->refreshes, c->refreshed);
 	for (unsigned e = 0; e < WIRE_E__COUNT; e++)
 		if (c->rejects[e])
 			fprintf(out, "%s: reject %s %" PRIu64 "\n", who,

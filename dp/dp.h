@@ -200,6 +200,7 @@ struct dp_lcore_counters {
 	uint64_t exceptions;	/* handed to io's exception ring */
 	uint64_t handed_over;	/* responses passed to their owning lcore */
 	uint64_t tcp_fallbacks; /* truncated answers from targets handed to the slow path */
+	uint64_t cname_chases;	/* answers ending in an unresolved CNAME handed to it */
 	uint64_t fragments;	/* IPv4 fragments taken for reassembly */
 	uint64_t reassembled;	/* datagrams made whole from them (the rest wait, or expire) */
 	/* answers too big for one mbuf once reassembled: cut to header and question, sent TC=1 */
@@ -217,20 +218,22 @@ struct dp_lcore_counters {
  *
  * One ring per data lcore (single producer: the lcore; single consumer: the control core), lossy
  * (full: freed, DP_DROP_SLOW_FULL). It carries a client's query with struct dp_slow_meta in an mbuf
- * dynamic field, for one of two reasons:
+ * dynamic field, for one of three reasons:
  * - DP_SLOW_MATCH: the query as received (not rewritten), the VPC and the match result (a ZONE,
  *   AUTO, SYSTEM, DELEGATE or RECURSIVE entry; the id is the control core's);
  * - DP_SLOW_TCP_FALLBACK: a forwarded query whose target answered with TC=1, to ask that target
- *   again over TCP (BEHAVIOUR.md). The frame is rebuilt as the client sent it (its addresses,
- *   ports, VLAN, ID, flags and question; its OPT with its UDP size, or none; its EDNS options and
- *   DO are not kept); match_id is the rule, target the dense target index that truncated.
+ *   again over TCP (BEHAVIOUR.md); DP_SLOW_CNAME: one whose answer ended in a CNAME the target did
+ *   not resolve, to be resolved again and chased under the rules (neither is cached). The frame is
+ * rebuilt as the client sent it (its addresses, ports, VLAN, ID, flags and question; its OPT with
+ * its UDP size, or none; its EDNS options and DO are not kept); match_id is the rule, target the
+ * dense target index that truncated.
  */
-enum dp_slow_reason { DP_SLOW_MATCH = 0, DP_SLOW_TCP_FALLBACK };
+enum dp_slow_reason { DP_SLOW_MATCH = 0, DP_SLOW_TCP_FALLBACK, DP_SLOW_CNAME };
 struct dp_slow_meta {
 	uint32_t vpc;
 	uint32_t match_id;
 	uint32_t system_id; /* DP_SLOW_MATCH */
-	uint32_t target;    /* DP_SLOW_TCP_FALLBACK */
+	uint32_t target;    /* DP_SLOW_TCP_FALLBACK, DP_SLOW_CNAME */
 	uint16_t dns_off;   /* the DNS message's offset in the frame */
 	uint8_t kind;	    /* enum match_kind (MATCH_FORWARD for a TCP fallback) */
 	uint8_t labels;
@@ -276,7 +279,7 @@ struct dp_plane_params {
 	 * n_lcores). Lcore i polls queues i, i + n_lcores, ...; a response found on a queue past
 	 * the lcores' is handed to its flow's owner like any other. */
 	uint16_t rx_queues[DP_PORTS_MAX];
-	unsigned slow_ring_size, handover_ring_size;	  /* powers of two; 0: 1024 */
+	unsigned slow_ring_size, handover_ring_size; /* powers of two; 0: 1024 */
 	/* each lcore's answer cache (so the host's is n_lcores x cache.max_bytes); max_bytes 0:
 	 * none. Hits are keyed by VPC and by the tables' publication: a publish starts afresh. */
 	struct cache_params cache;

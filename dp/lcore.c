@@ -632,15 +632,15 @@ static void to_slow(struct dp_lcore *lc, struct rte_mbuf *m, const struct wire_p
 	lc->c.to_slow++;
 }
 
-/* The target truncated: the client's query, rebuilt from the kept one, goes to the slow path for
- * TCP to that target; the flow ends here. */
-static void tcp_fallback(struct dp_lcore *lc, struct flow *f)
+/* The target's answer needs the slow path (reason: TC=1, for TCP to that target; a dangling
+ * CNAME, to chase): the client's query, rebuilt from the kept one, goes there; the flow ends. */
+static void hand_to_slow(struct dp_lcore *lc, struct flow *f, enum dp_slow_reason reason)
 {
 	const struct flow_client *cl = &f->client;
 	struct wire_pkt pkt;
 	struct wire_dns_msg msg;
 	if (cl->refresh) {
-		close_flow(lc, f); /* truncated answers are not cached: nothing to refresh */
+		close_flow(lc, f); /* such answers are not cached: nothing to refresh */
 		return;
 	}
 	struct rte_mbuf *m = copy_kept(lc, f, &pkt);
@@ -677,14 +677,35 @@ static void tcp_fallback(struct dp_lcore *lc, struct flow *f)
 	    .target = f->target,
 	    .dns_off = (uint16_t)(m->data_len - len),
 	    .kind = MATCH_FORWARD,
-	    .reason = DP_SLOW_TCP_FALLBACK,
+	    .reason = (uint8_t)reason,
 	};
 	close_flow(lc, f);
 	if (rte_ring_sp_enqueue(lc->slow, m) != 0) {
 		drop(lc, m, DP_DROP_SLOW_FULL);
 		return;
 	}
-	lc->c.tcp_fallbacks++;
+	if (reason == DP_SLOW_TCP_FALLBACK)
+		lc->c.tcp_fallbacks++;
+	else
+		lc->c.cname_chases++;
+}
+
+/*
+ * True for an answer that ends in a CNAME (or DNAME) the target did not resolve: NOERROR, asking
+ * for neither CNAME nor ANY, with an alias in the answer section and no record of the asked type.
+ * The chain's target is the slow path's to resolve under its own rule (BEHAVIOUR.md "CNAMEs").
+ */
+static bool dangling_alias(const struct wire_dns_msg *msg, const struct wire_rr *rrs, size_t n)
+{
+	if (WIRE_RCODE(msg->flags) != WIRE_RCODE_NOERROR || msg->qtype == 5 || msg->qtype == 255)
+		return false;
+	bool alias = false;
+	for (size_t i = 0; i < n && rrs[i].section == WIRE_SEC_ANSWER; i++) {
+		if (rrs[i].type == msg->qtype)
+			return false;
+		alias |= rrs[i].type == 5 || rrs[i].type == 39;
+	}
+	return alias;
 }
 
 /* A client query admitted (port, rate, CIDRs, parse), waiting for its burst's match. */
@@ -954,8 +975,7 @@ static void accept_response(struct dp_lcore *lc, struct rte_mbuf *m, const struc
 	size_t count = 0;
 	enum wire_err err =
 	    cut ? wire_dns_parse_response_head(dns, pkt->payload_len, &msg)
-		: wire_dns_parse_response(dns, pkt->payload_len, &msg, keep ? rrs : NULL,
-					  keep ? CACHE_RRS_MAX : 0, &count);
+		: wire_dns_parse_response(dns, pkt->payload_len, &msg, rrs, CACHE_RRS_MAX, &count);
 	if (err != WIRE_OK) {
 		lc->c.rejects[err]++;
 		drop(lc, m, DP_DROP_WIRE);
@@ -989,7 +1009,12 @@ static void accept_response(struct dp_lcore *lc, struct rte_mbuf *m, const struc
 	}
 	if (msg.flags & WIRE_FLAG_TC) {
 		rte_pktmbuf_free(m);
-		tcp_fallback(lc, f);
+		hand_to_slow(lc, f, DP_SLOW_TCP_FALLBACK);
+		return;
+	}
+	if (!cut && dangling_alias(&msg, rrs, count < CACHE_RRS_MAX ? count : CACHE_RRS_MAX)) {
+		rte_pktmbuf_free(m);
+		hand_to_slow(lc, f, DP_SLOW_CNAME);
 		return;
 	}
 	/* CD=1 asked the target not to validate: its answer is no answer for a CD=0 query (RFC

@@ -668,6 +668,66 @@ Test(dp_lcore, truncated_answer_from_a_target_goes_to_the_slow_path_for_tcp)
 	cr_expect_eq(c.tcp_fallbacks, 1);
 }
 
+/* A target's answer to the forwarded query: www.onprem.com-style CNAME to www.xyz.com, and an A
+ * record for www.xyz.com when with_a. */
+static size_t cname_answer(uint8_t *frame, const uint8_t *fwd, size_t fl, bool with_a)
+{
+	static const uint8_t target[] = "\3www\3xyz\3com";
+	uint8_t dns[512];
+	struct wire_pkt fp;
+	struct wire_dns_msg q;
+	cr_assert_eq(wire_pkt_parse(fwd, fl, &fp), WIRE_OK);
+	cr_assert_eq(wire_dns_parse_query(fwd + fp.payload_off, fp.payload_len, &q), WIRE_OK);
+	size_t n = q.question_end;
+	memcpy(dns, fwd + fp.payload_off, n);
+	dns[2] |= 0x80;			/* QR */
+	dns[7] = with_a ? 2 : 1;	/* ANCOUNT */
+	dns[9] = dns[10] = dns[11] = 0; /* no authority, no OPT */
+	const uint8_t cname[] = {0xc0, 12, 0, 5, 0, 1, 0, 0, 0, 60, 0, sizeof(target)};
+	memcpy(dns + n, cname, sizeof(cname));
+	n += sizeof(cname);
+	memcpy(dns + n, target, sizeof(target));
+	n += sizeof(target);
+	if (with_a) {
+		memcpy(dns + n, target, sizeof(target));
+		n += sizeof(target);
+		const uint8_t a[] = {0, 1, 0, 1, 0, 0, 0, 60, 0, 4, 198, 51, 100, 10};
+		memcpy(dns + n, a, sizeof(a));
+		n += sizeof(a);
+	}
+	return h_wrap_answer(frame, fwd, fl, dns, n);
+}
+
+Test(dp_lcore, answer_ending_in_an_unresolved_cname_goes_to_the_slow_path_to_chase)
+{
+	uint8_t fwd[H_FRAME_MAX], ans[H_FRAME_MAX], out[H_FRAME_MAX];
+	size_t fl = forward_one(fwd, "www.example.com", 0);
+	h_inject(ans, cname_answer(ans, fwd, fl, false));
+	h_poll();
+	cr_expect_eq(h_take(out), 0, "nothing to the client: the slow path completes the chain");
+	struct rte_mbuf *m = NULL;
+	cr_assert_eq(rte_ring_dequeue(dp_slow_ring(h.plane, 0), (void **)&m), 0);
+	cr_expect_eq(dp_slow_meta(m)->reason, DP_SLOW_CNAME);
+	cr_expect_eq(dp_slow_meta(m)->match_id, H_RULE_EXAMPLE);
+	rte_pktmbuf_free(m);
+	cr_expect_eq(h_counters().cname_chases, 1);
+}
+
+Test(dp_lcore, answer_with_the_whole_cname_chain_goes_straight_to_the_client)
+{
+	uint8_t fwd[H_FRAME_MAX], ans[H_FRAME_MAX], out[H_FRAME_MAX];
+	size_t fl = forward_one(fwd, "www.example.com", 0);
+	h_inject(ans, cname_answer(ans, fwd, fl, true));
+	h_poll();
+	struct wire_pkt pkt;
+	struct wire_dns_msg a;
+	size_t len = h_take(out);
+	cr_assert_gt(len, 0);
+	h_parse_sent(out, len, &pkt, &a, true);
+	cr_expect_eq(a.ancount, 2);
+	cr_expect_eq(h_counters().cname_chases, 0);
+}
+
 static void setup_offload(void)
 {
 	h_tx_offload = DP_TX_CKSUM_IPV4 | DP_TX_CKSUM_UDP;
