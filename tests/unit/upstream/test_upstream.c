@@ -136,14 +136,20 @@ static void on_udp(evutil_socket_t fd, short what, void *arg)
 }
 
 struct tcp_peer {
+	struct tcp_peer *next, **prev; /* the open ones, for teardown */
 	int fd;
 	struct event *ev;
 	uint8_t buf[70000];
 	size_t have;
 };
 
+static struct tcp_peer *tcp_peers;
+
 static void tcp_peer_free(struct tcp_peer *p)
 {
+	*p->prev = p->next;
+	if (p->next)
+		p->next->prev = p->prev;
 	event_free(p->ev);
 	close(p->fd);
 	free(p);
@@ -207,6 +213,11 @@ static void on_tcp_accept(evutil_socket_t lfd, short what, void *arg)
 		return;
 	struct tcp_peer *p = calloc(1, sizeof(*p));
 	p->fd = fd;
+	p->next = tcp_peers;
+	p->prev = &tcp_peers;
+	if (tcp_peers)
+		tcp_peers->prev = &p->next;
+	tcp_peers = p;
 	p->ev = event_new(base, fd, EV_READ | EV_PERSIST, on_tcp_peer, p);
 	event_add(p->ev, NULL);
 }
@@ -275,6 +286,8 @@ static void setup(void)
 static void teardown(void)
 {
 	upstream_free(up);
+	while (tcp_peers)
+		tcp_peer_free(tcp_peers);
 	event_free(udp_ev);
 	event_free(tcp_lev);
 	close(udp_fd);
