@@ -6,6 +6,7 @@
 #include "ctl/upstream/upstream.h"
 
 #include <errno.h>
+#include <linux/errqueue.h>
 #include <event2/event.h>
 #include <net/if.h>
 #include <netinet/in.h>
@@ -81,6 +82,7 @@ static const char *const status_names[UPSTREAM__STATUS_COUNT] = {
     [UPSTREAM_TIMEOUT] = "timeout",
     [UPSTREAM_CONNECT_FAILED] = "connect_failed",
     [UPSTREAM_TCP_FAILED] = "tcp_failed",
+    [UPSTREAM_UNREACHABLE] = "unreachable",
     [UPSTREAM_BAD_ANSWER] = "bad_answer",
     [UPSTREAM_BUSY] = "busy",
     [UPSTREAM_BAD_QUERY] = "bad_query",
@@ -95,6 +97,7 @@ static const char *const counter_names[UPSTREAM_C__COUNT] = {
     [UPSTREAM_C_TRUNCATED_TO_TCP] = "truncated_to_tcp",
     [UPSTREAM_C_TIMEOUTS] = "timeouts",
     [UPSTREAM_C_CONNECT_FAILED] = "connect_failed",
+    [UPSTREAM_C_UNREACHABLE] = "unreachable",
     [UPSTREAM_C_TCP_FAILED] = "tcp_failed",
     [UPSTREAM_C_MISMATCHED] = "mismatched",
     [UPSTREAM_C_BAD_ANSWERS] = "bad_answers",
@@ -517,6 +520,42 @@ static void go_tcp(struct query *q)
 
 /* ---- UDP ---- */
 
+/*
+ * True if the socket's error queue holds an ICMP error for a datagram we sent to the target. The
+ * queue is drained either way: while it holds anything the socket stays readable (EPOLLERR).
+ */
+static bool udp_target_unreachable(struct query *q)
+{
+	bool unreachable = false;
+	for (int i = 0; i < UDP_READS_PER_CB; i++) {
+		struct sockaddr_storage sent_to;
+		uint8_t ctl[512];
+		uint8_t data[64];
+		struct iovec iov = {.iov_base = data, .iov_len = sizeof(data)};
+		struct msghdr mh = {.msg_name = &sent_to,
+				    .msg_namelen = sizeof(sent_to),
+				    .msg_iov = &iov,
+				    .msg_iovlen = 1,
+				    .msg_control = ctl,
+				    .msg_controllen = sizeof(ctl)};
+		if (recvmsg(q->fd, &mh, MSG_ERRQUEUE) < 0)
+			break;
+		for (struct cmsghdr *cm = CMSG_FIRSTHDR(&mh); cm; cm = CMSG_NXTHDR(&mh, cm)) {
+			bool v4 = cm->cmsg_level == IPPROTO_IP && cm->cmsg_type == IP_RECVERR;
+			bool v6 = cm->cmsg_level == IPPROTO_IPV6 && cm->cmsg_type == IPV6_RECVERR;
+			if (!v4 && !v6)
+				continue;
+			const struct sock_extended_err *ee = (const void *)CMSG_DATA(cm);
+			bool icmp = ee->ee_origin == SO_EE_ORIGIN_ICMP ||
+				    ee->ee_origin == SO_EE_ORIGIN_ICMP6;
+			/* too big for a hop is not unreachable: the answer may still come */
+			if (icmp && ee->ee_errno != EMSGSIZE && sa_same(&sent_to, &q->dst))
+				unreachable = true;
+		}
+	}
+	return unreachable;
+}
+
 static void udp_event(evutil_socket_t fd, short what, void *arg)
 {
 	(void)what;
@@ -527,8 +566,16 @@ static void udp_event(evutil_socket_t fd, short what, void *arg)
 		socklen_t fl = sizeof(from);
 		ssize_t n =
 		    recvfrom(fd, u->scratch, sizeof(u->scratch), 0, (struct sockaddr *)&from, &fl);
-		if (n < 0)
-			return; /* EAGAIN; an ICMP error on an unconnected socket is not reported */
+		if (n < 0 && (errno == EAGAIN || errno == EINTR))
+			return;
+		if (n < 0) {
+			/* an ICMP error (IP_RECVERR): the target's, or someone else's to ignore */
+			if (udp_target_unreachable(q)) {
+				fail(q, UPSTREAM_UNREACHABLE, UPSTREAM_C_UNREACHABLE);
+				return;
+			}
+			continue;
+		}
 		if (!sa_same(&from, &q->dst)) {
 			count(u, UPSTREAM_C_MISMATCHED);
 			continue;
@@ -589,6 +636,12 @@ static enum upstream_status udp_start(struct query *q)
 	enum upstream_status st = bind_udp_port(q);
 	if (st != UPSTREAM_OK)
 		return st;
+	/* an unreachable target fails the try at once rather than at its timeout */
+	int one = 1;
+	if (q->src.ss_family == AF_INET6)
+		setsockopt(q->fd, IPPROTO_IPV6, IPV6_RECVERR, &one, sizeof(one));
+	else
+		setsockopt(q->fd, IPPROTO_IP, IP_RECVERR, &one, sizeof(one));
 	/* not connected: answers from elsewhere must reach us to be counted as spoofed */
 	if (sendto(q->fd, q->msg, q->len, 0, (struct sockaddr *)&q->dst, sa_len(&q->dst)) !=
 		(ssize_t)q->len ||

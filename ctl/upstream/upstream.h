@@ -51,13 +51,15 @@ enum upstream_status {
 	UPSTREAM_TIMEOUT,	 /* no acceptable answer within timeout_ms (or tcp_idle_ms) */
 	UPSTREAM_CONNECT_FAILED, /* the TCP connection was refused or could not be made */
 	UPSTREAM_TCP_FAILED,	 /* the TCP connection closed, reset or failed before the answer */
+	UPSTREAM_UNREACHABLE,	 /* over UDP: an ICMP error for our datagram to the target (port
+				  * or host unreachable), instead of waiting out the timeout */
 	UPSTREAM_BAD_ANSWER,	 /* over TCP: an answer that does not parse, or for another
 				  * question or ID (over UDP those are ignored and counted) */
 	/* returned by upstream_send only; done is then never called */
 	UPSTREAM_BUSY,		/* max_inflight queries are in flight */
 	UPSTREAM_BAD_QUERY,	/* not a query with one question, or families differ */
 	UPSTREAM_NO_PORT,	/* no free UDP source port in the range */
-	UPSTREAM_SOCKET_FAILED, /* socket, bind or SO_BINDTODEVICE failed (errno kept) */
+	UPSTREAM_SOCKET_FAILED, /* socket, bind, SO_BINDTODEVICE or sendto failed */
 	UPSTREAM__STATUS_COUNT
 };
 const char *upstream_status_name(enum upstream_status st);
@@ -106,6 +108,7 @@ enum upstream_counter {
 	UPSTREAM_C_TRUNCATED_TO_TCP, /* UDP answers with TC=1 that sent the query over TCP */
 	UPSTREAM_C_TIMEOUTS,	     /* tries that timed out */
 	UPSTREAM_C_CONNECT_FAILED,   /* TCP connections that could not be made */
+	UPSTREAM_C_UNREACHABLE,	     /* UDP tries ended by an ICMP error */
 	UPSTREAM_C_TCP_FAILED,	     /* TCP connections that closed or failed before the answer */
 	UPSTREAM_C_MISMATCHED,	     /* answers from another address or port, with another ID
 				      * or another question (spoofing, late answers) */

@@ -71,8 +71,32 @@ static void sa4(struct sockaddr_storage *ss, const char *addr, uint16_t port)
 	inet_pton(AF_INET, addr, &s->sin_addr);
 }
 
+static void sa6(struct sockaddr_storage *ss, const char *addr, uint16_t port)
+{
+	memset(ss, 0, sizeof(*ss));
+	struct sockaddr_in6 *s = (struct sockaddr_in6 *)ss;
+	s->sin6_family = AF_INET6;
+	s->sin6_port = htons(port);
+	inet_pton(AF_INET6, addr, &s->sin6_addr);
+}
+
+static void sa_at(struct sockaddr_storage *ss, int family, const char *addr)
+{
+	if (family == AF_INET6)
+		sa6(ss, addr, 0);
+	else
+		sa4(ss, addr, 0);
+}
+
+static socklen_t sa_len(const struct sockaddr_storage *ss)
+{
+	return ss->ss_family == AF_INET6 ? sizeof(struct sockaddr_in6) : sizeof(struct sockaddr_in);
+}
+
 static uint16_t port_of(const struct sockaddr_storage *ss)
 {
+	if (ss->ss_family == AF_INET6)
+		return ntohs(((const struct sockaddr_in6 *)ss)->sin6_port);
 	return ntohs(((const struct sockaddr_in *)ss)->sin_port);
 }
 
@@ -222,20 +246,19 @@ static void on_tcp_accept(evutil_socket_t lfd, short what, void *arg)
 	event_add(p->ev, NULL);
 }
 
-/* The target: UDP and TCP on one port of 127.0.0.2; and a second UDP port to spoof from. */
-static void responder_start(void)
+/* The target: UDP and TCP on one port of addr; and a second UDP port there to spoof from. */
+static void responder_start(int family, const char *addr)
 {
 	for (int attempt = 0; attempt < 20; attempt++) {
-		udp_fd = socket(AF_INET, SOCK_DGRAM | SOCK_NONBLOCK, 0);
-		sa4(&target, "127.0.0.2", 0);
-		cr_assert_eq(bind(udp_fd, (struct sockaddr *)&target, sizeof(struct sockaddr_in)),
-			     0);
+		udp_fd = socket(family, SOCK_DGRAM | SOCK_NONBLOCK, 0);
+		sa_at(&target, family, addr);
+		cr_assert_eq(bind(udp_fd, (struct sockaddr *)&target, sa_len(&target)), 0);
 		socklen_t sl = sizeof(target);
 		getsockname(udp_fd, (struct sockaddr *)&target, &sl);
-		tcp_lfd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK, 0);
+		tcp_lfd = socket(family, SOCK_STREAM | SOCK_NONBLOCK, 0);
 		int one = 1;
 		setsockopt(tcp_lfd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
-		if (bind(tcp_lfd, (struct sockaddr *)&target, sizeof(struct sockaddr_in)) == 0)
+		if (bind(tcp_lfd, (struct sockaddr *)&target, sa_len(&target)) == 0)
 			break;
 		close(udp_fd);
 		close(tcp_lfd);
@@ -244,13 +267,24 @@ static void responder_start(void)
 	cr_assert_geq(tcp_lfd, 0);
 	cr_assert_eq(listen(tcp_lfd, 16), 0);
 	struct sockaddr_storage other;
-	sa4(&other, "127.0.0.2", 0);
-	udp_other_fd = socket(AF_INET, SOCK_DGRAM, 0);
-	cr_assert_eq(bind(udp_other_fd, (struct sockaddr *)&other, sizeof(struct sockaddr_in)), 0);
+	sa_at(&other, family, addr);
+	udp_other_fd = socket(family, SOCK_DGRAM, 0);
+	cr_assert_eq(bind(udp_other_fd, (struct sockaddr *)&other, sa_len(&other)), 0);
 	udp_ev = event_new(base, udp_fd, EV_READ | EV_PERSIST, on_udp, NULL);
 	tcp_lev = event_new(base, tcp_lfd, EV_READ | EV_PERSIST, on_tcp_accept, NULL);
 	event_add(udp_ev, NULL);
 	event_add(tcp_lev, NULL);
+}
+
+static void responder_stop(void)
+{
+	while (tcp_peers)
+		tcp_peer_free(tcp_peers);
+	event_free(udp_ev);
+	event_free(tcp_lev);
+	close(udp_fd);
+	close(udp_other_fd);
+	close(tcp_lfd);
 }
 
 /* ---- the harness ---- */
@@ -275,7 +309,7 @@ static void setup(void)
 	base = event_base_new_with_config(cfg);
 	event_config_free(cfg);
 	cr_assert(base);
-	responder_start();
+	responder_start(AF_INET, "127.0.0.2");
 	sa4(&source, "127.0.0.3", 0);
 	up = make_upstream(8, PORT_LO, PORT_HI);
 	udp_mode = UDP_TRUNCATE;
@@ -286,13 +320,7 @@ static void setup(void)
 static void teardown(void)
 {
 	upstream_free(up);
-	while (tcp_peers)
-		tcp_peer_free(tcp_peers);
-	event_free(udp_ev);
-	event_free(tcp_lev);
-	close(udp_fd);
-	close(udp_other_fd);
-	close(tcp_lfd);
+	responder_stop();
 	event_base_free(base);
 }
 
@@ -474,6 +502,66 @@ Test(upstream, silent_target_times_out_after_the_timeout)
 	cr_assert_geq(took, TIMEOUT_MS - 1);
 	cr_assert_lt(took, TIMEOUT_MS + 200, "took %lu ms", (unsigned long)took);
 	cr_assert_eq(counter(UPSTREAM_C_TIMEOUTS), 1);
+	cr_assert_eq(upstream_inflight(up), 0);
+}
+
+Test(upstream, unreachable_udp_target_fails_at_once)
+{
+	/* a port nobody listens on: the kernel answers ICMP port unreachable */
+	int fd = socket(AF_INET, SOCK_DGRAM, 0);
+	struct sockaddr_storage closed;
+	sa4(&closed, "127.0.0.2", 0);
+	cr_assert_eq(bind(fd, (struct sockaddr *)&closed, sizeof(struct sockaddr_in)), 0);
+	socklen_t sl = sizeof(closed);
+	getsockname(fd, (struct sockaddr *)&closed, &sl);
+	close(fd);
+	struct upstream_req req = request(false);
+	req.dst = closed;
+	static struct result r;
+	uint64_t t0 = now_ms();
+	send_ok(&req, &r);
+	run_until(&r);
+	cr_assert_eq(r.st, UPSTREAM_UNREACHABLE, "%s", upstream_status_name(r.st));
+	cr_assert_not(r.via_tcp);
+	cr_assert_lt(now_ms() - t0, TIMEOUT_MS / 2);
+	cr_assert_eq(counter(UPSTREAM_C_UNREACHABLE), 1);
+	cr_assert_eq(counter(UPSTREAM_C_TIMEOUTS), 0);
+}
+
+Test(upstream, ipv6_udp_then_tcp)
+{
+	responder_stop();
+	responder_start(AF_INET6, "::1");
+	sa6(&source, "::1", 0);
+	struct upstream_req req = request(false);
+	static struct result r;
+	send_ok(&req, &r);
+	run_until(&r);
+	cr_assert_eq(r.st, UPSTREAM_OK, "%s", upstream_status_name(r.st));
+	cr_assert(r.via_tcp);
+	cr_assert_eq(udp_seen, 1);
+	cr_assert_eq(tcp_seen, 1);
+	cr_assert(udp_seen_port >= PORT_LO && udp_seen_port <= PORT_HI, "port %u", udp_seen_port);
+	cr_assert_eq(be16(r.answer), CALLER_ID);
+	cr_assert_eq(be16(r.answer + 6), ANSWER_COUNT);
+	/* a source of one family and a target of the other is not a request */
+	sa4(&source, "127.0.0.3", 0);
+	req = request(false);
+	cr_assert_eq(upstream_send(up, &req, on_done, &r, NULL), UPSTREAM_BAD_QUERY);
+}
+
+Test(upstream, bound_to_a_device)
+{
+	udp_mode = UDP_FULL;
+	struct upstream_req req = request(false);
+	req.device = "lo";
+	static struct result r;
+	send_ok(&req, &r);
+	run_until(&r);
+	cr_assert_eq(r.st, UPSTREAM_OK);
+	req.device = "no-such-dev0";
+	cr_assert_eq(upstream_send(up, &req, on_done, &r, NULL), UPSTREAM_SOCKET_FAILED);
+	cr_assert_eq(counter(UPSTREAM_C_SOCKET_FAILED), 1);
 	cr_assert_eq(upstream_inflight(up), 0);
 }
 
