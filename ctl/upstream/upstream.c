@@ -309,8 +309,9 @@ bool upstream_cancel(struct upstream *u, struct upstream_handle h)
 /* ---- answers ---- */
 
 /*
- * Why an answer that reached the try is not the answer: 0 if it is, else the counter. The ID is
- * checked before anything is parsed, so a blind flood costs a compare.
+ * Why an answer that reached the try is not the answer, as the counter to count it under;
+ * UPSTREAM_C__COUNT if it is the answer. The ID is checked before anything is parsed, so a blind
+ * flood costs a compare.
  */
 static enum upstream_counter check_answer(struct query *q, const uint8_t *a, size_t len,
 					  bool *truncated)
@@ -668,7 +669,8 @@ static void timer_event(evutil_socket_t fd, short what, void *arg)
 static bool valid_request(const struct upstream_req *r, struct wire_dns_msg *m)
 {
 	sa_family_t f = r->src.ss_family;
-	if ((f != AF_INET && f != AF_INET6) || r->dst.ss_family != f || r->len > TCP_ANSWER_MAX)
+	if ((f != AF_INET && f != AF_INET6) || r->dst.ss_family != f || r->len > TCP_ANSWER_MAX ||
+	    r->timeout_ms == 0)
 		return false;
 	if (r->device && strlen(r->device) >= IF_NAMESIZE)
 		return false;

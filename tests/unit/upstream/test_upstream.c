@@ -49,7 +49,7 @@ static struct sockaddr_storage target, source;
 static enum udp_mode udp_mode;
 static enum tcp_mode tcp_mode;
 static unsigned udp_seen, tcp_seen;
-static uint16_t udp_seen_id, tcp_seen_id, udp_seen_port;
+static uint16_t udp_seen_id, tcp_seen_id, udp_seen_port, tcp_seen_port;
 
 struct result {
 	bool called;
@@ -232,9 +232,12 @@ static void on_tcp_accept(evutil_socket_t lfd, short what, void *arg)
 {
 	(void)what;
 	(void)arg;
-	int fd = accept(lfd, NULL, NULL);
+	struct sockaddr_storage from;
+	socklen_t fl = sizeof(from);
+	int fd = accept(lfd, (struct sockaddr *)&from, &fl);
 	if (fd < 0)
 		return;
+	tcp_seen_port = port_of(&from);
 	struct tcp_peer *p = calloc(1, sizeof(*p));
 	p->fd = fd;
 	p->next = tcp_peers;
@@ -386,6 +389,18 @@ static uint64_t counter(enum upstream_counter c)
 	return upstream_counter(up, c);
 }
 
+/* IP_LOCAL_PORT_RANGE (Linux 6.3+) keeps TCP source ports in the range too; older kernels do not.
+ */
+static bool kernel_has_port_range(void)
+{
+	int fd = socket(AF_INET, SOCK_STREAM, 0);
+	uint32_t range = (uint32_t)PORT_HI << 16 | PORT_LO;
+	bool has =
+	    setsockopt(fd, IPPROTO_IP, 51 /* IP_LOCAL_PORT_RANGE */, &range, sizeof(range)) == 0;
+	close(fd);
+	return has;
+}
+
 /* ---- tests ---- */
 
 Test(upstream, truncated_udp_answer_goes_over_tcp)
@@ -399,6 +414,9 @@ Test(upstream, truncated_udp_answer_goes_over_tcp)
 	cr_assert_eq(udp_seen, 1);
 	cr_assert_eq(tcp_seen, 1);
 	cr_assert(udp_seen_port >= PORT_LO && udp_seen_port <= PORT_HI, "port %u", udp_seen_port);
+	if (kernel_has_port_range())
+		cr_assert(tcp_seen_port >= PORT_LO && tcp_seen_port <= PORT_HI, "TCP port %u",
+			  tcp_seen_port);
 	/* the whole answer, byte for byte, with the caller's ID back */
 	struct mb want;
 	build_answer(&want, query.b, CALLER_ID, ANSWER_COUNT, false);
@@ -542,6 +560,9 @@ Test(upstream, ipv6_udp_then_tcp)
 	cr_assert_eq(udp_seen, 1);
 	cr_assert_eq(tcp_seen, 1);
 	cr_assert(udp_seen_port >= PORT_LO && udp_seen_port <= PORT_HI, "port %u", udp_seen_port);
+	if (kernel_has_port_range())
+		cr_assert(tcp_seen_port >= PORT_LO && tcp_seen_port <= PORT_HI, "TCP port %u",
+			  tcp_seen_port);
 	cr_assert_eq(be16(r.answer), CALLER_ID);
 	cr_assert_eq(be16(r.answer + 6), ANSWER_COUNT);
 	/* a source of one family and a target of the other is not a request */
@@ -702,7 +723,10 @@ Test(upstream, not_a_query_is_refused)
 	req = request(false);
 	req.len = 11;
 	cr_assert_eq(upstream_send(up, &req, on_done, &r, NULL), UPSTREAM_BAD_QUERY);
-	cr_assert_eq(counter(UPSTREAM_C_BAD_QUERIES), 2);
+	req = request(false);
+	req.timeout_ms = 0;
+	cr_assert_eq(upstream_send(up, &req, on_done, &r, NULL), UPSTREAM_BAD_QUERY);
+	cr_assert_eq(counter(UPSTREAM_C_BAD_QUERIES), 3);
 	cr_assert_eq(upstream_inflight(up), 0);
 }
 
