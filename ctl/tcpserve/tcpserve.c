@@ -512,7 +512,8 @@ static int listen_socket(const struct tcpserve_listener *cfg, char *err, size_t 
 	return fd;
 }
 
-static void listener_free(struct listener *l)
+/* Stops accepting; the struct stays, since connections it accepted read its tags. */
+static void listener_close(struct listener *l)
 {
 	if (l->ev)
 		event_free(l->ev);
@@ -520,6 +521,13 @@ static void listener_free(struct listener *l)
 		event_free(l->pause);
 	if (l->fd >= 0)
 		close(l->fd);
+	l->ev = l->pause = NULL;
+	l->fd = -1;
+}
+
+static void listener_free(struct listener *l)
+{
+	listener_close(l);
 	free(l);
 }
 
@@ -563,9 +571,17 @@ int tcpserve_listen(struct tcpserve *ts, const struct tcpserve_listener *cfg, ch
 	return l->index;
 }
 
+bool tcpserve_unlisten(struct tcpserve *ts, int index)
+{
+	if (index < 0 || index >= ts->nlisteners || ts->listeners[index]->fd < 0)
+		return false;
+	listener_close(ts->listeners[index]);
+	return true;
+}
+
 bool tcpserve_listener_addr(const struct tcpserve *ts, int index, struct sockaddr_storage *out)
 {
-	if (index < 0 || index >= ts->nlisteners)
+	if (index < 0 || index >= ts->nlisteners || ts->listeners[index]->fd < 0)
 		return false;
 	*out = ts->listeners[index]->addr;
 	return true;

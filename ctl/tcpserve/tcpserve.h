@@ -80,7 +80,13 @@ void tcpserve_free(struct tcpserve *ts);
 int tcpserve_listen(struct tcpserve *ts, const struct tcpserve_listener *l, char *err,
 		    size_t errlen);
 
-/* The address listener index is bound to (its port, when 0 was asked). False if no such. */
+/*
+ * Stops listening on listener index (a config reload dropped its address): its socket closes, the
+ * connections it accepted stay and keep its tags. False if no such listener is open.
+ */
+bool tcpserve_unlisten(struct tcpserve *ts, int index);
+
+/* The address listener index is bound to (its port, when 0 was asked). False if no such open. */
 bool tcpserve_listener_addr(const struct tcpserve *ts, int index, struct sockaddr_storage *out);
 
 /*

@@ -617,6 +617,37 @@ Test(tcpserve, listeners_carry_their_tags_and_addresses)
 	client_free(c6);
 }
 
+Test(tcpserve, unlisten_keeps_the_connections_it_accepted)
+{
+	start((struct tcpserve_params){0});
+	struct client *c = client_new();
+	pump(20);
+	cr_assert(tcpserve_unlisten(ts, 0));
+	cr_assert_not(tcpserve_unlisten(ts, 0));
+	struct sockaddr_storage gone;
+	cr_assert_not(tcpserve_listener_addr(ts, 0, &gone));
+	int fd = socket(AF_INET, SOCK_STREAM, 0);
+	cr_assert_neq(connect(fd, (struct sockaddr *)&listen_addr, sa_len(&listen_addr)), 0);
+	cr_assert_eq(errno, ECONNREFUSED);
+	close(fd);
+	/* the one it accepted is still served, with the listener's tags */
+	client_query(c, 3);
+	uint8_t r[512];
+	cr_assert_eq(client_reply(c, r), 33);
+	cr_assert_eq(be16(r), 3);
+	cr_assert_eq(last.vpc, 7);
+	/* and the address can be listened on again */
+	char err[200];
+	struct tcpserve_listener l = {.addr = listen_addr, .vpc = 8};
+	cr_assert_eq(tcpserve_listen(ts, &l, err, sizeof(err)), 1, "%s", err);
+	struct client *again = client_new();
+	client_query(again, 4);
+	cr_assert_eq(client_reply(again, r), 33);
+	cr_assert_eq(last.vpc, 8);
+	client_free(c);
+	client_free(again);
+}
+
 Test(tcpserve, a_taken_address_is_an_error)
 {
 	start((struct tcpserve_params){0});
