@@ -9,6 +9,7 @@
 #include <arpa/inet.h>
 #include <criterion/criterion.h>
 #include <errno.h>
+#include <sched.h>
 #include <event2/event.h>
 #include <fcntl.h>
 #include <netinet/in.h>
@@ -156,6 +157,23 @@ static struct client *client_new_at(const struct sockaddr_storage *to, int rcvbu
 	if (rcvbuf)
 		setsockopt(c->fd, SOL_SOCKET, SO_RCVBUF, &rcvbuf, sizeof(rcvbuf));
 	/* a loopback handshake completes in the kernel, before the server accepts */
+	cr_assert_eq(connect(c->fd, (const struct sockaddr *)to, sa_len(to)), 0, "%s",
+		     strerror(errno));
+	fcntl(c->fd, F_SETFL, O_NONBLOCK);
+	return c;
+}
+
+/* A client leaving from device dev with source address src (the two-VPCs case). */
+static struct client *client_new_from(const struct sockaddr_storage *to, const char *dev,
+				      const char *src)
+{
+	struct client *c = calloc(1, sizeof(*c));
+	c->fd = socket(AF_INET, SOCK_STREAM, 0);
+	cr_assert_eq(setsockopt(c->fd, SOL_SOCKET, SO_BINDTODEVICE, dev, (socklen_t)strlen(dev)),
+		     0);
+	struct sockaddr_storage from;
+	sa_set(&from, AF_INET, src, 0);
+	cr_assert_eq(bind(c->fd, (struct sockaddr *)&from, sizeof(struct sockaddr_in)), 0);
 	cr_assert_eq(connect(c->fd, (const struct sockaddr *)to, sa_len(to)), 0, "%s",
 		     strerror(errno));
 	fcntl(c->fd, F_SETFL, O_NONBLOCK);
@@ -646,6 +664,49 @@ Test(tcpserve, unlisten_keeps_the_connections_it_accepted)
 	cr_assert_eq(last.vpc, 8);
 	client_free(c);
 	client_free(again);
+}
+
+/*
+ * Two VPCs with the same resolver address on two interfaces, each with its own listener. In a
+ * network namespace of the test's own (Criterion runs each test in its own process): two veth
+ * pairs, 10.9.0.2 on both server ends, a client on each client end.
+ */
+Test(tcpserve, same_address_on_two_devices_two_listeners)
+{
+	if (geteuid() != 0 || unshare(CLONE_NEWNET) != 0)
+		cr_skip_test("needs root for a network namespace of its own");
+	const char *net =
+	    "ip link set lo up && "
+	    "ip link add sA type veth peer name cA && "
+	    "ip link add sB type veth peer name cB && "
+	    "ip addr add 10.9.0.2/24 dev sA && ip addr add 10.9.0.2/24 dev sB && "
+	    "ip addr add 10.9.0.5/24 dev cA && ip addr add 10.9.0.6/24 dev cB && "
+	    "for i in sA sB cA cB; do ip link set $i up; done && "
+	    /* the clients' addresses are local too: let them arrive from the wire */
+	    "for i in all sA sB cA cB; do "
+	    "sysctl -qw net.ipv4.conf.$i.accept_local=1 net.ipv4.conf.$i.rp_filter=0; "
+	    "done";
+	if (system(net) != 0)
+		cr_skip_test("no veth in this kernel (ip link add type veth failed)");
+	start((struct tcpserve_params){0});
+	char err[200];
+	struct tcpserve_listener a = {.device = "sA", .vpc = 1}, b = {.device = "sB", .vpc = 2};
+	sa_set(&a.addr, AF_INET, "10.9.0.2", 5353);
+	sa_set(&b.addr, AF_INET, "10.9.0.2", 5353);
+	cr_assert_eq(tcpserve_listen(ts, &a, err, sizeof(err)), 1, "%s", err);
+	cr_assert_eq(tcpserve_listen(ts, &b, err, sizeof(err)), 2, "%s", err);
+	struct client *ca = client_new_from(&a.addr, "cA", "10.9.0.5");
+	struct client *cb = client_new_from(&b.addr, "cB", "10.9.0.6");
+	uint8_t r[512];
+	client_query(cb, 2);
+	cr_assert_eq(client_reply(cb, r), 33);
+	cr_assert_eq(last.vpc, 2);
+	client_query(ca, 1);
+	cr_assert_eq(client_reply(ca, r), 33);
+	cr_assert_eq(last.vpc, 1);
+	cr_assert_eq(be16(r), 1);
+	client_free(ca);
+	client_free(cb);
 }
 
 Test(tcpserve, a_taken_address_is_an_error)
