@@ -216,6 +216,7 @@ struct config_recursion {
 	uint16_t source_port_min; /* the UDP ports unbound may use; 0, 0: its own default */
 	uint16_t source_port_max;
 	uint32_t max_inflight;	  /* resolutions at once; more are refused and counted */
+	uint32_t timeout_ms;	  /* a resolution not done by then answers SERVFAIL */
 	uint64_t cache_max_bytes; /* unbound's message and RRset caches together */
 };
 

@@ -43,6 +43,7 @@ struct config *config_load(const char *path, struct config_errors *errs)
 	}
 	config_tunables_default(&cfg->tunables);
 	cfg->recursion.max_inflight = 1024;
+	cfg->recursion.timeout_ms = 4000;
 	cfg->recursion.cache_max_bytes = 64ULL << 20;
 	if (config_read_yaml(cfg, errs)) {
 		config_load_zones(cfg, errs);

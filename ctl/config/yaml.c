@@ -782,11 +782,11 @@ static void read_recursion(struct walk *w, struct fy_node *node)
 {
 	static const struct field fields[] = {
 	    {"root_hints", false},   {"source_addresses", false}, {"source_ports", false},
-	    {"max_inflight", false}, {"cache_max_bytes", false},
+	    {"max_inflight", false}, {"cache_max_bytes", false},  {"timeout_ms", false},
 	};
-	struct fy_node *v[5];
+	struct fy_node *v[6];
 	struct config_recursion *rc = &w->cfg->recursion;
-	if (!node || !get_fields(w, node, "recursion", fields, 5, v))
+	if (!node || !get_fields(w, node, "recursion", fields, 6, v))
 		return;
 	rc->given = true;
 	rc->line = line_of(node);
@@ -805,6 +805,7 @@ static void read_recursion(struct walk *w, struct fy_node *node)
 	if (v[4] &&
 	    read_uint(w, v[4], "recursion", "cache_max_bytes", 1u << 20, 1ULL << 36, &bytes))
 		rc->cache_max_bytes = bytes;
+	read_u32(w, v[5], "recursion", "timeout_ms", 100, 60000, &rc->timeout_ms);
 }
 
 /* ap-southeast-2, us-east-1, us-gov-west-1 */

@@ -352,7 +352,8 @@ Test(config_errors, reports_every_bad_recursion_value)
 {
 	static const char *const expected[] = {
 	    "bad/recursion_values.yaml:11: recursion: unknown key 'root_hint' (valid keys: "
-	    "root_hints, source_addresses, source_ports, max_inflight, cache_max_bytes)",
+	    "root_hints, source_addresses, source_ports, max_inflight, cache_max_bytes, "
+	    "timeout_ms)",
 	    "bad/recursion_values.yaml:12: recursion: 'source_addresses' lists '198.18.0.300', "
 	    "which is not an IPv4 or IPv6 address",
 	    "bad/recursion_values.yaml:12: recursion: 'source_addresses' lists 198.18.0.100 twice",

@@ -191,6 +191,7 @@ Test(config_model, without_a_recursion_section_uses_the_internet_root_and_defaul
 	cr_expect_eq(cfg->recursion.source_port_min, 0);
 	cr_expect_eq(cfg->recursion.max_inflight, 1024);
 	cr_expect_eq(cfg->recursion.cache_max_bytes, 64ull << 20);
+	cr_expect_eq(cfg->recursion.timeout_ms, 4000);
 	config_free(cfg);
 }
 
@@ -209,5 +210,6 @@ Test(config_model, reads_the_recursion_section_with_hints_next_to_the_config)
 	cr_expect_eq(rc->source_port_max, 59999);
 	cr_expect_eq(rc->max_inflight, 256);
 	cr_expect_eq(rc->cache_max_bytes, 16u << 20);
+	cr_expect_eq(rc->timeout_ms, 2500);
 	config_free(cfg);
 }
