@@ -46,7 +46,7 @@ typedef void (*recurse_done_fn)(void *arg, enum recurse_status status, const uin
 /* Fills err and returns NULL when unbound refuses an option. base must outlive the result. */
 struct recurse *recurse_create(struct event_base *base, const struct recurse_params *params,
 			       char *err, size_t errlen);
-/* Ends every resolution in flight without calling their done. */
+/* Ends every resolution in flight without calling their done. Not from inside a done. */
 void recurse_destroy(struct recurse *r);
 
 /* Starts resolving (qname: uncompressed wire form, qname_len octets with the root label). done is
