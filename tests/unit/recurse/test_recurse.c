@@ -483,3 +483,22 @@ Test(recurse, root_hints_unbound_cannot_read_give_servfail_from_the_loop)
 	cr_expect_eq(recurse_counter(r, RECURSE_FAILED_UNBOUND), 1);
 	cr_expect_eq(recurse_inflight(r), 0);
 }
+
+Test(recurse, a_label_with_dots_and_binary_octets_is_asked_as_it_is)
+{
+	struct recurse_params p = lab_params();
+	start(&p);
+	/* one label "a.b c\001\\" under xyz.com: a presentation-form slip would ask another name */
+	static const uint8_t name[] = {7,   'a', '.', 'b', ' ', 'c', 1,	  '\\', 3,
+				       'x', 'y', 'z', 3,   'c', 'o', 'm', 0};
+	struct outcome o = {0};
+	struct parsed a;
+	cr_assert_not_null(recurse_resolve(r, name, sizeof(name), TYPE_A, 1, on_done, &o));
+	run(1, 10000);
+	parse(&o, &a);
+	cr_expect_eq(o.status, RECURSE_RESOLVED);
+	cr_expect_eq(WIRE_RCODE(a.m.flags), WIRE_RCODE_NXDOMAIN);
+	cr_assert_eq(a.m.qname_len, sizeof(name));
+	cr_expect_eq(memcmp(o.answer + WIRE_DNS_HLEN, name, sizeof(name)), 0,
+		     "the answer's question is not the name asked");
+}
