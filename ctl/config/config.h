@@ -201,6 +201,25 @@ struct config_tunables {
 	uint32_t neighbour_reachable_s; /* a learnt MAC is re-resolved after this */
 };
 
+#define CONFIG_MAX_RECURSION_SOURCES 16
+
+/* The `recursion:` section: how ctl/recurse resolves the "." rule and SYSTEM rules itself. */
+struct config_recursion {
+	bool given; /* the section is in the file (else all below are defaults) */
+	unsigned line;
+	char *root_hints; /* as written; NULL: the internet's root servers, built into unbound */
+	char *root_hints_path; /* resolved against the config file's directory */
+	unsigned root_hints_line;
+	struct config_addr
+	    source_addresses[CONFIG_MAX_RECURSION_SOURCES]; /* none: the kernel picks */
+	size_t n_source_addresses;
+	uint16_t source_port_min; /* the UDP ports unbound may use; 0, 0: its own default */
+	uint16_t source_port_max;
+	uint32_t max_inflight;	  /* resolutions at once; more are refused and counted */
+	uint32_t timeout_ms;	  /* a resolution not done by then answers SERVFAIL */
+	uint64_t cache_max_bytes; /* unbound's message and RRset caches together */
+};
+
 struct config {
 	char *path; /* as given to config_load */
 	char *region;
@@ -216,6 +235,7 @@ struct config {
 	struct config_zone *zones;
 	size_t n_zones;
 	struct config_tunables tunables;
+	struct config_recursion recursion;
 };
 
 /* The documented defaults (README.md), as config_load applies them. */

@@ -31,6 +31,8 @@ bool config_parse_mac(const char *text, uint8_t mac[6]);
 bool config_addr_equal(const struct config_addr *a, const struct config_addr *b);
 bool config_prefix_contains(const struct config_prefix *p, const struct config_addr *a);
 bool config_prefixes_overlap(const struct config_prefix *a, const struct config_prefix *b);
+/* A file named in the config: as written when absolute, else next to the config file. */
+char *config_resolve_path(const char *config_path, const char *file);
 void config_prefix_format(const struct config_prefix *p, char *buf, size_t len);
 
 /* The label for an object in messages: "rule 'onprem'", or "rules[2]" when it has no id. */

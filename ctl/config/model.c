@@ -42,6 +42,9 @@ struct config *config_load(const char *path, struct config_errors *errs)
 		return NULL;
 	}
 	config_tunables_default(&cfg->tunables);
+	cfg->recursion.max_inflight = 1024;
+	cfg->recursion.timeout_ms = 4000;
+	cfg->recursion.cache_max_bytes = 64ULL << 20;
 	if (config_read_yaml(cfg, errs)) {
 		config_load_zones(cfg, errs);
 		config_validate(cfg, errs);
@@ -114,6 +117,8 @@ void config_free(struct config *cfg)
 	free(cfg->endpoints);
 	free(cfg->rules);
 	free(cfg->zones);
+	free(cfg->recursion.root_hints);
+	free(cfg->recursion.root_hints_path);
 	free(cfg->region);
 	free(cfg->account_id);
 	free(cfg->path);

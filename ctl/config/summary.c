@@ -50,6 +50,25 @@ static void print_zones(const struct config *cfg, FILE *out)
 		plural(delegations, "delegation", "delegations"), associations);
 }
 
+/* Where recursion starts and leaves from: a wrong root or source is the mistake worth seeing. */
+static void print_recursion(const struct config_recursion *rc, FILE *out)
+{
+	fprintf(out, "  recursion: root %s, from ",
+		rc->root_hints_path ? rc->root_hints_path
+				    : "the internet's (unbound's built-in hints)");
+	for (size_t i = 0; i < rc->n_source_addresses; i++) {
+		char addr[64];
+		config_addr_format(&rc->source_addresses[i], addr, sizeof(addr));
+		fprintf(out, "%s%s", i ? " " : "", addr);
+	}
+	if (!rc->n_source_addresses)
+		fprintf(out, "the kernel's choice of address");
+	if (rc->source_port_min)
+		fprintf(out, " ports %u-%u", rc->source_port_min, rc->source_port_max);
+	fprintf(out, "; %u in flight, cache %.1f MiB, timeout %u ms\n", rc->max_inflight,
+		(double)rc->cache_max_bytes / (1 << 20), rc->timeout_ms);
+}
+
 static void print_tables(const struct config_tables *t, FILE *out)
 {
 	size_t automatic = 0, reverse = 0;
@@ -71,6 +90,7 @@ void config_summary_print(const struct config *cfg, const struct config_tables *
 	print_endpoints(cfg, out);
 	print_rules(cfg, out);
 	print_zones(cfg, out);
+	print_recursion(&cfg->recursion, out);
 	if (tables)
 		print_tables(tables, out);
 }

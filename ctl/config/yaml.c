@@ -739,6 +739,75 @@ static void read_tunables(struct walk *w, struct fy_node *node)
 	check_tunable_order(w, node, t);
 }
 
+/* "LOW-HIGH": the UDP source ports the recursion's kernel sockets keep to, clear of the data
+ * plane's. */
+static void read_source_ports(struct walk *w, struct fy_node *node, struct config_recursion *rc)
+{
+	const char *text = scalar(w, node, "recursion", "source_ports");
+	unsigned low = 0, high = 0;
+	int used = 0;
+	if (!text)
+		return;
+	if (sscanf(text, "%5u-%5u%n", &low, &high, &used) != 2 || text[used] || low < 1024 ||
+	    high > 65535 || low > high) {
+		WALK_ERROR(w, node, "recursion",
+			   "source_ports '%s' must be LOW-HIGH with 1024 <= LOW <= HIGH <= 65535",
+			   text);
+		return;
+	}
+	rc->source_port_min = (uint16_t)low;
+	rc->source_port_max = (uint16_t)high;
+}
+
+/* The root hints are read by unbound only when the first resolution starts: check them now, so a
+ * wrong path is a config error with its line rather than SERVFAIL for every internet name. */
+static void read_root_hints(struct walk *w, struct fy_node *node, struct config_recursion *rc)
+{
+	rc->root_hints = read_string(w, node, "recursion", "root_hints");
+	rc->root_hints_line = line_of(node);
+	if (!rc->root_hints)
+		return;
+	rc->root_hints_path = config_resolve_path(w->cfg->path, rc->root_hints);
+	struct stat st;
+	if (rc->root_hints_path &&
+	    (stat(rc->root_hints_path, &st) != 0 || access(rc->root_hints_path, R_OK) != 0))
+		WALK_ERROR(w, node, "recursion", "cannot read root hints file '%s': %s",
+			   rc->root_hints_path, strerror(errno));
+	else if (rc->root_hints_path && !S_ISREG(st.st_mode))
+		WALK_ERROR(w, node, "recursion", "root hints '%s' is not a regular file",
+			   rc->root_hints_path);
+}
+
+static void read_recursion(struct walk *w, struct fy_node *node)
+{
+	static const struct field fields[] = {
+	    {"root_hints", false},   {"source_addresses", false}, {"source_ports", false},
+	    {"max_inflight", false}, {"cache_max_bytes", false},  {"timeout_ms", false},
+	};
+	struct fy_node *v[6];
+	struct config_recursion *rc = &w->cfg->recursion;
+	if (!node || !get_fields(w, node, "recursion", fields, 6, v))
+		return;
+	rc->given = true;
+	rc->line = line_of(node);
+	if (v[0])
+		read_root_hints(w, v[0], rc);
+	size_t listed = list_count(w, v[1], "recursion", "source_addresses");
+	if (listed > CONFIG_MAX_RECURSION_SOURCES)
+		WALK_ERROR(w, v[1], "recursion", "'source_addresses' has %zu addresses; at most %d",
+			   listed, CONFIG_MAX_RECURSION_SOURCES);
+	read_addr_list(w, v[1], "recursion", "source_addresses", rc->source_addresses, NULL,
+		       CONFIG_MAX_RECURSION_SOURCES, &rc->n_source_addresses);
+	if (v[2])
+		read_source_ports(w, v[2], rc);
+	read_u32(w, v[3], "recursion", "max_inflight", 1, 1u << 20, &rc->max_inflight);
+	uint64_t bytes;
+	if (v[4] &&
+	    read_uint(w, v[4], "recursion", "cache_max_bytes", 1u << 20, 1ULL << 36, &bytes))
+		rc->cache_max_bytes = bytes;
+	read_u32(w, v[5], "recursion", "timeout_ms", 100, 60000, &rc->timeout_ms);
+}
+
 /* ap-southeast-2, us-east-1, us-gov-west-1 */
 static bool is_region(const char *s)
 {
@@ -774,11 +843,11 @@ static void read_document(struct walk *w, struct fy_node *root)
 	static const struct field fields[] = {
 	    {"region", true},	     {"account_id", true}, {"interfaces", true},
 	    {"vpcs", true},	     {"endpoints", false}, {"rules", false},
-	    {"hosted_zones", false}, {"tunables", false},
+	    {"hosted_zones", false}, {"tunables", false},  {"recursion", false},
 	};
-	struct fy_node *v[8];
+	struct fy_node *v[9];
 	struct config *cfg = w->cfg;
-	if (!get_fields(w, root, "config", fields, 8, v))
+	if (!get_fields(w, root, "config", fields, 9, v))
 		return;
 	if (v[0] && v[1])
 		read_identity(w, v[0], v[1]);
@@ -797,6 +866,7 @@ static void read_document(struct walk *w, struct fy_node *root)
 	if (v[3] && cfg->n_vpcs == 0 && fy_node_is_sequence(v[3]))
 		WALK_ERROR(w, v[3], "config", "'vpcs' must list at least one VPC");
 	read_tunables(w, v[7]);
+	read_recursion(w, v[8]);
 }
 
 /* libfyaml's own diagnostics (syntax errors, duplicate keys) come out as FILE:LINE: too; their

@@ -164,8 +164,7 @@ static void count_delegations(struct config_zone *z, const uint8_t *apex, size_t
 	free(owners);
 }
 
-/* The zone file's path: as written when absolute, else next to the config file. */
-static char *resolve_path(const char *config_path, const char *file)
+char *config_resolve_path(const char *config_path, const char *file)
 {
 	if (file[0] == '/')
 		return strdup(file);
@@ -208,7 +207,7 @@ static void load_zone(struct config *cfg, struct config_zone *z, struct config_e
 {
 	struct zone_load zl = {.zone = z, .errs = errs};
 	size_t errors_before = errs->count + errs->dropped;
-	z->path = resolve_path(cfg->path, z->file);
+	z->path = config_resolve_path(cfg->path, z->file);
 	snprintf(zl.ctx, sizeof(zl.ctx), "hosted zone '%s'", z->name);
 	zl.apex_len = domain_to_wire(z->name, zl.apex);
 	if (z->path && access(z->path, R_OK) != 0) {

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Smoke test of the network lab itself (scripts/lab), without the forwarder: the topology, the BIND
-# targets and their answers, VLAN 100 isolation, the silence/capture/exec helpers, DPDK's testpmd
+# targets and their answers, VLAN 100 isolation, the offline internet (root, com, auth) from the
+# forwarder's uplink, the silence/capture/exec helpers, DPDK's testpmd
 # receiving and sending on the forwarder's veth (net_af_xdp, then net_af_packet), and a clean `down`.
 # Needs root. Prints one line per check and a final "N passed, N failed"; exits 1 on any failure.
 set -uo pipefail
@@ -40,7 +41,8 @@ fi
 check "lab up is idempotent (a second up rebuilds cleanly)" "$lab" up
 for ns in $LAB_NAMESPACES; do check "namespace $ns exists" test -e "/run/netns/$ns"; done
 
-lab_addresses="$LAB_RESOLVER $LAB_RESOLVER_LL $LAB_ENDPOINT_OUT $LAB_ENDPOINT_IN $LAB_CLIENT $LAB_OUTSIDE_CLIENT $LAB_T1 $LAB_T2"
+lab_addresses="$LAB_RESOLVER $LAB_RESOLVER_LL $LAB_ENDPOINT_OUT $LAB_ENDPOINT_IN $LAB_CLIENT $LAB_OUTSIDE_CLIENT $LAB_T1 $LAB_T2
+	$LAB_INET_ROOT $LAB_INET_TLD $LAB_INET_AUTH $LAB_INET_UPLINK"
 root_has_lab_address() {
 	local a
 	for a in $lab_addresses; do ip -o addr show | grep -qw "inet $a" && return 0; done
@@ -101,6 +103,32 @@ expect "cli2 (VLAN $LAB_VLAN2): $LAB_T3 is t3, answering $LAB_WWW_A_VLAN2" "$LAB
 check "cli2 (VLAN $LAB_VLAN2) cannot reach t2 on the untagged segment" no_answer "$LAB_NS_CLI2" @"$LAB_T2" "$LAB_WWW"
 expect "t3 saw cli2's one query and none of cli's (same address, other VLAN)" 1 \
 	"$(grep -c "($LAB_WWW)" "$state/t3/query.log")"
+
+# --- the offline internet, from the forwarder's kernel uplink -------------------------------------------
+refers_to() { ask "$1" +norec +noall +authority "$2" "$3" NS | awk '$4 == "NS" { print $5; exit }'; }
+check "fwd: the uplink $LAB_IF_UP has $LAB_INET_UPLINK/$LAB_INET_PREFIX" \
+	eval "ip -n $LAB_NS_FWD -o addr show dev $LAB_IF_UP | grep -qw 'inet $LAB_INET_UPLINK/$LAB_INET_PREFIX'"
+expect "fwd: the root ($LAB_INET_ROOT) refers com to a.gtld-servers.com." a.gtld-servers.com. \
+	"$(refers_to "$LAB_NS_FWD" @"$LAB_INET_ROOT" com)"
+expect "fwd: the root's referral carries com's glue" "$LAB_INET_TLD" \
+	"$(ask "$LAB_NS_FWD" +norec +noall +additional @"$LAB_INET_ROOT" com NS | awk '$4 == "A" { print $5; exit }')"
+expect "fwd: com ($LAB_INET_TLD) refers xyz.com to ns1.xyz.com." ns1.xyz.com. \
+	"$(refers_to "$LAB_NS_FWD" @"$LAB_INET_TLD" xyz.com)"
+expect "fwd: com refers onprem.com (public) to ns1.xyz.com." ns1.xyz.com. \
+	"$(refers_to "$LAB_NS_FWD" @"$LAB_INET_TLD" onprem.com)"
+expect "fwd: auth answers $LAB_XYZ_WWW with $LAB_XYZ_WWW_A" "$LAB_XYZ_WWW_A" \
+	"$(first_a "$LAB_NS_FWD" +norec @"$LAB_INET_AUTH" "$LAB_XYZ_WWW")"
+expect "fwd: auth answers the public $LAB_PUBLIC_ACME with $LAB_PUBLIC_ACME_A" "$LAB_PUBLIC_ACME_A" \
+	"$(first_a "$LAB_NS_FWD" +norec @"$LAB_INET_AUTH" "$LAB_PUBLIC_ACME")"
+expect "fwd: auth answers the public $LAB_WWW with $LAB_PUBLIC_WWW_A (not t1's)" "$LAB_PUBLIC_WWW_A" \
+	"$(first_a "$LAB_NS_FWD" +norec @"$LAB_INET_AUTH" "$LAB_WWW")"
+expect "fwd: auth's $LAB_XYZ_ALIAS2 is a chain of two CNAMEs to $LAB_XYZ_WWW_A" \
+	"alias.xyz.com. www.xyz.com. $LAB_XYZ_WWW_A" \
+	"$(ask "$LAB_NS_FWD" +norec +short @"$LAB_INET_AUTH" "$LAB_XYZ_ALIAS2" | xargs)"
+expect "fwd: auth says NXDOMAIN for $LAB_XYZ_MISSING" NXDOMAIN \
+	"$(status_of "$LAB_NS_FWD" +norec @"$LAB_INET_AUTH" "$LAB_XYZ_MISSING")"
+check "fwd: silent.com's server ($LAB_INET_SILENT) never answers" no_answer "$LAB_NS_FWD" @"$LAB_INET_SILENT" "$LAB_SILENT"
+check "cli: the VPC's segment does not reach the internet's" no_answer "$LAB_NS_CLI" @"$LAB_INET_ROOT" com NS
 
 # --- silence, capture, exec ----------------------------------------------------------------------------
 "$lab" silence t1
@@ -209,7 +237,7 @@ any_alive() {
 	for pid in "$@"; do kill -0 "$pid" 2>/dev/null && return 0; done
 	return 1
 }
-expect "down: the lab had started three named" 3 "$(echo "$named_pids" | wc -w)"
+expect "down: the lab had started six named (t1, t2, t3, root, com, auth)" 6 "$(echo "$named_pids" | wc -w)"
 # shellcheck disable=SC2086,SC2016
 check "down: every named it started has stopped" eval '! any_alive $named_pids'
 check "down: a process left in a lab namespace is stopped too" eval "! any_alive $stray_pid"

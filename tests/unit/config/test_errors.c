@@ -340,3 +340,36 @@ Test(config_errors, caps_the_error_list_and_counts_the_rest)
 	cr_expect_eq(errs.list[49].line, 58);
 	config_errors_free(&errs);
 }
+
+Test(config_errors, names_root_hints_that_cannot_be_read)
+{
+	expect_error("bad/recursion_hints.yaml",
+		     "bad/recursion_hints.yaml:11: recursion: cannot read root hints file "
+		     "'bad/zones/no-such.hints': No such file or directory");
+}
+
+Test(config_errors, reports_every_bad_recursion_value)
+{
+	static const char *const expected[] = {
+	    "bad/recursion_values.yaml:11: recursion: unknown key 'root_hint' (valid keys: "
+	    "root_hints, source_addresses, source_ports, max_inflight, cache_max_bytes, "
+	    "timeout_ms)",
+	    "bad/recursion_values.yaml:12: recursion: 'source_addresses' lists '198.18.0.300', "
+	    "which is not an IPv4 or IPv6 address",
+	    "bad/recursion_values.yaml:12: recursion: 'source_addresses' lists 198.18.0.100 twice",
+	    "bad/recursion_values.yaml:13: recursion: source_ports '60000-50000' must be LOW-HIGH "
+	    "with 1024 <= LOW <= HIGH <= 65535",
+	    "bad/recursion_values.yaml:14: recursion: 'max_inflight' is '0'; it must be a whole "
+	    "number in 1..1048576",
+	    "bad/recursion_values.yaml:15: recursion: 'cache_max_bytes' is '1000'; it must be a "
+	    "whole number in 1048576..68719476736",
+	};
+	expect_errors("bad/recursion_values.yaml", 6, expected);
+}
+
+Test(config_errors, wants_recursion_to_be_a_mapping)
+{
+	expect_error("bad/recursion_not_a_mapping.yaml",
+		     "bad/recursion_not_a_mapping.yaml:10: recursion: expected a mapping of keys, "
+		     "found a scalar");
+}

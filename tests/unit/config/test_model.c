@@ -181,3 +181,35 @@ Test(config_model, merges_zone_associations_made_from_the_zone_side)
 	cr_expect_eq(cfg->vpcs[0].n_zones, 1, "listed on both sides, counted once");
 	config_free(cfg);
 }
+
+Test(config_model, without_a_recursion_section_uses_the_internet_root_and_defaults)
+{
+	struct config *cfg = load_ok(EXAMPLES_DIR "/seed.yaml");
+	cr_expect_not(cfg->recursion.given);
+	cr_expect_null(cfg->recursion.root_hints_path);
+	cr_expect_eq(cfg->recursion.n_source_addresses, 0);
+	cr_expect_eq(cfg->recursion.source_port_min, 0);
+	cr_expect_eq(cfg->recursion.max_inflight, 1024);
+	cr_expect_eq(cfg->recursion.cache_max_bytes, 64ull << 20);
+	cr_expect_eq(cfg->recursion.timeout_ms, 4000);
+	config_free(cfg);
+}
+
+Test(config_model, reads_the_recursion_section_with_hints_next_to_the_config)
+{
+	struct config *cfg = load_ok("good/recursion.yaml");
+	const struct config_recursion *rc = &cfg->recursion;
+	cr_expect(rc->given);
+	cr_expect_eq(rc->line, 11);
+	cr_expect_str_eq(rc->root_hints, "root.hints");
+	cr_expect_str_eq(rc->root_hints_path, "good/root.hints");
+	cr_assert_eq(rc->n_source_addresses, 2);
+	expect_addr(&rc->source_addresses[0], "198.18.0.100");
+	expect_addr(&rc->source_addresses[1], "2001:db8::64");
+	cr_expect_eq(rc->source_port_min, 50000);
+	cr_expect_eq(rc->source_port_max, 59999);
+	cr_expect_eq(rc->max_inflight, 256);
+	cr_expect_eq(rc->cache_max_bytes, 16u << 20);
+	cr_expect_eq(rc->timeout_ms, 2500);
+	config_free(cfg);
+}

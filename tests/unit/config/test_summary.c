@@ -57,6 +57,8 @@ Test(config_summary, counts_what_the_seed_holds)
 	    "\n  interfaces 1, VPCs 1, endpoints 2 (1 inbound, 1 outbound, 4 addresses)\n",
 	    "\n  rules 3: forward 1, system 1, delegate 1; associations 3\n",
 	    "\n  hosted zones 1 (7 records, 1 delegation); associations 1\n",
+	    "\n  recursion: root the internet's (unbound's built-in hints), from the kernel's "
+	    "choice of address; 1024 in flight, cache 64.0 MiB, timeout 4000 ms\n",
 	    "\n  auto-defined rules 25 (forward 3, reverse 22)\n",
 	    "\n  tables: 1 VPC, 30 entries, ",
 	};
@@ -65,6 +67,25 @@ Test(config_summary, counts_what_the_seed_holds)
 	cr_expect_not_null(strstr(text, " (suffix engine)\n"));
 	free(text);
 	unload_seed(&s);
+}
+
+Test(config_summary, shows_where_recursion_starts_and_leaves_from)
+{
+	struct config_errors errs = {0};
+	struct config *cfg = config_load("good/recursion.yaml", &errs);
+	cr_assert_not_null(cfg);
+	char *text = NULL;
+	size_t len = 0;
+	FILE *out = open_memstream(&text, &len);
+	config_summary_print(cfg, NULL, out);
+	fclose(out);
+	cr_expect_not_null(strstr(text, "\n  recursion: root good/root.hints, from 198.18.0.100 "
+					"2001:db8::64 ports 50000-59999; 256 in flight, cache "
+					"16.0 MiB, timeout 2500 ms\n"),
+			   "%s", text);
+	free(text);
+	config_free(cfg);
+	config_errors_free(&errs);
 }
 
 Test(config_explain, names_the_forward_rule_its_targets_and_endpoint)
