@@ -84,7 +84,8 @@ struct config_interface {
 	char *device; /* a DPDK device string: PCI address or vdev with ,key=value args */
 	unsigned line;
 	uint32_t mtu; /* IP packet size on the link; 0: the driver's default */
-	/* the kernel interface (a TAP) that takes TCP and the rest the lcores pass on; NULL: none */
+	/* the kernel interface (a TAP) that takes TCP and the rest the lcores pass on; NULL: none
+	 */
 	char *kernel_interface;
 	struct config_neighbour *neighbours;
 	size_t n_neighbours;
@@ -250,6 +251,9 @@ const char *config_rule_type_name(enum config_rule_type type);
 const char *config_direction_name(enum config_direction direction);
 /* True when a lies inside one of the VPC's CIDRs. */
 bool config_vpc_contains(const struct config_vpc *vpc, const struct config_addr *a);
+/* The socket address of a with port (host order). */
+struct sockaddr_storage;
+void config_addr_sockaddr(const struct config_addr *a, uint16_t port, struct sockaddr_storage *out);
 /* "172.31.0.2", "fd00:ec2::253" */
 void config_addr_format(const struct config_addr *addr, char *buf, size_t len);
 

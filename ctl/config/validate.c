@@ -517,7 +517,8 @@ static void check_rule_fields(struct check *c, struct config_rule *r, const char
 				    "a system rule is resolved by the resolver itself and takes no "
 				    "targets; remove 'targets'");
 	} else {
-		if (r->n_targets == 0 && r->endpoint.name)
+		/* a delegate rule without targets asks the zone's name servers */
+		if (r->n_targets == 0 && r->endpoint.name && r->type != CONFIG_RULE_DELEGATE)
 			CHECK_ERROR(
 			    c, r->line, ctx,
 			    "a %s rule needs 'targets': 1 to %d addresses to send queries to",

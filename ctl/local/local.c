@@ -239,6 +239,8 @@ struct answer {
 	uint8_t *b;
 	size_t cap, len;
 	bool full;
+	bool dangling; /* ends in a CNAME out of the zone (or under a cut): the slow path chases it
+			*/
 	uint16_t an, ns;
 	uint8_t rcode;
 	size_t question_end;
@@ -344,8 +346,10 @@ static enum local_status answer_zone(const struct zone_index *zi, const struct w
 		return LOCAL_NOT_LOCAL;
 	for (unsigned hop = 0; hop <= LOCAL_CHAIN_MAX; hop++) {
 		const uint8_t *owner = hop ? name : NULL; /* the question's name: a pointer */
-		if (below_cut(zi, name, len))
+		if (below_cut(zi, name, len)) {
+			a->dangling = hop > 0;
 			return hop ? LOCAL_OK : LOCAL_DELEGATED;
+		}
 		size_t lo, hi;
 		find_owner(zi, name, len, &lo, &hi);
 		if (lo == hi && has_descendant(zi, name, len)) {
@@ -370,12 +374,14 @@ static enum local_status answer_zone(const struct zone_index *zi, const struct w
 		put_rrset(a, zi, cname, cname + 1, TYPE_CNAME, owner, len);
 		const struct config_zone_record *r = &zi->recs[cname].r;
 		len = name_len(r->rdata, r->rdata_len);
+		a->dangling = true;
 		if (!len)
 			return LOCAL_OK;
 		lower_copy(name, r->rdata, len);
 		if (!is_under(name, len, zi->apex, zi->apex_len, NULL))
 			return LOCAL_OK; /* leaves the zone: chasing it elsewhere is the slow path's
 					  */
+		a->dangling = false;
 	}
 	a->rcode = WIRE_RCODE_SERVFAIL; /* a CNAME loop inside the zone */
 	return LOCAL_OK;
@@ -563,6 +569,22 @@ static enum local_status finish(struct answer *a, const struct wire_dns_msg *m, 
 	return LOCAL_OK;
 }
 
+/* The answer to the parsed query m, before finish: header, question, records and rcode. */
+static enum local_status answer_parsed(const struct local *l, uint32_t vpc, enum match_kind kind,
+				       uint32_t id, const uint8_t *query,
+				       const struct wire_dns_msg *m, struct answer *a)
+{
+	if (vpc >= l->cfg->n_vpcs || (kind != MATCH_ZONE && kind != MATCH_AUTO))
+		return LOCAL_NOT_LOCAL;
+	begin(a, query, m);
+	if (a->full)
+		return LOCAL_NO_ROOM;
+	if (kind == MATCH_ZONE)
+		return id < l->cfg->n_zones ? answer_zone(&l->zones[id], m, query, a)
+					    : LOCAL_NOT_LOCAL;
+	return answer_auto(l, vpc, id, m, query, a);
+}
+
 enum local_status local_answer(const struct local *l, uint32_t vpc, enum match_kind kind,
 			       uint32_t id, const uint8_t *query, size_t qlen, uint8_t *out,
 			       size_t cap, uint16_t edns_size, size_t link, size_t *len)
@@ -570,20 +592,212 @@ enum local_status local_answer(const struct local *l, uint32_t vpc, enum match_k
 	struct wire_dns_msg m;
 	if (wire_dns_parse_query(query, qlen, &m) != WIRE_OK)
 		return LOCAL_BAD_QUERY;
-	if (vpc >= l->cfg->n_vpcs || (kind != MATCH_ZONE && kind != MATCH_AUTO))
-		return LOCAL_NOT_LOCAL;
 	struct answer a = {.b = out, .cap = cap};
-	begin(&a, query, &m);
-	if (a.full)
-		return LOCAL_NO_ROOM;
-	enum local_status st;
-	if (kind == MATCH_ZONE)
-		st = id < l->cfg->n_zones ? answer_zone(&l->zones[id], &m, query, &a)
-					  : LOCAL_NOT_LOCAL;
-	else
-		st = answer_auto(l, vpc, id, &m, query, &a);
+	enum local_status st = answer_parsed(l, vpc, kind, id, query, &m, &a);
 	if (st != LOCAL_OK)
 		return st;
 	size_t limit = wire_dns_udp_limit(&m);
 	return finish(&a, &m, edns_size, link < limit ? link : limit, len);
+}
+
+/* ---- static answers ---- */
+
+#define STATIC_TYPES_MAX 64 /* types asked of one owner: its own, its chain's, A and AAAA */
+
+static void add_type(uint16_t *types, size_t *n, uint16_t type)
+{
+	for (size_t i = 0; i < *n; i++)
+		if (types[i] == type)
+			return;
+	if (*n < STATIC_TYPES_MAX)
+		types[(*n)++] = type;
+}
+
+static void add_types_of(const struct zone_index *zi, size_t lo, size_t hi, uint16_t *types,
+			 size_t *n)
+{
+	for (size_t i = lo; i < hi; i++)
+		add_type(types, n, zi->recs[i].r.type);
+}
+
+/*
+ * The types worth asking of the owner of [lo, hi): its own, A and AAAA (NODATA where it has
+ * none), and for an alias every type owned along its in-zone chain, whose answers the chain makes
+ * as static as the owner's own.
+ */
+static size_t types_to_ask(const struct zone_index *zi, size_t lo, size_t hi, uint16_t *types)
+{
+	size_t n = 0;
+	add_types_of(zi, lo, hi, types, &n);
+	add_type(types, &n, TYPE_A);
+	add_type(types, &n, TYPE_AAAA);
+	uint8_t name[NAME_MAX_W];
+	for (unsigned hop = 0; hop < LOCAL_CHAIN_MAX; hop++) {
+		size_t cname = hi;
+		for (size_t i = lo; i < hi; i++)
+			if (zi->recs[i].r.type == TYPE_CNAME)
+				cname = i;
+		if (cname == hi)
+			break;
+		const struct config_zone_record *r = &zi->recs[cname].r;
+		size_t len = name_len(r->rdata, r->rdata_len);
+		if (!len)
+			break;
+		lower_copy(name, r->rdata, len);
+		find_owner(zi, name, len, &lo, &hi);
+		add_types_of(zi, lo, hi, types, &n);
+	}
+	return n;
+}
+
+/* A query for (owner, type, class IN) as a client would send it: ID 0, RD, no OPT. */
+static size_t synthetic_query(uint8_t *q, const uint8_t *owner, size_t owner_len, uint16_t type)
+{
+	static const uint8_t head[WIRE_DNS_HLEN] = {0, 0, WIRE_FLAG_RD >> 8, 0, 0, 1};
+	memcpy(q, head, WIRE_DNS_HLEN);
+	memcpy(q + WIRE_DNS_HLEN, owner, owner_len);
+	uint8_t *tail = q + WIRE_DNS_HLEN + owner_len;
+	set16(tail, type);
+	set16(tail + 2, 1);
+	return WIRE_DNS_HLEN + owner_len + 4;
+}
+
+/* The static answer of (owner, type) in zone z into out, or false when it is not one. */
+static bool static_answer(const struct local *l, uint32_t vpc, uint32_t z, const uint8_t *owner,
+			  size_t owner_len, uint16_t type, uint8_t *out, size_t *len)
+{
+	uint8_t q[WIRE_DNS_HLEN + NAME_MAX_W + 4];
+	size_t qlen = synthetic_query(q, owner, owner_len, type);
+	struct wire_dns_msg m;
+	if (wire_dns_parse_query(q, qlen, &m) != WIRE_OK)
+		return false;
+	struct answer a = {.b = out, .cap = LOCAL_ANSWER_MAX};
+	if (answer_parsed(l, vpc, MATCH_ZONE, z, q, &m, &a) != LOCAL_OK || a.dangling ||
+	    a.rcode == WIRE_RCODE_SERVFAIL)
+		return false;
+	/* no OPT in the query: none in the answer, and a limit of the whole buffer, so that only
+	 * an answer over LOCAL_ANSWER_MAX comes back truncated (and is left to the slow path) */
+	if (finish(&a, &m, 0, LOCAL_ANSWER_MAX, len) != LOCAL_OK || (out[2] & (WIRE_FLAG_TC >> 8)))
+		return false;
+	return true;
+}
+
+/* Zone z's static answers, to fn; false when fn said stop. */
+static bool zone_statics(const struct local *l, uint32_t vpc, uint32_t z, local_static_fn fn,
+			 void *ctx, size_t *count)
+{
+	const struct zone_index *zi = &l->zones[z];
+	static uint8_t out[LOCAL_ANSWER_MAX];
+	uint16_t types[STATIC_TYPES_MAX];
+	if (!zi->soa)
+		return true;
+	for (size_t lo = 0, hi; lo < zi->n; lo = hi) {
+		const uint8_t *owner = zi->recs[lo].owner;
+		size_t owner_len = zi->recs[lo].r.owner_len;
+		find_owner(zi, owner, owner_len, &lo, &hi);
+		/* a wildcard answers names the lcore would need its closest encloser to find, and
+		 * a delegation's names are the delegate rule's or a referral's */
+		bool wild = owner[0] == 1 && owner[1] == '*';
+		if (wild || !is_under(owner, owner_len, zi->apex, zi->apex_len, NULL) ||
+		    below_cut(zi, owner, owner_len))
+			continue;
+		size_t n = types_to_ask(zi, lo, hi, types);
+		for (size_t t = 0; t < n; t++) {
+			size_t len;
+			if (!static_answer(l, vpc, z, owner, owner_len, types[t], out, &len))
+				continue;
+			struct local_static sa = {.zone = z,
+						  .qname = owner,
+						  .qname_len = owner_len,
+						  .qtype = types[t],
+						  .qclass = 1,
+						  .msg = out,
+						  .len = len};
+			if (!fn(ctx, &sa))
+				return false;
+			(*count)++;
+		}
+	}
+	return true;
+}
+
+long local_static_answers(const struct local *l, uint32_t vpc, local_static_fn fn, void *ctx)
+{
+	if (vpc >= l->cfg->n_vpcs)
+		return 0;
+	const struct config_vpc *v = &l->cfg->vpcs[vpc];
+	size_t count = 0;
+	for (size_t z = 0; z < v->n_zones; z++) {
+		uint32_t index = v->zones[z].index;
+		if (index == CONFIG_INDEX_NONE || index >= l->cfg->n_zones)
+			continue;
+		if (!zone_statics(l, vpc, index, fn, ctx, &count))
+			return -1;
+	}
+	return (long)count;
+}
+
+/* ---- referrals ---- */
+
+/* The most specific zone associated with the VPC that holds name (lower case); NULL if none. */
+static const struct zone_index *zone_of(const struct local *l, uint32_t vpc, const uint8_t *name,
+					size_t len)
+{
+	const struct config_vpc *v = &l->cfg->vpcs[vpc];
+	const struct zone_index *best = NULL;
+	for (size_t z = 0; z < v->n_zones; z++) {
+		if (v->zones[z].index == CONFIG_INDEX_NONE)
+			continue;
+		const struct zone_index *zi = &l->zones[v->zones[z].index];
+		if (is_under(name, len, zi->apex, zi->apex_len, NULL) &&
+		    (!best || zi->apex_len > best->apex_len))
+			best = zi;
+	}
+	return best;
+}
+
+static void add_glue(const struct zone_index *zi, struct local_ns *ns)
+{
+	size_t lo, hi;
+	find_owner(zi, ns->name, ns->name_len, &lo, &hi);
+	for (size_t i = lo; i < hi && ns->n_glue < LOCAL_GLUE_MAX; i++) {
+		const struct config_zone_record *r = &zi->recs[i].r;
+		bool v4 = r->type == TYPE_A && r->rdata_len == 4;
+		if (!v4 && !(r->type == TYPE_AAAA && r->rdata_len == 16))
+			continue;
+		struct config_addr *a = &ns->glue[ns->n_glue++];
+		memset(a, 0, sizeof(*a));
+		a->family = v4 ? 4 : 6;
+		memcpy(a->bytes, r->rdata, r->rdata_len);
+	}
+}
+
+size_t local_delegation(const struct local *l, uint32_t vpc, const uint8_t *name, size_t len,
+			struct local_ns *out, size_t cap)
+{
+	uint8_t low[NAME_MAX_W];
+	if (vpc >= l->cfg->n_vpcs || len > NAME_MAX_W)
+		return 0;
+	lower_copy(low, name, len);
+	const struct zone_index *zi = zone_of(l, vpc, low, len);
+	if (!zi)
+		return 0;
+	/* the deepest cut first: walk from the name itself up to just below the apex */
+	for (size_t i = 0; i < len && len - i > zi->apex_len; i += (size_t)low[i] + 1) {
+		size_t lo, hi, n = 0;
+		find_owner(zi, low + i, len - i, &lo, &hi);
+		for (size_t k = lo; k < hi && n < cap; k++) {
+			const struct config_zone_record *r = &zi->recs[k].r;
+			if (r->type != TYPE_NS || r->rdata_len > NAME_MAX_W)
+				continue;
+			memset(&out[n], 0, sizeof(out[n]));
+			lower_copy(out[n].name, r->rdata, r->rdata_len);
+			out[n].name_len = (uint8_t)r->rdata_len;
+			add_glue(zi, &out[n]);
+			n++;
+		}
+		if (n)
+			return n;
+	}
+	return 0;
 }

@@ -45,7 +45,7 @@ static size_t n_rrs;
 
 /* Asks name/type as the VPC's client would (EDNS when edns), matched by the VPC's table; the
  * answer lands in out, parsed into am and rrs. */
-static enum local_status ask_link(const char *name, uint16_t type, bool edns, size_t link)
+static inline enum local_status ask_link(const char *name, uint16_t type, bool edns, size_t link)
 {
 	struct mb q;
 	mb_query(&q, 0x4321, name, type, edns);
@@ -60,7 +60,7 @@ static enum local_status ask_link(const char *name, uint16_t type, bool edns, si
 	return st;
 }
 
-static enum local_status ask(const char *name, uint16_t type)
+static inline enum local_status ask(const char *name, uint16_t type)
 {
 	return ask_link(name, type, false, 1472);
 }
