@@ -79,6 +79,7 @@ bool dp_entity_counters_read(const struct dp_plane *plane, enum dp_entity kind, 
 		out->truncations += a[index].truncations;
 		out->cache_hits += a[index].cache_hits;
 		out->stale += a[index].stale;
+		out->static_answers += a[index].static_answers;
 		out->drops += a[index].drops;
 	}
 	return true;
@@ -108,19 +109,20 @@ bool dp_target_rtt(const struct dp_plane *plane, uint32_t target, uint64_t *srtt
 
 static void print_counters(FILE *out, const char *who, const struct dp_lcore_counters *c)
 {
-	fprintf(
-	    out,
-	    "%s: rx %" PRIu64 " tx %" PRIu64 " queries %" PRIu64 " outsiders %" PRIu64
-	    " forwarded %" PRIu64 " responses %" PRIu64 " answered %" PRIu64 " servfails %" PRIu64
-	    " timeouts %" PRIu64 " retries %" PRIu64 " truncations %" PRIu64 " to_slow %" PRIu64
-	    " exceptions %" PRIu64 " handed_over %" PRIu64 " tcp_fallbacks %" PRIu64
-	    " cname_chases %" PRIu64 " fragments %" PRIu64 " reassembled %" PRIu64
-	    " oversized %" PRIu64 " rate_forgotten %" PRIu64 " cache_hits %" PRIu64
-	    " stale %" PRIu64 " refreshes %" PRIu64 " refreshed %" PRIu64 "\n",
-	    who, c->rx, c->tx, c->queries, c->outsiders, c->forwarded, c->responses, c->answered,
-	    c->servfails, c->timeouts, c->retries, c->truncations, c->to_slow, c->exceptions,
-	    c->handed_over, c->tcp_fallbacks, c->cname_chases, c->fragments, c->reassembled,
-	    c->oversized, c->rate_forgotten, c->cache_hits, c->stale, c->refreshes, c->refreshed);
+	fprintf(out,
+		"%s: rx %" PRIu64 " tx %" PRIu64 " queries %" PRIu64 " outsiders %" PRIu64
+		" forwarded %" PRIu64 " responses %" PRIu64 " answered %" PRIu64
+		" servfails %" PRIu64 " timeouts %" PRIu64 " retries %" PRIu64
+		" truncations %" PRIu64 " to_slow %" PRIu64 " exceptions %" PRIu64
+		" handed_over %" PRIu64 " tcp_fallbacks %" PRIu64 " cname_chases %" PRIu64
+		" fragments %" PRIu64 " reassembled %" PRIu64 " oversized %" PRIu64
+		" rate_forgotten %" PRIu64 " cache_hits %" PRIu64 " stale %" PRIu64
+		" refreshes %" PRIu64 " refreshed %" PRIu64 " static_answers %" PRIu64 "\n",
+		who, c->rx, c->tx, c->queries, c->outsiders, c->forwarded, c->responses,
+		c->answered, c->servfails, c->timeouts, c->retries, c->truncations, c->to_slow,
+		c->exceptions, c->handed_over, c->tcp_fallbacks, c->cname_chases, c->fragments,
+		c->reassembled, c->oversized, c->rate_forgotten, c->cache_hits, c->stale,
+		c->refreshes, c->refreshed, c->static_answers);
 	for (unsigned e = 0; e < WIRE_E__COUNT; e++)
 		if (c->rejects[e])
 			fprintf(out, "%s: reject %s %" PRIu64 "\n", who,

@@ -9,10 +9,12 @@
  * An lcore's poll: RX burst on every port (queue = its index) -> wire_pkt_parse -> address index by
  * (port, VLAN, destination address): a VPC resolver address (a client query) or an endpoint address
  * (a target's response) -> query: client inside the VPC's CIDRs (else REFUSED or drop), DNS parse
- * (errors answered per wire_err_rcode), match_lookup -> FORWARD: rewrite in place to an endpoint
- * address and a target, record the flow, send; anything else: the slow ring. Response: the flow by
- * (port, ID), checked against target, endpoint and question, rewritten back to the client. Every
- * poll also expires flows (retry on another target from another endpoint address, else SERVFAIL).
+ * (errors answered per wire_err_rcode), the cache, match_lookup -> FORWARD: rewrite in place to an
+ * endpoint address and a target, record the flow, send; ZONE: its static answer if the tables have
+ * one, written over the query and sent; anything else (a ZONE miss too): the slow ring. Response:
+ * the flow by (port, ID), checked against target, endpoint and question, rewritten back to the
+ * client. Every poll also expires flows (retry on another target from another endpoint address,
+ * else SERVFAIL).
  *
  * Fast path: no system call, lock, allocation or print; every packet not forwarded or answered is
  * counted under a named reason (enum dp_drop, or its wire_err).
@@ -128,9 +130,34 @@ int64_t dp_tables_add_rule(struct dp_tables_builder *b, const struct dp_rule_spe
 			   size_t errlen);
 
 /*
+ * Static zone answers: a private hosted zone's answers that depend on nothing in a query but its
+ * (name, type, class), compiled by the control core for each VPC associated with the zone, so that
+ * the lcore answers them itself instead of handing the query to the slow ring. One table for all
+ * VPCs: open addressing (linear probing, load at most 1/2) over slots of (hash, offset), keyed by
+ * (VPC, name folded to lower case, type, class); the entries (the zone and the answer) lie one
+ * after another in one arena. Immutable once built: a lookup allocates nothing and takes no lock.
+ * The lcore looks a query up only when the VPC's match says MATCH_ZONE, and answers only when the
+ * entry's zone is that match's id; it writes the answer over the query with dp/cache's writer
+ * (the client's ID, case, RD and CD, EDNS view and size). Its TTLs are as compiled: they never age.
+ */
+#define DP_STATIC_MSG_MAX 4096
+struct dp_static_spec {
+	uint32_t vpc;  /* from dp_tables_add_vpc */
+	uint32_t zone; /* the MATCH_ZONE id the VPC's match table gives the name */
+	/* The answer: header, one question (its name, type and class are the key; any case), the
+	 * records; no OPT. At most DP_STATIC_MSG_MAX octets. Copied. */
+	const uint8_t *msg;
+	size_t len;
+};
+/* Its index among the static answers, or -1 with a sentence in err (not a response with one
+ * question, an OPT, too big, an unknown VPC). A key given twice fails dp_tables_build. */
+int64_t dp_tables_add_static(struct dp_tables_builder *b, const struct dp_static_spec *spec,
+			     char *err, size_t errlen);
+
+/*
  * Consumes the builder; NULL with a sentence in err (an address claimed twice on the same (port,
- * VLAN), a rule naming an unknown endpoint or target, out of memory). Plain heap memory: building
- * needs no EAL.
+ * VLAN), a static answer's key given twice, a rule naming an unknown endpoint or target, out of
+ * memory). Plain heap memory: building needs no EAL.
  */
 struct dp_tables *dp_tables_build(struct dp_tables_builder *b, char *err, size_t errlen);
 void dp_tables_free(struct dp_tables *t);
@@ -141,6 +168,9 @@ struct dp_addr_hit {
 	enum dp_addr_kind kind;
 	uint32_t index; /* the VPC (resolver) or the global endpoint address index */
 };
+/* Static answers in the tables (every VPC's). */
+uint32_t dp_tables_static_count(const struct dp_tables *t);
+
 /* The address index lookup (fast path; also for tests). addr is 4 or 16 octets by family. */
 struct dp_addr_hit dp_tables_lookup_addr(const struct dp_tables *t, uint16_t port, uint16_t vlan,
 					 uint8_t family, const uint8_t *addr);
@@ -174,15 +204,16 @@ const char *dp_drop_name(enum dp_drop d);
 
 /* What one VPC, rule, endpoint address or target saw on one lcore. */
 struct dp_entity_counters {
-	uint64_t queries;     /* client queries (VPC), tries sent (rule, endpoint, target) */
-	uint64_t forwarded;   /* queries sent upstream (first tries) */
-	uint64_t answered;    /* answers sent to clients (VPC), accepted from targets (others) */
-	uint64_t timeouts;    /* tries that timed out */
-	uint64_t retries;     /* tries after the first */
-	uint64_t truncations; /* answers cut to the client's size with TC=1 */
-	uint64_t drops;	      /* packets dropped, any reason */
-	uint64_t cache_hits;  /* answered from the cache, fresh (VPC) */
-	uint64_t stale;	      /* answered stale after every try failed (VPC) */
+	uint64_t queries;	 /* client queries (VPC), tries sent (rule, endpoint, target) */
+	uint64_t forwarded;	 /* queries sent upstream (first tries) */
+	uint64_t answered;	 /* answers sent to clients (VPC), accepted from targets (others) */
+	uint64_t timeouts;	 /* tries that timed out */
+	uint64_t retries;	 /* tries after the first */
+	uint64_t truncations;	 /* answers cut to the client's size with TC=1 */
+	uint64_t drops;		 /* packets dropped, any reason */
+	uint64_t cache_hits;	 /* answered from the cache, fresh (VPC) */
+	uint64_t stale;		 /* answered stale after every try failed (VPC) */
+	uint64_t static_answers; /* answered from the static zone answers (VPC) */
 };
 
 struct dp_lcore_counters {
@@ -210,6 +241,7 @@ struct dp_lcore_counters {
 	uint64_t stale;		 /* answered from expired cache entries after every try failed */
 	uint64_t refreshes;	 /* queries sent upstream to refresh an entry near its end */
 	uint64_t refreshed;	 /* of which answered (and kept) */
+	uint64_t static_answers; /* zone queries answered from the static zone answers */
 	uint64_t rejects[WIRE_E__COUNT]; /* every wire_err, answered or dropped */
 	uint64_t drops[DP__DROP_COUNT];
 };

@@ -47,6 +47,21 @@ struct dp_addr_slot {
 	uint32_t value; /* 0: empty; else kind << 28 | index */
 };
 
+/* A static answer's slot: 0 in off for an empty one. */
+struct dp_static_slot {
+	uint64_t hash;
+	uint32_t off; /* the entry's offset in the arena + 1 */
+};
+
+/* A static answer in the arena (8-octet aligned): its key, its zone, the message (its question's
+ * name in lower case). */
+struct dp_static_entry {
+	uint32_t vpc, zone;
+	uint16_t qtype, qclass, msg_len;
+	uint8_t qname_len;
+	uint8_t msg[];
+};
+
 struct dp_tables {
 	struct dp_tunables tunables;
 	uint32_t n_vpcs, n_endpoints, n_endpoint_addrs, n_targets, n_rules;
@@ -61,12 +76,24 @@ struct dp_tables {
 	uint32_t n_scratch;
 	struct dp_addr_slot *addr_slots;
 	uint32_t generation; /* set by dp_publish: the cache's views of older tables go unseen */
+	/* static zone answers (see dp.h) */
+	uint32_t n_static, static_mask; /* mask: slots - 1 */
+	struct dp_static_slot *static_slots;
+	uint8_t *static_arena;
 };
+
+/* The static answer for a parsed query (name at qname, its wire_name_hash) in VPC vpc, if the
+ * tables hold one; NULL otherwise. The caller checks the entry's zone against its match. */
+const struct dp_static_entry *dp_static_lookup(const struct dp_tables *t, uint32_t vpc,
+					       const uint8_t *qname, uint8_t qname_len,
+					       uint16_t qtype, uint16_t qclass,
+					       uint64_t qname_hash);
 
 /* True when addr (family 4 or 6) lies inside one of the VPC's CIDRs. */
 bool dp_vpc_has_client(const struct dp_vpc *v, uint8_t family, const uint8_t *addr);
 
-/* Per-source rate limit (ratelimit.c): sets x ways sources remembered per lcore (32 octets each). */
+/* Per-source rate limit (ratelimit.c): sets x ways sources remembered per lcore (32 octets each).
+ */
 #define DP_RATELIMIT_SETS 4096 /* a power of two */
 #define DP_RATELIMIT_WAYS 4
 enum dp_ratelimit_verdict {

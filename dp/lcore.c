@@ -382,18 +382,17 @@ static void answer_from_target(struct dp_lcore *lc, struct flow *f, struct rte_m
 			       const struct wire_pkt *pkt, struct wire_dns_msg *msg, bool cut);
 
 /*
- * A hit's answer written over the query at off in m, with ID id, and its view in msg: the header
- * and question only, as the writers need, since the cache walked every record when it kept the
- * answer and keeps none with an OPT. query: the parse of the query it was written over, whose
- * question cache_write left in place (so only the header is read anew), or NULL to parse the
- * question again. Its length, or 0 when it does not fit.
+ * A stored answer (a cache hit's or a static one) written over the query at off in m, with ID id,
+ * and its view in msg: the header and question only, as the writers need, since the answer's
+ * records were walked when it was stored and it holds no OPT. query: the parse of the query it was
+ * written over, whose question cache_answer_write left in place (so only the header is read
+ * anew), or NULL to parse the question again. Its length, or 0 when it does not fit.
  */
-static size_t write_cached(struct dp_lcore *lc, const struct cache_hit *hit, uint16_t id,
-			   struct rte_mbuf *m, uint16_t off, const struct wire_dns_msg *query,
-			   struct wire_dns_msg *msg)
+static size_t write_stored(const struct cache_answer *a, uint16_t id, struct rte_mbuf *m,
+			   uint16_t off, const struct wire_dns_msg *query, struct wire_dns_msg *msg)
 {
 	uint8_t *dns = rte_pktmbuf_mtod(m, uint8_t *) + off;
-	size_t len = cache_write(lc->cache, hit, id, dns, dns_room(m, off), lc->now);
+	size_t len = cache_answer_write(a, id, dns, dns_room(m, off));
 	if (!len)
 		return 0;
 	if (!query) {
@@ -429,7 +428,9 @@ static bool answer_stale(struct dp_lcore *lc, struct flow *f, struct rte_mbuf *m
 	    cache_hit_len(lc->cache, &hit) > dns_room(m, pkt->payload_off))
 		return false;
 	struct wire_dns_msg msg;
-	size_t len = write_cached(lc, &hit, f->client.id, m, pkt->payload_off, NULL, &msg);
+	struct cache_answer stored;
+	cache_hit_answer(lc->cache, &hit, lc->now, &stored);
+	size_t len = write_stored(&stored, f->client.id, m, pkt->payload_off, NULL, &msg);
 	if (!len) {
 		drop(lc, m, DP_DROP_NO_ROOM);
 		close_flow(lc, f);
@@ -770,7 +771,10 @@ static bool admit_query(struct dp_lcore *lc, struct pending_query *q)
 	return true;
 }
 
-/* What the rule that governs a query's name says: forward it, or hand it to the control core. */
+static bool answer_static(struct dp_lcore *lc, struct pending_query *q, uint32_t zone);
+
+/* What the rule that governs a query's name says: forward it, answer it from its zone's static
+ * answers, or hand it to the control core. */
 static void follow_match(struct dp_lcore *lc, struct pending_query *q,
 			 const struct match_result *res)
 {
@@ -778,6 +782,8 @@ static void follow_match(struct dp_lcore *lc, struct pending_query *q,
 		rte_pktmbuf_free(q->m); /* only forwarded answers are cached, so refreshed */
 		return;
 	}
+	if (res->kind == MATCH_ZONE && answer_static(lc, q, res->id))
+		return;
 	if (res->kind != MATCH_FORWARD) {
 		to_slow(lc, q->m, &q->pkt, q->vpc, res);
 		return;
@@ -791,11 +797,12 @@ static void follow_match(struct dp_lcore *lc, struct pending_query *q,
 }
 
 /*
- * A fresh cached answer for q, written over its query in place: the cached message with the
- * client's ID and question, the resolver's flags with its RD and CD, its EDNS view, cut to what it
- * takes.
+ * A stored answer (a fresh cache hit's, or a static one) written over q's query in place: the
+ * stored message with the client's ID and question, the resolver's flags with its RD and CD, its
+ * EDNS view, cut to what it takes. Its length, or 0 when it did not fit (m dropped and counted).
  */
-static void answer_cached(struct dp_lcore *lc, struct pending_query *q, const struct cache_hit *hit)
+static size_t write_answer(struct dp_lcore *lc, struct pending_query *q,
+			   const struct cache_answer *a)
 {
 	struct rte_mbuf *m = q->m;
 	uint16_t off = q->pkt.payload_off;
@@ -803,7 +810,7 @@ static void answer_cached(struct dp_lcore *lc, struct pending_query *q, const st
 	uint16_t query_flags = get16(dns + 2), udp_limit = wire_dns_udp_limit(&q->msg);
 	bool edns = q->msg.has_opt, do_bit = edns && q->msg.opt.do_bit;
 	struct wire_dns_msg msg;
-	size_t len = write_cached(lc, hit, q->msg.id, m, off, &q->msg, &msg);
+	size_t len = write_stored(a, q->msg.id, m, off, &q->msg, &msg);
 	enum wire_err err = len ? WIRE_OK : WIRE_E_NO_ROOM;
 	wire_dns_set_resolver_flags(dns, query_flags);
 	if (err == WIRE_OK && edns)
@@ -816,12 +823,47 @@ static void answer_cached(struct dp_lcore *lc, struct pending_query *q, const st
 	}
 	if (err != WIRE_OK) {
 		drop(lc, m, DP_DROP_NO_ROOM);
-		return;
+		return 0;
 	}
+	return len;
+}
+
+/* A fresh cached answer for q, sent in its query's place. */
+static void answer_cached(struct dp_lcore *lc, struct pending_query *q, const struct cache_hit *hit)
+{
+	struct cache_answer a;
+	cache_hit_answer(lc->cache, hit, lc->now, &a);
+	size_t len = write_answer(lc, q, &a);
+	if (!len)
+		return;
 	lc->c.cache_hits++;
 	vpc_ctr(lc, q->vpc)->cache_hits++;
 	vpc_ctr(lc, q->vpc)->answered++;
-	reply_to_sender(lc, q->port, m, &q->pkt, len);
+	reply_to_sender(lc, q->port, q->m, &q->pkt, len);
+}
+
+/*
+ * A query its VPC's match gave to zone: answered here when the tables hold its static answer from
+ * that zone (true), else left for the slow path. An answer bigger than the query's mbuf can take
+ * goes there too, as the control core builds answers in buffers of its own.
+ */
+static bool answer_static(struct dp_lcore *lc, struct pending_query *q, uint32_t zone)
+{
+	const uint8_t *dns = rte_pktmbuf_mtod(q->m, uint8_t *) + q->pkt.payload_off;
+	const struct dp_static_entry *e =
+	    dp_static_lookup(lc->t, q->vpc, dns + WIRE_DNS_HLEN, (uint8_t)q->msg.qname_len,
+			     q->msg.qtype, q->msg.qclass, q->msg.qname_hash);
+	if (!e || e->zone != zone || e->msg_len > dns_room(q->m, q->pkt.payload_off))
+		return false;
+	struct cache_answer a = {.msg = e->msg, .msg_len = e->msg_len, .qname_len = e->qname_len};
+	size_t len = write_answer(lc, q, &a);
+	if (!len)
+		return true;
+	lc->c.static_answers++;
+	vpc_ctr(lc, q->vpc)->static_answers++;
+	vpc_ctr(lc, q->vpc)->answered++;
+	reply_to_sender(lc, q->port, q->m, &q->pkt, len);
+	return true;
 }
 
 /* A copy of q's query to send upstream for a refresh; false (counted) without an mbuf. */

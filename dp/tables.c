@@ -4,8 +4,10 @@
  * address index that maps (port, VLAN, address) to a VPC resolver address or an endpoint address.
  * The index is open addressing (linear probing, load at most 1/2; 1.3 probes on average at 100,000
  * addresses): bench/pipeline measured it against rte_hash with the same 20-octet key, and it was
- * faster at 1,000 and at 100,000 addresses (see bench/pipeline/README.md). It needs no EAL.
- * Off the fast path except dp_tables_lookup_addr and dp_vpc_has_client.
+ * faster at 1,000 and at 100,000 addresses (see bench/pipeline/README.md). The static zone
+ * answers' index (see dp.h) is built the same way over a 64-bit hash of (VPC, name, type, class).
+ * It needs no EAL. Off the fast path except dp_tables_lookup_addr, dp_static_lookup and
+ * dp_vpc_has_client.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -27,6 +29,9 @@ struct vec {
 struct dp_tables_builder {
 	struct dp_tunables tunables;
 	struct vec vpcs, cidrs, resolver_keys, endpoints, endpoint_addrs, targets, rules;
+	struct vec static_keys; /* struct dp_static_slot: each static answer's hash and offset */
+	uint8_t *static_arena;	/* the entries, as the tables will hold them */
+	size_t static_len, static_cap;
 };
 
 /* A resolver address while building: which VPC claims it. */
@@ -90,6 +95,7 @@ struct dp_tables_builder *dp_tables_builder_new(const struct dp_tunables *tunabl
 	b->endpoint_addrs.size = sizeof(struct dp_endpoint_addr);
 	b->targets.size = sizeof(struct dp_target);
 	b->rules.size = sizeof(struct dp_rule);
+	b->static_keys.size = sizeof(struct dp_static_slot);
 	return b;
 }
 
@@ -106,6 +112,8 @@ void dp_tables_builder_free(struct dp_tables_builder *b)
 	free(b->endpoint_addrs.items);
 	free(b->targets.items);
 	free(b->rules.items);
+	free(b->static_keys.items);
+	free(b->static_arena);
 	free(b);
 }
 
@@ -230,6 +238,162 @@ int64_t dp_tables_add_rule(struct dp_tables_builder *b, const struct dp_rule_spe
 	return index;
 }
 
+/* ---- static zone answers ---- */
+
+#define STATIC_ALIGN 8
+
+static inline uint8_t fold(uint8_t c)
+{
+	return c >= 'A' && c <= 'Z' ? (uint8_t)(c | 0x20) : c;
+}
+
+static inline uint64_t static_hash(uint32_t vpc, uint64_t qname_hash, uint16_t qtype,
+				   uint16_t qclass)
+{
+	uint64_t h = qname_hash ^
+		     ((uint64_t)vpc << 32 | (uint32_t)qtype << 16 | qclass) * 0x9e3779b97f4a7c15ull;
+	return h ^ (h >> 31);
+}
+
+/* Room for n more octets in the builder's arena; NULL out of memory. */
+static uint8_t *static_reserve(struct dp_tables_builder *b, size_t n)
+{
+	if (b->static_len + n > b->static_cap) {
+		size_t cap = b->static_cap ? b->static_cap : 4096;
+		while (cap < b->static_len + n)
+			cap *= 2;
+		uint8_t *arena = realloc(b->static_arena, cap);
+		if (!arena)
+			return NULL;
+		b->static_arena = arena;
+		b->static_cap = cap;
+	}
+	return b->static_arena + b->static_len;
+}
+
+int64_t dp_tables_add_static(struct dp_tables_builder *b, const struct dp_static_spec *spec,
+			     char *err, size_t errlen)
+{
+	struct wire_dns_msg m;
+	size_t count;
+	if (spec->vpc >= b->vpcs.n)
+		FAIL("static answer for VPC %u, which was not added", spec->vpc);
+	if (spec->len > DP_STATIC_MSG_MAX)
+		FAIL("static answer of %zu octets: at most %d", spec->len, DP_STATIC_MSG_MAX);
+	if (wire_dns_parse_response(spec->msg, spec->len, &m, NULL, 0, &count) != WIRE_OK ||
+	    !(m.flags & WIRE_FLAG_QR) || m.qdcount != 1 || !m.question_end)
+		FAIL("static answer: not a response with one question");
+	if (m.has_opt)
+		FAIL("static answer: it carries an OPT (the lcore adds the client's own)");
+	if (b->static_keys.n >= UINT32_MAX / 2)
+		FAIL("too many static answers");
+	size_t size = (sizeof(struct dp_static_entry) + spec->len + STATIC_ALIGN - 1) &
+		      ~(size_t)(STATIC_ALIGN - 1);
+	uint8_t *at = static_reserve(b, size);
+	if (!at || b->static_len + size > UINT32_MAX - 1)
+		FAIL("out of memory");
+	struct dp_static_entry *e = (struct dp_static_entry *)at;
+	memset(e, 0, size);
+	e->vpc = spec->vpc;
+	e->zone = spec->zone;
+	e->qtype = m.qtype;
+	e->qclass = m.qclass;
+	e->msg_len = (uint16_t)spec->len;
+	e->qname_len = (uint8_t)m.qname_len;
+	memcpy(e->msg, spec->msg, spec->len);
+	for (size_t i = 0; i < m.qname_len; i++)
+		e->msg[WIRE_DNS_HLEN + i] = fold(e->msg[WIRE_DNS_HLEN + i]);
+	struct dp_static_slot key = {
+	    .hash = static_hash(spec->vpc, wire_name_hash(e->msg + WIRE_DNS_HLEN, m.qname_len),
+				m.qtype, m.qclass),
+	    .off = (uint32_t)b->static_len + 1,
+	};
+	if (!vec_push(&b->static_keys, &key))
+		FAIL("out of memory");
+	b->static_len += size;
+	return (int64_t)b->static_keys.n - 1;
+}
+
+static const struct dp_static_entry *static_at(const uint8_t *arena, uint32_t off)
+{
+	return (const struct dp_static_entry *)(arena + off - 1);
+}
+
+static bool static_same_key(const struct dp_static_entry *e, uint32_t vpc, const uint8_t *qname,
+			    uint8_t qname_len, uint16_t qtype, uint16_t qclass)
+{
+	if (e->vpc != vpc || e->qtype != qtype || e->qclass != qclass || e->qname_len != qname_len)
+		return false;
+	const uint8_t *stored = e->msg + WIRE_DNS_HLEN;
+	for (unsigned i = 0; i < qname_len; i++)
+		if (fold(qname[i]) != stored[i])
+			return false;
+	return true;
+}
+
+static bool build_static_index(struct dp_tables *t, struct dp_tables_builder *b, char *err,
+			       size_t errlen)
+{
+	uint32_t n = b->static_keys.n, slots = 16;
+	while (slots < 2 * n)
+		slots *= 2;
+	t->static_slots = calloc(slots, sizeof(*t->static_slots));
+	if (!t->static_slots) {
+		snprintf(err, errlen, "out of memory");
+		return false;
+	}
+	t->static_mask = slots - 1;
+	t->static_arena = b->static_arena;
+	b->static_arena = NULL;
+	for (uint32_t k = 0; k < n; k++) {
+		const struct dp_static_slot *key = vec_at(&b->static_keys, k);
+		const struct dp_static_entry *e = static_at(t->static_arena, key->off);
+		uint32_t i = (uint32_t)key->hash & t->static_mask;
+		for (; t->static_slots[i].off; i = (i + 1) & t->static_mask) {
+			const struct dp_static_slot *s = &t->static_slots[i];
+			if (s->hash == key->hash &&
+			    static_same_key(static_at(t->static_arena, s->off), e->vpc,
+					    e->msg + WIRE_DNS_HLEN, e->qname_len, e->qtype,
+					    e->qclass)) {
+				snprintf(err, errlen,
+					 "VPC %u: a static answer's name, type and class given "
+					 "twice",
+					 e->vpc);
+				return false;
+			}
+		}
+		t->static_slots[i] = *key;
+	}
+	t->n_static = n;
+	return true;
+}
+
+const struct dp_static_entry *dp_static_lookup(const struct dp_tables *t, uint32_t vpc,
+					       const uint8_t *qname, uint8_t qname_len,
+					       uint16_t qtype, uint16_t qclass, uint64_t qname_hash)
+{
+	if (!t->n_static)
+		return NULL;
+	uint64_t hash = static_hash(vpc, qname_hash, qtype, qclass);
+	for (uint32_t i = (uint32_t)hash & t->static_mask;; i = (i + 1) & t->static_mask) {
+		const struct dp_static_slot *s = &t->static_slots[i];
+		if (!s->off)
+			return NULL;
+		if (s->hash != hash)
+			continue;
+		const struct dp_static_entry *e = static_at(t->static_arena, s->off);
+		if (static_same_key(e, vpc, qname, qname_len, qtype, qclass))
+			return e;
+	}
+}
+
+uint32_t dp_tables_static_count(const struct dp_tables *t)
+{
+	return t->n_static;
+}
+
+/* ---- the address index ---- */
+
 /* CRC32 is linear: addresses that differ only in their last octets hash to runs of nearby values,
  * which linear probing would turn into clusters. A multiply spreads them over the high bits. */
 static uint32_t addr_hash(const uint8_t key[DP_ADDR_KEY_LEN])
@@ -326,7 +490,7 @@ struct dp_tables *dp_tables_build(struct dp_tables_builder *b, char *err, size_t
 	t->endpoint_addrs = vec_take(&b->endpoint_addrs);
 	t->targets = vec_take(&b->targets);
 	t->rules = vec_take(&b->rules);
-	bool ok = build_addr_index(t, b, err, errlen);
+	bool ok = build_addr_index(t, b, err, errlen) && build_static_index(t, b, err, errlen);
 	if (t->n_vpcs == 0)
 		free(cidrs);
 	dp_tables_builder_free(b);
@@ -352,6 +516,8 @@ void dp_tables_free(struct dp_tables *t)
 	free(t->targets);
 	free(t->rules);
 	free(t->addr_slots);
+	free(t->static_slots);
+	free(t->static_arena);
 	for (uint32_t i = 0; i < t->n_scratch; i++)
 		match_scratch_free(t->scratch[i]);
 	free(t->scratch);

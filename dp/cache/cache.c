@@ -561,28 +561,48 @@ enum cache_state cache_lookup(struct cache *c, const struct cache_key *k, uint64
 	return hit->state;
 }
 
+size_t cache_answer_write(const struct cache_answer *a, uint16_t id, uint8_t *buf, size_t cap)
+{
+	size_t question_end = WIRE_DNS_HLEN + a->qname_len + 4u;
+	if (a->msg_len > cap || a->msg_len < question_end)
+		return 0;
+	memcpy(buf, a->msg, WIRE_DNS_HLEN);
+	memcpy(buf + question_end, a->msg + question_end, a->msg_len - question_end);
+	wr16(buf, id);
+	for (unsigned i = 0; i < a->n_ttls; i++) {
+		uint8_t *ttl = buf + a->ttl_off[i];
+		uint32_t t = rd32(ttl);
+		if (a->stale)
+			t = a->stale_ttl_s;
+		else
+			t = t > a->age_s ? t - a->age_s : 0;
+		wr32(ttl, t);
+	}
+	return a->msg_len;
+}
+
+void cache_hit_answer(const struct cache *c, const struct cache_hit *hit, uint64_t now_ns,
+		      struct cache_answer *out)
+{
+	const struct entry *e = entry_at(c, hit->off);
+	*out = (struct cache_answer){
+	    .msg = entry_msg(e),
+	    .ttl_off = e->ttl_off,
+	    .msg_len = e->msg_len,
+	    .n_ttls = e->n_ttls,
+	    .qname_len = e->qname_len,
+	    .stale = hit->state == CACHE_STALE,
+	    .age_s = (uint32_t)((now_ns - e->born_ns) / NS_PER_S),
+	    .stale_ttl_s = c->p.stale_ttl_s,
+	};
+}
+
 size_t cache_write(const struct cache *c, const struct cache_hit *hit, uint16_t id, uint8_t *buf,
 		   size_t cap, uint64_t now_ns)
 {
-	const struct entry *e = entry_at(c, hit->off);
-	const uint8_t *msg = entry_msg(e);
-	size_t question_end = WIRE_DNS_HLEN + e->qname_len + 4u;
-	if (e->msg_len > cap)
-		return 0;
-	memcpy(buf, msg, WIRE_DNS_HLEN);
-	memcpy(buf + question_end, msg + question_end, e->msg_len - question_end);
-	wr16(buf, id);
-	uint32_t aged = (uint32_t)((now_ns - e->born_ns) / NS_PER_S);
-	for (unsigned i = 0; i < e->n_ttls; i++) {
-		uint8_t *ttl = buf + e->ttl_off[i];
-		uint32_t t = rd32(ttl);
-		if (hit->state == CACHE_STALE)
-			t = c->p.stale_ttl_s;
-		else
-			t = t > aged ? t - aged : 0;
-		wr32(ttl, t);
-	}
-	return e->msg_len;
+	struct cache_answer a;
+	cache_hit_answer(c, hit, now_ns, &a);
+	return cache_answer_write(&a, id, buf, cap);
 }
 
 unsigned cache_hit_rcode(const struct cache *c, const struct cache_hit *hit)

@@ -94,12 +94,33 @@ enum cache_state cache_lookup(struct cache *c, const struct cache_key *k, uint64
 			      bool allow_stale, struct cache_hit *hit);
 
 /*
- * Writes a hit's answer into buf (cap octets), which holds the asker's query: its header and
- * question are overwritten by the answer's except the question's name, type and class, which stay
- * as the asker wrote them (0x20 case), and the ID, which becomes id. Every TTL is aged to now (or
- * is the stale TTL for a stale hit). No OPT: the caller adds the client's. Returns the length, or
- * 0 when cap is too small.
+ * A stored answer in wire form, as the cache keeps its entries and dp's static zone answers are
+ * kept: the whole message with no OPT, its question as asked (qname_len octets of name), and the
+ * TTL fields cache_answer_write rewrites: each lowered by age_s, or set to stale_ttl_s when stale.
+ * With no TTL fields (n_ttls 0) the TTLs go out as stored: a static answer never ages.
  */
+struct cache_answer {
+	const uint8_t *msg;
+	const uint16_t *ttl_off; /* offsets of the TTL fields in msg */
+	uint16_t msg_len, n_ttls;
+	uint8_t qname_len;
+	bool stale;
+	uint32_t age_s, stale_ttl_s;
+};
+
+/*
+ * The one writer of stored answers: writes a into buf (cap octets), which holds the asker's
+ * query: its header and question are overwritten by the answer's except the question's name, type
+ * and class, which stay as the asker wrote them (0x20 case), and the ID, which becomes id. No OPT:
+ * the caller adds the client's. Returns the length, or 0 when cap is too small.
+ */
+size_t cache_answer_write(const struct cache_answer *a, uint16_t id, uint8_t *buf, size_t cap);
+
+/* A hit's entry as a stored answer, its TTLs aged to now (or the stale TTL for a stale hit). */
+void cache_hit_answer(const struct cache *c, const struct cache_hit *hit, uint64_t now_ns,
+		      struct cache_answer *out);
+
+/* cache_answer_write of a hit's answer (cache_hit_answer at now_ns). */
 size_t cache_write(const struct cache *c, const struct cache_hit *hit, uint16_t id, uint8_t *buf,
 		   size_t cap, uint64_t now_ns);
 

@@ -62,6 +62,9 @@ extern struct dp_tunables h_tunables;
 /* Each lcore's cache (max_bytes 0, so none, unless a test says). */
 extern struct cache_params h_cache;
 
+/* Adds the tables' static zone answers, VPCs already added (none unless a test says). */
+extern void (*h_statics)(struct dp_tables_builder *b);
+
 /* EAL, port, tables and plane; tries is the flow tables' tries per query; lcore i polls queue i. */
 void h_setup(unsigned tries, unsigned n_lcores);
 void h_teardown(void);
@@ -69,6 +72,8 @@ void h_teardown(void);
 struct dp_tables *h_tables(void);
 /* The same tables with the VPCs in the other order: VLAN 20's first (index 0), then VLAN 10's. */
 struct dp_tables *h_tables_vpcs_swapped(void);
+/* h_tables, NULL with dp_tables_build's sentence in err when it fails. */
+struct dp_tables *h_tables_try(char *err, size_t errlen);
 
 /* A client query frame; returns its length. edns 0: no OPT. */
 struct h_query {
