@@ -1,0 +1,888 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * ctl/slow: one client query through the slow path, step by step. See slow.h.
+ *
+ * A job asks one name at a time (a step): the client's own, then each dangling CNAME target. Every
+ * step's answer, whoever gave it, is a whole DNS message; its answer records are copied into the
+ * job's answer uncompressed (so records from different messages can sit side by side), its
+ * authority records are kept from the last step only (the SOA of a final NXDOMAIN or NODATA), and
+ * additional records are left out. The client's answer is built from them at the end.
+ */
+#include <stdlib.h>
+#include <string.h>
+#include <sys/random.h>
+
+#include <arpa/inet.h>
+#include <event2/event.h>
+#include <netinet/in.h>
+
+#include "ctl/local/local.h"
+#include "ctl/recurse/recurse.h"
+#include "ctl/slow/slow.h"
+#include "ctl/upstream/upstream.h"
+#include "dp/wire/wire.h"
+
+#define STEP_RRS_MAX	 512 /* records read from one step's answer */
+#define SLOW_SERVERS_MAX (LOCAL_NS_MAX * LOCAL_GLUE_MAX)
+#define NAME_MAX_LEN	 255
+#define PTR_HOPS_MAX	 16
+#define TYPE_CNAME	 5
+#define TYPE_ANY	 255
+
+static const char *const counter_names[SLOW_C__COUNT] = {
+    [SLOW_C_STARTED] = "started",
+    [SLOW_C_LOCAL] = "local",
+    [SLOW_C_FORWARDED] = "forwarded",
+    [SLOW_C_RECURSED] = "recursed",
+    [SLOW_C_CHASED] = "chased",
+    [SLOW_C_SERVFAIL] = "servfail",
+    [SLOW_C_TRIES_FAILED] = "tries_failed",
+    [SLOW_C_TRUNCATED] = "truncated",
+    [SLOW_C_NO_RECURSION] = "no_recursion",
+    [SLOW_C_CHAIN_TOO_LONG] = "chain_too_long",
+    [SLOW_C_LOOP] = "loop",
+    [SLOW_C_BAD_QUERY] = "bad_query",
+    [SLOW_C_BUSY] = "busy",
+    [SLOW_C_CANCELLED] = "cancelled",
+};
+
+/* A growing DNS message section: records written uncompressed. */
+struct section {
+	uint8_t *buf;
+	size_t len, cap;
+	unsigned count;
+};
+
+struct slow_job {
+	struct slow *sl;
+	struct slow_job *prev, *next;
+	slow_done_fn *done;
+	void *arg;
+	uint32_t vpc;
+	uint8_t *query; /* the client's message */
+	size_t qlen;
+	struct wire_dns_msg qmsg;
+	size_t link;
+	bool over_tcp;
+	struct event *kick; /* runs the next step from the event loop */
+	/* the step: the name asked now and how */
+	uint8_t name[NAME_MAX_LEN];
+	size_t name_len;
+	struct match_result match;
+	bool have_match;
+	unsigned steps;
+	/* a forward or delegate step's tries, to its servers: the rule's targets, or for a delegate
+	 * rule without targets the zone's name servers (glue, or addresses resolved by a sub-job)
+	 */
+	uint32_t rule;
+	struct config_target servers[SLOW_SERVERS_MAX];
+	unsigned n_servers;
+	struct local_ns ns[LOCAL_NS_MAX];
+	unsigned n_ns, next_ns;
+	struct slow_job *sub;	 /* resolving a name server's address */
+	struct slow_job *parent; /* whose name server this job resolves */
+	unsigned try_no, first_target, first_addr;
+	int tcp_target;
+	bool upstream_pending;
+	struct upstream_handle upstream;
+	struct recurse_query *recursion;
+	/* what the answer has so far */
+	struct section answer, authority;
+	uint8_t rcode;
+};
+
+struct slow {
+	struct slow_params p;
+	struct slow_job *jobs;
+	unsigned n_jobs;
+	struct wire_rr *rrs; /* one step's records, read by the control core only */
+	uint64_t counters[SLOW_C__COUNT];
+};
+
+static void count(struct slow *sl, enum slow_counter c)
+{
+	sl->counters[c]++;
+}
+
+const char *slow_counter_name(enum slow_counter c)
+{
+	return (unsigned)c < SLOW_C__COUNT ? counter_names[c] : "unknown";
+}
+
+uint64_t slow_counter(const struct slow *sl, enum slow_counter c)
+{
+	return (unsigned)c < SLOW_C__COUNT ? sl->counters[c] : 0;
+}
+
+struct slow *slow_new(const struct slow_params *p, char *err, size_t errlen)
+{
+	struct slow *sl = calloc(1, sizeof(*sl));
+	if (sl)
+		sl->rrs = calloc(STEP_RRS_MAX, sizeof(*sl->rrs));
+	if (!sl || !sl->rrs) {
+		free(sl);
+		snprintf(err, errlen, "out of memory");
+		return NULL;
+	}
+	sl->p = *p;
+	if (!sl->p.max_jobs)
+		sl->p.max_jobs = SLOW_DEFAULT_JOBS;
+	return sl;
+}
+
+/* ---- names and records ---- */
+
+static bool name_equal(const uint8_t *a, size_t alen, const uint8_t *b, size_t blen)
+{
+	if (alen != blen)
+		return false;
+	for (size_t i = 0; i < alen; i++) {
+		uint8_t x = a[i], y = b[i];
+		x = (x >= 'A' && x <= 'Z') ? (uint8_t)(x + 32) : x;
+		y = (y >= 'A' && y <= 'Z') ? (uint8_t)(y + 32) : y;
+		if (x != y)
+			return false;
+	}
+	return true;
+}
+
+/* Copies the name at off, uncompressed, to out (NAME_MAX_LEN); its length, or 0 if invalid.
+ * Pointers only go backwards, and only so many times. */
+static size_t read_name(const uint8_t *msg, size_t len, size_t off, uint8_t *out)
+{
+	size_t n = 0;
+	for (unsigned hops = 0;;) {
+		if (off >= len)
+			return 0;
+		uint8_t c = msg[off];
+		if ((c & 0xc0) == 0xc0) {
+			size_t ptr =
+			    (size_t)(c & 0x3f) << 8 | (off + 1 < len ? msg[off + 1] : 0xff);
+			if (off + 1 >= len || ptr >= off || ++hops > PTR_HOPS_MAX)
+				return 0;
+			off = ptr;
+			continue;
+		}
+		if ((c & 0xc0) || n + c + 1u > NAME_MAX_LEN || off + c + 1u > len)
+			return 0;
+		memcpy(out + n, msg + off, c + 1u);
+		n += c + 1u;
+		off += c + 1u;
+		if (c == 0)
+			return n;
+	}
+}
+
+static bool put(struct section *s, const void *data, size_t len)
+{
+	if (s->len + len > s->cap) {
+		size_t cap = s->cap ? s->cap : 512;
+		while (cap < s->len + len)
+			cap *= 2;
+		if (cap > SLOW_ANSWER_MAX)
+			return false;
+		uint8_t *grown = realloc(s->buf, cap);
+		if (!grown)
+			return false;
+		s->buf = grown;
+		s->cap = cap;
+	}
+	memcpy(s->buf + s->len, data, len);
+	s->len += len;
+	return true;
+}
+
+static bool put_name_at(struct section *s, const uint8_t *msg, size_t len, size_t off)
+{
+	uint8_t name[NAME_MAX_LEN];
+	size_t n = read_name(msg, len, off, name);
+	return n && put(s, name, n);
+}
+
+/* The RDATA of the types whose names servers compress (RFC 3597 4), written uncompressed. */
+static bool put_rdata(struct section *s, const uint8_t *msg, size_t len, const struct wire_rr *rr)
+{
+	const uint8_t *rd = msg + rr->rdata_off;
+	switch (rr->type) {
+	case 2:	 /* NS */
+	case 5:	 /* CNAME */
+	case 12: /* PTR */
+	case 39: /* DNAME */
+		return put_name_at(s, msg, len, rr->rdata_off);
+	case 15: /* MX: preference, exchange */
+		return rr->rdata_len > 2 && put(s, rd, 2) &&
+		       put_name_at(s, msg, len, rr->rdata_off + 2u);
+	case 6: { /* SOA: two names, then 20 octets */
+		uint8_t name[NAME_MAX_LEN];
+		size_t off = rr->rdata_off, end = (size_t)rr->rdata_off + rr->rdata_len;
+		for (int i = 0; i < 2; i++) {
+			size_t n = read_name(msg, len, off, name);
+			if (!n || !put(s, name, n))
+				return false;
+			/* skip the name as it is encoded here: labels, then the root or a pointer
+			 */
+			while (off < end && msg[off] != 0 && (msg[off] & 0xc0) != 0xc0)
+				off += msg[off] + 1u;
+			off += (off < end && msg[off] != 0) ? 2 : 1;
+		}
+		return off + 20 == end && put(s, msg + off, 20);
+	}
+	default:
+		return put(s, rd, rr->rdata_len);
+	}
+}
+
+/* Appends rr (of msg) to s, uncompressed. */
+static bool copy_record(struct section *s, const uint8_t *msg, size_t len, const struct wire_rr *rr)
+{
+	uint8_t fixed[10];
+	if (!put_name_at(s, msg, len, rr->owner_off))
+		return false;
+	size_t rdlen_at = s->len + 8;
+	fixed[0] = (uint8_t)(rr->type >> 8), fixed[1] = (uint8_t)rr->type;
+	fixed[2] = (uint8_t)(rr->rclass >> 8), fixed[3] = (uint8_t)rr->rclass;
+	memcpy(fixed + 4, msg + rr->ttl_off, 4);
+	fixed[8] = fixed[9] = 0;
+	if (!put(s, fixed, 10))
+		return false;
+	size_t start = s->len;
+	if (!put_rdata(s, msg, len, rr))
+		return false;
+	size_t rdlen = s->len - start;
+	s->buf[rdlen_at] = (uint8_t)(rdlen >> 8);
+	s->buf[rdlen_at + 1] = (uint8_t)rdlen;
+	s->count++;
+	return true;
+}
+
+/* Walks an uncompressed section: the record at *off (owner, type, rdata), advancing *off. */
+static bool next_record(const struct section *s, size_t *off, const uint8_t **owner,
+			size_t *owner_len, uint16_t *type, const uint8_t **rdata, size_t *rdlen)
+{
+	size_t o = *off;
+	if (o >= s->len)
+		return false;
+	*owner = s->buf + o;
+	while (s->buf[o] != 0)
+		o += s->buf[o] + 1u;
+	*owner_len = o + 1 - *off;
+	o++;
+	*type = (uint16_t)(s->buf[o] << 8 | s->buf[o + 1]);
+	*rdlen = (size_t)(s->buf[o + 8] << 8 | s->buf[o + 9]);
+	*rdata = s->buf + o + 10;
+	*off = o + 10 + *rdlen;
+	return true;
+}
+
+/* ---- the step queries ---- */
+
+/* A query for the job's name: header (RD), question, and an OPT of the resolver's size when
+ * with_opt. Its length, or 0 if buf (at least 12 + 255 + 4 + 11) is short. */
+static size_t step_query(const struct slow_job *j, uint8_t *buf, bool with_opt)
+{
+	memset(buf, 0, 12);
+	buf[2] = 0x01; /* RD */
+	buf[5] = 1;    /* QDCOUNT */
+	buf[11] = with_opt ? 1 : 0;
+	memcpy(buf + 12, j->name, j->name_len);
+	size_t n = 12 + j->name_len;
+	memcpy(buf + n, j->query + j->qmsg.question_end - 4, 4); /* QTYPE, QCLASS as asked */
+	n += 4;
+	if (with_opt) {
+		uint16_t size = j->sl->p.upstream_udp_size ? j->sl->p.upstream_udp_size
+							   : j->sl->p.edns_udp_size;
+		const uint8_t opt[11] = {0, 0, 41, (uint8_t)(size >> 8), (uint8_t)size};
+		memcpy(buf + n, opt, sizeof(opt));
+		n += sizeof(opt);
+	}
+	return n;
+}
+
+/* ---- ending a job ---- */
+
+static void unlink_job(struct slow_job *j)
+{
+	struct slow *sl = j->sl;
+	sl->n_jobs--;
+	if (j->prev)
+		j->prev->next = j->next;
+	else
+		sl->jobs = j->next;
+	if (j->next)
+		j->next->prev = j->prev;
+}
+
+static void free_job(struct slow_job *j)
+{
+	unlink_job(j);
+	if (j->parent && j->parent->sub == j)
+		j->parent->sub = NULL;
+	if (j->kick)
+		event_free(j->kick);
+	free(j->answer.buf);
+	free(j->authority.buf);
+	free(j->query);
+	free(j);
+}
+
+static void put16(uint8_t *p, uint16_t v)
+{
+	p[0] = (uint8_t)(v >> 8);
+	p[1] = (uint8_t)v;
+}
+
+/* The client's answer: its question as sent, the records gathered, its OPT view; TC=1 with no
+ * records when that is more than its transport takes. */
+/* Names already written to the client's answer, for compression (RFC 1035 4.1.4). */
+#define DICT_MAX 64
+struct dict {
+	uint16_t off[DICT_MAX];
+	unsigned n;
+};
+
+/* Writes an owner name: a pointer to the same name written before (the question's, an earlier
+ * owner's, a CNAME's target), else the name itself, remembered. Its length, 0 if out is full. */
+static size_t put_owner(uint8_t *out, size_t at, size_t cap, const uint8_t *name, size_t len,
+			struct dict *d)
+{
+	for (unsigned i = 0; i < d->n; i++) {
+		/* names written whole are uncompressed: equal octets are the same labels */
+		if (d->off[i] + len <= at && name_equal(out + d->off[i], len, name, len)) {
+			if (at + 2 > cap)
+				return 0;
+			put16(out + at, (uint16_t)(0xc000 | d->off[i]));
+			return 2;
+		}
+	}
+	if (at + len > cap)
+		return 0;
+	memcpy(out + at, name, len);
+	if (d->n < DICT_MAX && at < 0x4000)
+		d->off[d->n++] = (uint16_t)at;
+	return len;
+}
+
+/* Writes a section's records, owners compressed; a CNAME's target becomes a name to point at. */
+static size_t put_section(uint8_t *out, size_t at, size_t cap, const struct section *s,
+			  struct dict *d)
+{
+	size_t off = 0, owner_len, rdlen, start = at;
+	const uint8_t *owner, *rdata;
+	uint16_t type;
+	while (next_record(s, &off, &owner, &owner_len, &type, &rdata, &rdlen)) {
+		size_t w = put_owner(out, at, cap, owner, owner_len, d);
+		if (w == 0 || at + w + 10 + rdlen > cap)
+			return 0;
+		at += w;
+		memcpy(out + at, owner + owner_len, 10 + rdlen);
+		if (type == TYPE_CNAME && d->n < DICT_MAX && at + 10 < 0x4000)
+			d->off[d->n++] = (uint16_t)(at + 10);
+		at += 10 + rdlen;
+	}
+	return at - start;
+}
+
+/* The client's answer: its question as sent, the records gathered, its OPT view; TC=1 with no
+ * records when that is more than its transport takes. 0 when out cannot hold it. */
+static size_t build_answer(struct slow_job *j, uint8_t *out, size_t cap, bool truncate)
+{
+	const struct wire_dns_msg *q = &j->qmsg;
+	uint16_t flags =
+	    (uint16_t)(WIRE_FLAG_QR | (q->flags & (0x7800 | WIRE_FLAG_RD | WIRE_FLAG_CD)) |
+		       0x0080 /* RA */ | (j->rcode & 0xf) | (truncate ? WIRE_FLAG_TC : 0));
+	struct dict d = {.off = {12}, .n = 1};
+	put16(out, q->id);
+	put16(out + 2, flags);
+	put16(out + 4, 1);
+	put16(out + 6, truncate ? 0 : (uint16_t)j->answer.count);
+	put16(out + 8, truncate ? 0 : (uint16_t)j->authority.count);
+	put16(out + 10, q->has_opt ? 1 : 0);
+	size_t n = q->question_end;
+	memcpy(out + 12, j->query + 12, n - 12);
+	cap -= 11; /* room for the OPT */
+	if (!truncate) {
+		size_t w = put_section(out, n, cap, &j->answer, &d);
+		if (w == 0 && j->answer.count)
+			return 0;
+		n += w;
+		w = put_section(out, n, cap, &j->authority, &d);
+		if (w == 0 && j->authority.count)
+			return 0;
+		n += w;
+	}
+	if (q->has_opt) {
+		uint16_t size = j->sl->p.edns_udp_size;
+		const uint8_t opt[11] = {0, 0, 41, (uint8_t)(size >> 8), (uint8_t)size};
+		memcpy(out + n, opt, sizeof(opt));
+		n += sizeof(opt);
+	}
+	return n;
+}
+
+static void finish(struct slow_job *j)
+{
+	static uint8_t out[SLOW_ANSWER_MAX];
+	struct slow *sl = j->sl;
+	size_t limit = j->link;
+	if (!j->over_tcp && wire_dns_udp_limit(&j->qmsg) < limit)
+		limit = wire_dns_udp_limit(&j->qmsg);
+	size_t n = build_answer(j, out, sizeof(out), false);
+	if (n == 0 || n > limit) {
+		n = build_answer(j, out, sizeof(out), true);
+		count(sl, SLOW_C_TRUNCATED);
+	}
+	j->done(j->arg, out, n);
+	free_job(j);
+}
+
+static void fail(struct slow_job *j, enum slow_counter why)
+{
+	count(j->sl, why);
+	if (why != SLOW_C_SERVFAIL)
+		count(j->sl, SLOW_C_SERVFAIL);
+	j->answer.len = j->answer.count = 0;
+	j->authority.len = j->authority.count = 0;
+	j->rcode = WIRE_RCODE_SERVFAIL;
+	finish(j);
+}
+
+/* ---- steps ---- */
+
+static void run_step(struct slow_job *j);
+
+/* Schedules the next step from the event loop (so done is never called from slow_start). */
+static void kick(struct slow_job *j)
+{
+	static const struct timeval now = {0, 0};
+	event_add(j->kick, &now);
+}
+
+/* The name the gathered answer's CNAME chain ends at (the client's own when there is none); 0
+ * when the chain goes round in a loop. */
+static size_t chain_end(const struct slow_job *j, uint8_t *name)
+{
+	size_t len = j->qmsg.qname_len;
+	memcpy(name, j->query + 12, len);
+	for (unsigned links = 0; links <= SLOW_CHAIN_MAX + LOCAL_CHAIN_MAX; links++) {
+		size_t off = 0, owner_len, rdlen;
+		const uint8_t *owner, *rdata;
+		uint16_t type;
+		bool moved = false;
+		while (next_record(&j->answer, &off, &owner, &owner_len, &type, &rdata, &rdlen))
+			if (type == TYPE_CNAME && name_equal(owner, owner_len, name, len) &&
+			    rdlen <= NAME_MAX_LEN) {
+				memcpy(name, rdata, rdlen);
+				len = rdlen;
+				moved = true;
+				break;
+			}
+		if (!moved)
+			return len;
+	}
+	return 0;
+}
+
+static bool answered(const struct slow_job *j, const uint8_t *name, size_t len)
+{
+	size_t off = 0, owner_len, rdlen;
+	const uint8_t *owner, *rdata;
+	uint16_t type;
+	while (next_record(&j->answer, &off, &owner, &owner_len, &type, &rdata, &rdlen))
+		if (type == j->qmsg.qtype && name_equal(owner, owner_len, name, len))
+			return true;
+	return false;
+}
+
+/* Takes one step's answer in; then either chases a dangling CNAME or finishes. */
+static void take_answer(struct slow_job *j, const uint8_t *msg, size_t len)
+{
+	struct slow *sl = j->sl;
+	struct wire_dns_msg m;
+	size_t n_rrs = 0;
+	if (wire_dns_parse_response(msg, len, &m, sl->rrs, STEP_RRS_MAX, &n_rrs) != WIRE_OK) {
+		fail(j, SLOW_C_TRIES_FAILED);
+		return;
+	}
+	if (n_rrs > STEP_RRS_MAX)
+		n_rrs = STEP_RRS_MAX;
+	j->authority.len = j->authority.count = 0;
+	for (size_t i = 0; i < n_rrs; i++) {
+		const struct wire_rr *rr = &sl->rrs[i];
+		struct section *s = rr->section == WIRE_SEC_ANSWER	? &j->answer
+				    : rr->section == WIRE_SEC_AUTHORITY ? &j->authority
+									: NULL;
+		if (s && rr->type != 41 && !copy_record(s, msg, len, rr)) {
+			fail(j, SLOW_C_BUSY);
+			return;
+		}
+	}
+	j->rcode = (uint8_t)WIRE_RCODE(m.flags);
+	uint8_t end[NAME_MAX_LEN];
+	size_t end_len = chain_end(j, end);
+	if (end_len == 0) {
+		fail(j, SLOW_C_LOOP);
+		return;
+	}
+	bool dangling = j->rcode == WIRE_RCODE_NOERROR && j->qmsg.qtype != TYPE_CNAME &&
+			j->qmsg.qtype != TYPE_ANY &&
+			!name_equal(end, end_len, j->name, j->name_len) &&
+			!answered(j, end, end_len);
+	if (!dangling) {
+		finish(j);
+		return;
+	}
+	if (j->steps > SLOW_CHAIN_MAX) {
+		fail(j, SLOW_C_CHAIN_TOO_LONG);
+		return;
+	}
+	count(sl, SLOW_C_CHASED);
+	j->authority.len = j->authority.count = 0;
+	memcpy(j->name, end, end_len);
+	j->name_len = end_len;
+	j->have_match = false;
+	j->tcp_target = -1;
+	kick(j);
+}
+
+/* ---- local answers ---- */
+
+static void step_local(struct slow_job *j)
+{
+	static uint8_t out[LOCAL_ANSWER_MAX];
+	uint8_t q[12 + NAME_MAX_LEN + 4 + 11];
+	size_t qlen = step_query(j, q, false), len;
+	enum local_status st =
+	    local_answer(j->sl->p.local, j->vpc, j->match.kind, j->match.id, q, qlen, out,
+			 sizeof(out), j->sl->p.edns_udp_size, sizeof(out), &len);
+	if (st != LOCAL_OK) {
+		fail(j, SLOW_C_SERVFAIL);
+		return;
+	}
+	count(j->sl, SLOW_C_LOCAL);
+	take_answer(j, out, len);
+}
+
+/* ---- forward and delegate rules: targets from endpoint addresses ---- */
+
+static void try_target(struct slow_job *j);
+
+static void on_upstream(void *arg, enum upstream_status st, const uint8_t *answer, size_t len,
+			bool via_tcp)
+{
+	struct slow_job *j = arg;
+	(void)via_tcp;
+	j->upstream_pending = false;
+	uint8_t rcode = len >= 4 ? answer[3] & 0xf : WIRE_RCODE_SERVFAIL;
+	if (st == UPSTREAM_OK && rcode != WIRE_RCODE_REFUSED && rcode != WIRE_RCODE_SERVFAIL) {
+		count(j->sl, SLOW_C_FORWARDED);
+		take_answer(j, answer, len);
+		return;
+	}
+	count(j->sl, SLOW_C_TRIES_FAILED);
+	j->try_no++;
+	try_target(j);
+}
+
+/* The endpoint address of the target's family for try n (they take turns, as in the lcores). */
+static const struct config_addr *source_for(const struct config_endpoint *ep, unsigned n,
+					    uint8_t family)
+{
+	for (size_t k = 0; k < ep->n_addresses; k++) {
+		const struct config_addr *a = &ep->addresses[(n + k) % ep->n_addresses];
+		if (a->family == family)
+			return a;
+	}
+	return NULL;
+}
+
+static void try_target(struct slow_job *j)
+{
+	struct slow *sl = j->sl;
+	const struct config_rule *rule = &sl->p.cfg->rules[j->rule];
+	if (j->try_no >= sl->p.tries || j->n_servers == 0) {
+		fail(j, SLOW_C_SERVFAIL);
+		return;
+	}
+	bool tcp = j->try_no == 0 && j->tcp_target >= 0 && (unsigned)j->tcp_target < j->n_servers;
+	unsigned t = tcp ? (unsigned)j->tcp_target : (j->first_target + j->try_no) % j->n_servers;
+	const struct config_target *target = &j->servers[t];
+	const struct config_endpoint *ep = &sl->p.cfg->endpoints[rule->endpoint.index];
+	const struct config_addr *src =
+	    source_for(ep, j->first_addr + j->try_no, target->addr.family);
+	uint8_t q[12 + NAME_MAX_LEN + 4 + 11];
+	struct upstream_req req = {
+	    .device = sl->p.endpoint_link[rule->endpoint.index],
+	    .query = q,
+	    .len = step_query(j, q, true),
+	    .timeout_ms = sl->p.try_timeout_ms,
+	    .tcp_only = tcp,
+	};
+	if (!src || !req.device[0]) {
+		fail(j, SLOW_C_SERVFAIL); /* no kernel path from this endpoint */
+		return;
+	}
+	config_addr_sockaddr(src, 0, &req.src);
+	config_addr_sockaddr(&target->addr, target->port ? target->port : 53, &req.dst);
+	enum upstream_status st = upstream_send(sl->p.upstream, &req, on_upstream, j, &j->upstream);
+	if (st != UPSTREAM_OK) {
+		fail(j, SLOW_C_BUSY);
+		return;
+	}
+	j->upstream_pending = true;
+}
+
+/* The tries begin at a random server from a random endpoint address, as the lcores' do. */
+static void start_tries(struct slow_job *j)
+{
+	uint32_t r[2];
+	if (getrandom(r, sizeof(r), GRND_NONBLOCK) != sizeof(r))
+		r[0] = r[1] = 0;
+	j->try_no = 0;
+	j->first_target = r[0];
+	j->first_addr = r[1];
+	try_target(j);
+}
+
+static void step_forward(struct slow_job *j, uint32_t rule)
+{
+	const struct config_rule *r = &j->sl->p.cfg->rules[rule];
+	j->rule = rule;
+	j->n_servers = (unsigned)r->n_targets;
+	memcpy(j->servers, r->targets, r->n_targets * sizeof(r->targets[0]));
+	start_tries(j);
+}
+
+/* ---- delegate rules without targets: the zone's referral ---- */
+
+static void add_server(struct slow_job *j, const struct config_addr *a)
+{
+	if (j->n_servers == SLOW_SERVERS_MAX)
+		return;
+	struct config_target *t = &j->servers[j->n_servers++];
+	memset(t, 0, sizeof(*t));
+	t->addr = *a;
+	t->port = 53;
+}
+
+static void resolve_next_ns(struct slow_job *j);
+
+/* A name server's address came back (its A records become servers), or did not. */
+static void on_ns_address(void *arg, const uint8_t *answer, size_t len)
+{
+	struct slow_job *j = arg;
+	struct wire_dns_msg m;
+	struct wire_rr rrs[16];
+	size_t n = 0;
+	if (wire_dns_parse_response(answer, len, &m, rrs, 16, &n) == WIRE_OK)
+		for (size_t i = 0; i < n && i < 16; i++)
+			if (rrs[i].section == WIRE_SEC_ANSWER && rrs[i].type == 1 &&
+			    rrs[i].rdata_len == 4) {
+				struct config_addr a = {.family = 4};
+				memcpy(a.bytes, answer + rrs[i].rdata_off, 4);
+				add_server(j, &a);
+			}
+	if (j->n_servers)
+		start_tries(j);
+	else
+		resolve_next_ns(j);
+}
+
+/* An out-of-zone name server's address, resolved under the VPC's own rules (a forward rule for its
+ * domain, typically), one name server at a time until one has an address. */
+static void resolve_next_ns(struct slow_job *j)
+{
+	struct slow *sl = j->sl;
+	if (j->next_ns >= j->n_ns) {
+		fail(j, SLOW_C_SERVFAIL);
+		return;
+	}
+	const struct local_ns *ns = &j->ns[j->next_ns++];
+	uint8_t q[12 + NAME_MAX_LEN + 4];
+	memset(q, 0, 12);
+	q[2] = 0x01; /* RD */
+	q[5] = 1;
+	memcpy(q + 12, ns->name, ns->name_len);
+	const uint8_t a_in[4] = {0, 1, 0, 1};
+	memcpy(q + 12 + ns->name_len, a_in, 4);
+	struct slow_request r = {.vpc = j->vpc,
+				 .query = q,
+				 .len = 12u + ns->name_len + 4u,
+				 .tcp_target = -1,
+				 .link = SLOW_ANSWER_MAX,
+				 .over_tcp = true};
+	j->sub = slow_start(sl, &r, on_ns_address, j);
+	if (!j->sub) {
+		fail(j, SLOW_C_BUSY);
+		return;
+	}
+	j->sub->parent = j;
+}
+
+static void step_delegate(struct slow_job *j, uint32_t rule)
+{
+	struct slow *sl = j->sl;
+	if (sl->p.cfg->rules[rule].n_targets) {
+		step_forward(j, rule); /* the operator named the servers */
+		return;
+	}
+	j->rule = rule;
+	j->n_servers = 0;
+	j->n_ns = (unsigned)local_delegation(sl->p.local, j->vpc, j->name, j->name_len, j->ns,
+					     LOCAL_NS_MAX);
+	j->next_ns = 0;
+	for (unsigned i = 0; i < j->n_ns; i++)
+		for (unsigned g = 0; g < j->ns[i].n_glue; g++)
+			add_server(j, &j->ns[i].glue[g]);
+	if (j->n_servers) {
+		start_tries(j);
+		return;
+	}
+	if (j->steps + j->n_ns > 4 * SLOW_CHAIN_MAX) {
+		fail(j, SLOW_C_CHAIN_TOO_LONG); /* name servers whose addresses need referrals */
+		return;
+	}
+	resolve_next_ns(j);
+}
+
+/* ---- recursion ---- */
+
+static void on_recursion(void *arg, enum recurse_status status, const uint8_t *answer, size_t len)
+{
+	struct slow_job *j = arg;
+	(void)status; /* a failure comes as a SERVFAIL message */
+	j->recursion = NULL;
+	count(j->sl, SLOW_C_RECURSED);
+	take_answer(j, answer, len);
+}
+
+static void step_recurse(struct slow_job *j)
+{
+	struct slow *sl = j->sl;
+	if (!sl->p.recurse) {
+		fail(j, SLOW_C_NO_RECURSION);
+		return;
+	}
+	j->recursion = recurse_resolve(sl->p.recurse, j->name, j->name_len, j->qmsg.qtype,
+				       j->qmsg.qclass, on_recursion, j);
+	if (!j->recursion)
+		fail(j, SLOW_C_BUSY);
+}
+
+/* ---- the step itself ---- */
+
+static void run_step(struct slow_job *j)
+{
+	struct slow *sl = j->sl;
+	j->steps++;
+	if (!j->have_match &&
+	    sl->p.match(sl->p.match_ctx, j->vpc, j->name, j->name_len, &j->match) != MATCH_OK) {
+		fail(j, SLOW_C_BAD_QUERY);
+		return;
+	}
+	j->have_match = true;
+	switch (j->match.kind) {
+	case MATCH_ZONE:
+	case MATCH_AUTO:
+		step_local(j);
+		return;
+	case MATCH_FORWARD:
+		if (j->match.id >= sl->p.n_dp_rules) {
+			fail(j, SLOW_C_SERVFAIL);
+			return;
+		}
+		step_forward(j, sl->p.rule_of_dp[j->match.id]);
+		return;
+	case MATCH_DELEGATE:
+		step_delegate(j, j->match.id);
+		return;
+	default: /* SYSTEM, RECURSIVE */
+		step_recurse(j);
+		return;
+	}
+}
+
+static void on_kick(evutil_socket_t fd, short what, void *arg)
+{
+	(void)fd;
+	(void)what;
+	run_step(arg);
+}
+
+struct slow_job *slow_start(struct slow *sl, const struct slow_request *r, slow_done_fn *done,
+			    void *arg)
+{
+	count(sl, SLOW_C_STARTED);
+	struct slow_job *j = sl->n_jobs < sl->p.max_jobs ? calloc(1, sizeof(*j)) : NULL;
+	if (!j || !(j->query = malloc(r->len ? r->len : 1)) ||
+	    !(j->kick = evtimer_new(sl->p.base, on_kick, j))) {
+		if (j)
+			free(j->query);
+		free(j);
+		count(sl, SLOW_C_BUSY);
+		return NULL;
+	}
+	memcpy(j->query, r->query, r->len);
+	j->qlen = r->len;
+	j->sl = sl;
+	sl->n_jobs++;
+	j->next = sl->jobs;
+	if (sl->jobs)
+		sl->jobs->prev = j;
+	sl->jobs = j;
+	if (wire_dns_parse_query(j->query, j->qlen, &j->qmsg) != WIRE_OK) {
+		free_job(j);
+		count(sl, SLOW_C_BAD_QUERY);
+		return NULL;
+	}
+	j->done = done;
+	j->arg = arg;
+	j->vpc = r->vpc;
+	j->link = r->link;
+	j->over_tcp = r->over_tcp;
+	j->tcp_target = r->tcp_target;
+	j->name_len = j->qmsg.qname_len;
+	memcpy(j->name, j->query + 12, j->name_len);
+	if (r->match) {
+		j->match = *r->match;
+		j->have_match = true;
+	}
+	kick(j);
+	return j;
+}
+
+void slow_cancel(struct slow *sl, struct slow_job *j)
+{
+	if (!j)
+		return;
+	if (j->upstream_pending)
+		upstream_cancel(sl->p.upstream, j->upstream);
+	if (j->recursion)
+		recurse_cancel(sl->p.recurse, j->recursion);
+	if (j->sub)
+		slow_cancel(sl, j->sub);
+	count(sl, SLOW_C_CANCELLED);
+	free_job(j);
+}
+
+void slow_free(struct slow *sl)
+{
+	if (!sl)
+		return;
+	/* name servers' sub-jobs first: their done would carry on with their parents */
+	for (struct slow_job *j = sl->jobs, *next; j; j = next) {
+		next = j->next;
+		if (j->parent)
+			slow_cancel(sl, j);
+	}
+	while (sl->jobs) {
+		struct slow_job *j = sl->jobs;
+		if (j->upstream_pending)
+			upstream_cancel(sl->p.upstream, j->upstream);
+		if (j->recursion)
+			recurse_cancel(sl->p.recurse, j->recursion);
+		j->done(j->arg, NULL, 0); /* the caller frees what it tied to the query */
+		free_job(j);
+	}
+	free(sl->rrs);
+	free(sl);
+}
