@@ -22,6 +22,8 @@
 
 struct kernel {
 	struct mnl_socket *nl;
+	kernel_vlan_tap_fn *vlan_tap; /* without 802.1Q: a TAP per VLAN, or NULL */
+	void *vlan_tap_ctx;
 	unsigned seq;
 	char buf[8192]; /* MNL_SOCKET_BUFFER_SIZE on 4 KiB pages */
 };
@@ -41,6 +43,12 @@ struct kernel *kernel_open(char *err, size_t errlen)
 	}
 	k->seq = (unsigned)time(NULL);
 	return k;
+}
+
+void kernel_set_vlan_tap(struct kernel *k, kernel_vlan_tap_fn *fn, void *ctx)
+{
+	k->vlan_tap = fn;
+	k->vlan_tap_ctx = ctx;
 }
 
 void kernel_close(struct kernel *k)
@@ -107,7 +115,8 @@ static void quiet(const char *ifname)
 	sysctl_if("ipv6", ifname, "disable_ipv6", "0");
 }
 
-static int link_up(struct kernel *k, const char *ifname, char *err, size_t errlen)
+/* Brings ifname up, with mtu when not 0. */
+static int link_up_mtu(struct kernel *k, const char *ifname, uint32_t mtu, char *err, size_t errlen)
 {
 	struct nlmsghdr *nlh = request(k, RTM_NEWLINK, 0);
 	struct ifinfomsg *ifm = mnl_nlmsg_put_extra_header(nlh, sizeof(*ifm));
@@ -115,9 +124,16 @@ static int link_up(struct kernel *k, const char *ifname, char *err, size_t errle
 	ifm->ifi_index = (int)if_nametoindex(ifname);
 	ifm->ifi_flags = IFF_UP;
 	ifm->ifi_change = IFF_UP;
+	if (mtu)
+		mnl_attr_put_u32(nlh, IFLA_MTU, mtu);
 	if (ifm->ifi_index == 0 || transact(k, nlh) != 0)
 		return fail(err, errlen, "link up", ifname);
 	return 0;
+}
+
+static int link_up(struct kernel *k, const char *ifname, char *err, size_t errlen)
+{
+	return link_up_mtu(k, ifname, 0, err, errlen);
 }
 
 static int add_vlan(struct kernel *k, const char *tap, uint16_t vlan, const char *name, char *err,
@@ -137,9 +153,15 @@ static int add_vlan(struct kernel *k, const char *tap, uint16_t vlan, const char
 	mnl_attr_put_u16(nlh, IFLA_VLAN_ID, vlan);
 	mnl_attr_nest_end(nlh, data);
 	mnl_attr_nest_end(nlh, info);
-	if (transact(k, nlh) != 0 && errno != EEXIST)
-		return fail(err, errlen, "VLAN sub-interface", name);
-	return 0;
+	if (transact(k, nlh) == 0 || errno == EEXIST)
+		return 0;
+	if (errno == EOPNOTSUPP) {
+		snprintf(err, errlen,
+			 "kernel interface %s: no VLAN sub-interfaces in this kernel (802.1Q)",
+			 name);
+		return KERNEL_NO_VLANS;
+	}
+	return fail(err, errlen, "VLAN sub-interface", name);
 }
 
 int kernel_link(struct kernel *k, const char *tap, uint16_t vlan, char *name, char *err,
@@ -151,9 +173,13 @@ int kernel_link(struct kernel *k, const char *tap, uint16_t vlan, char *name, ch
 		snprintf(err, errlen, "kernel interface %s: name too long for VLAN %u", tap, vlan);
 		return -1;
 	}
-	if (vlan != 0 &&
-	    (link_up(k, tap, err, errlen) != 0 || add_vlan(k, tap, vlan, name, err, errlen) != 0))
-		return -1;
+	if (vlan != 0) {
+		if (link_up(k, tap, err, errlen) != 0)
+			return -1;
+		int rc = add_vlan(k, tap, vlan, name, err, errlen);
+		if (rc != 0)
+			return rc;
+	}
 	quiet(name);
 	return link_up(k, name, err, errlen);
 }
@@ -200,6 +226,16 @@ int kernel_add_route(struct kernel *k, const char *ifname, uint8_t family, const
 	return 0;
 }
 
+/* A tagged VLAN the kernel cannot carry: its VPC or endpoint goes without the kernel path (no TCP,
+ * no TCP fallback), said once on stderr, and the daemon serves the rest. */
+static int no_kernel_path(char *link, const char *why, const char *kind, const char *id)
+{
+	link[0] = '\0';
+	fprintf(stderr, "vpcdnsd: warning: %s; %s '%s' has no kernel path (no TCP)\n", why, kind,
+		id);
+	return 0;
+}
+
 static int add_cidr_routes(struct kernel *k, const char *link, const struct config_vpc *vpc,
 			   char *err, size_t errlen)
 {
@@ -210,16 +246,35 @@ static int add_cidr_routes(struct kernel *k, const char *link, const struct conf
 	return 0;
 }
 
+/* The kernel link of (interface itf, vlan) for a VPC or endpoint (kind, id): a VLAN sub-interface,
+ * or without 802.1Q a TAP of the VLAN's own (made once, by the fallback), or none (a warning). */
+static int open_link(struct kernel *k, const struct config *cfg, size_t itf, uint16_t vlan,
+		     char *link, const char *kind, const char *id, char *err, size_t errlen)
+{
+	const char *tap = cfg->interfaces[itf].kernel_interface;
+	link[0] = '\0';
+	if (!tap)
+		return 0;
+	int rc = kernel_link(k, tap, vlan, link, err, errlen);
+	if (rc != KERNEL_NO_VLANS)
+		return rc;
+	if (!k->vlan_tap)
+		return no_kernel_path(link, err, kind, id);
+	if (if_nametoindex(link) == 0 && k->vlan_tap(k->vlan_tap_ctx, itf, vlan, link, err, errlen))
+		return -1;
+	quiet(link);
+	uint32_t mtu = cfg->interfaces[itf].mtu ? cfg->interfaces[itf].mtu : 1500;
+	return link_up_mtu(k, link, mtu, err, errlen);
+}
+
 static int set_up_vpc(struct kernel *k, const struct config *cfg, size_t v, char *link, char *err,
 		      size_t errlen)
 {
 	const struct config_vpc *vpc = &cfg->vpcs[v];
-	const char *tap = cfg->interfaces[vpc->interface.index].kernel_interface;
-	link[0] = '\0';
-	if (!tap)
-		return 0;
-	if (kernel_link(k, tap, vpc->vlan, link, err, errlen) != 0)
+	if (open_link(k, cfg, vpc->interface.index, vpc->vlan, link, "vpc", vpc->id, err, errlen))
 		return -1;
+	if (!link[0])
+		return 0;
 	for (size_t a = 0; a < vpc->n_resolver_addresses; a++)
 		if (kernel_add_address(k, link, vpc->resolver_addresses[a].family,
 				       vpc->resolver_addresses[a].bytes, err, errlen) != 0)
@@ -231,12 +286,10 @@ static int set_up_endpoint(struct kernel *k, const struct config *cfg, size_t e,
 			   char *err, size_t errlen)
 {
 	const struct config_endpoint *ep = &cfg->endpoints[e];
-	const char *tap = cfg->interfaces[ep->interface.index].kernel_interface;
-	link[0] = '\0';
-	if (!tap)
-		return 0;
-	if (kernel_link(k, tap, ep->vlan, link, err, errlen) != 0)
+	if (open_link(k, cfg, ep->interface.index, ep->vlan, link, "endpoint", ep->id, err, errlen))
 		return -1;
+	if (!link[0])
+		return 0;
 	for (size_t a = 0; a < ep->n_addresses; a++)
 		if (kernel_add_address(k, link, ep->addresses[a].family, ep->addresses[a].bytes,
 				       err, errlen) != 0)
@@ -263,6 +316,14 @@ static int route_targets(struct kernel *k, const struct config *cfg, const struc
 int kernel_set_up(struct kernel *k, const struct config *cfg, kernel_ifname *vpc_link,
 		  kernel_ifname *endpoint_link, char *err, size_t errlen)
 {
+	/* the kernel sends at the link's MTU (its TCP segments go out on the wire as they are) */
+	for (size_t i = 0; i < cfg->n_interfaces; i++) {
+		const struct config_interface *itf = &cfg->interfaces[i];
+		if (itf->kernel_interface &&
+		    link_up_mtu(k, itf->kernel_interface, itf->mtu ? itf->mtu : 1500, err,
+				errlen) != 0)
+			return -1;
+	}
 	for (size_t v = 0; v < cfg->n_vpcs; v++)
 		if (set_up_vpc(k, cfg, v, vpc_link[v], err, errlen) != 0)
 			return -1;

@@ -24,12 +24,23 @@
 
 struct kernel;
 
+/* Makes a TAP named name that carries VLAN vlan of config interface itf untagged (the daemon's
+ * io_set_vlan_tap): kernel_set_up's way to serve a tagged VLAN in a kernel without 802.1Q. 0, or
+ * -1 with err. */
+typedef int kernel_vlan_tap_fn(void *ctx, size_t itf, uint16_t vlan, const char *name, char *err,
+			       size_t errlen);
+
 /* Opens the rtnetlink socket. NULL with a sentence in err. */
 struct kernel *kernel_open(char *err, size_t errlen);
 void kernel_close(struct kernel *k);
+/* Sets the fallback for VLANs the kernel cannot make sub-interfaces for (without one, such a
+ * VLAN's VPCs and endpoints go without the kernel path, with a warning). */
+void kernel_set_vlan_tap(struct kernel *k, kernel_vlan_tap_fn *fn, void *ctx);
 
 /* The interface that carries VLAN vlan of TAP tap (the TAP itself for 0): made and brought up on
- * first use; its name in name (KERNEL_IFNAME_MAX). 0, or -1 with err. */
+ * first use; its name in name (KERNEL_IFNAME_MAX). 0, KERNEL_NO_VLANS when the kernel has no
+ * 802.1Q sub-interfaces (no 8021q module), or -1; err says why. */
+#define KERNEL_NO_VLANS 1
 int kernel_link(struct kernel *k, const char *tap, uint16_t vlan, char *name, char *err,
 		size_t errlen);
 
@@ -47,7 +58,8 @@ int kernel_add_route(struct kernel *k, const char *ifname, uint8_t family, const
  * exist): per VPC and per endpoint, the link of its (interface, VLAN) with its resolver or endpoint
  * addresses and on-link routes to its VPC's CIDRs; per forward and delegate rule, a route through
  * the VPC router to each target outside those CIDRs. vpc_link[v] and endpoint_link[e]
- * (cfg->n_vpcs and cfg->n_endpoints entries) get each one's link name, "" without a TAP. 0, or -1
+ * (cfg->n_vpcs and cfg->n_endpoints entries) get each one's link name, "" without a TAP or when
+ * the kernel cannot carry its VLAN and no fallback is set (a warning on stderr says so). 0, or -1
  * with err.
  */
 typedef char kernel_ifname[KERNEL_IFNAME_MAX];

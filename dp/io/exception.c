@@ -29,6 +29,10 @@ static struct {
 	size_t n_owned;
 	struct io_neigh_table *neigh;
 	uint32_t tap_of[RTE_MAX_ETHPORTS]; /* 1 + the TAP port of each port; 0: none */
+	struct vlan_tap {
+		uint16_t port_id, vlan_id, tap_port_id;
+	} vlan_taps[IO_MAX_VLAN_TAPS]; /* VLANs whose frames go to a TAP of their own, untagged */
+	unsigned n_vlan_taps;
 	uint64_t counts[IO_EXC__COUNT];
 } exc;
 
@@ -146,6 +150,33 @@ int io_set_tap(uint16_t port_id, uint16_t tap_port_id)
 	return 0;
 }
 
+int io_set_vlan_tap(uint16_t port_id, uint16_t vlan_id, uint16_t tap_port_id)
+{
+	const struct io_port *port = io_port_get(port_id);
+	if (!port || !io_port_get(tap_port_id) || vlan_id == 0 || vlan_id > 4094 ||
+	    exc.n_vlan_taps == IO_MAX_VLAN_TAPS)
+		return -1;
+	struct rte_ether_addr mac = port->mac;
+	rte_eth_dev_default_mac_addr_set(tap_port_id, &mac);
+	exc.vlan_taps[exc.n_vlan_taps++] = (struct vlan_tap){port_id, vlan_id, tap_port_id};
+	return 0;
+}
+
+/* The TAP of the frame's VLAN on port_id, if it has one of its own. */
+static const struct vlan_tap *vlan_tap_of(uint16_t port_id, const struct rte_mbuf *m)
+{
+	const struct rte_ether_hdr *eth = rte_pktmbuf_mtod(m, const struct rte_ether_hdr *);
+	if (exc.n_vlan_taps == 0 || rte_pktmbuf_data_len(m) < sizeof(*eth) + 4 ||
+	    eth->ether_type != rte_cpu_to_be_16(RTE_ETHER_TYPE_VLAN))
+		return NULL;
+	uint16_t vlan =
+	    rte_be_to_cpu_16(((const struct rte_vlan_hdr *)(eth + 1))->vlan_tci) & 0xfff;
+	for (unsigned i = 0; i < exc.n_vlan_taps; i++)
+		if (exc.vlan_taps[i].port_id == port_id && exc.vlan_taps[i].vlan_id == vlan)
+			return &exc.vlan_taps[i];
+	return NULL;
+}
+
 static bool owned(uint16_t port_id, uint16_t vlan_id, uint8_t family, const uint8_t *addr)
 {
 	size_t alen = family == 4 ? 4 : 16;
@@ -206,6 +237,11 @@ bool io_ctl_send(uint16_t port_id, struct rte_mbuf *m)
 static void pass_on(uint16_t port_id, struct rte_mbuf *m, enum io_exc_count if_no_tap)
 {
 	uint32_t tap_plus_one = exc.tap_of[port_id];
+	const struct vlan_tap *vt = vlan_tap_of(port_id, m);
+	if (vt) { /* the kernel behind a VLAN's own TAP takes its frames untagged */
+		rte_vlan_strip(m);
+		tap_plus_one = (uint32_t)vt->tap_port_id + 1;
+	}
 
 	if (tap_plus_one == 0) {
 		count(if_no_tap);
@@ -361,10 +397,34 @@ static unsigned drain_spill_queues(uint64_t now_ms)
 	return handled;
 }
 
-static unsigned forward_from_taps(void)
+/* What the kernel sends on a VLAN's own TAP leaves the port tagged with that VLAN. */
+static unsigned forward_from_vlan_taps(void)
 {
 	struct rte_mbuf *burst[EXC_BURST];
 	unsigned handled = 0;
+	for (unsigned t = 0; t < exc.n_vlan_taps; t++) {
+		const struct vlan_tap *vt = &exc.vlan_taps[t];
+		const struct io_port *port = io_port_get(vt->port_id);
+		uint16_t n = rte_eth_rx_burst(vt->tap_port_id, 0, burst, EXC_BURST);
+		for (uint16_t i = 0; i < n; i++) {
+			count(IO_EXC_FROM_TAP);
+			burst[i]->vlan_tci = vt->vlan_id;
+			if (!port || rte_vlan_insert(&burst[i]) != 0) {
+				count(IO_EXC_NO_MBUF);
+				rte_pktmbuf_free(burst[i]);
+				continue;
+			}
+			send_ctl(port, burst[i]);
+		}
+		handled += n;
+	}
+	return handled;
+}
+
+static unsigned forward_from_taps(void)
+{
+	struct rte_mbuf *burst[EXC_BURST];
+	unsigned handled = forward_from_vlan_taps();
 
 	for (uint16_t p = 0; p < RTE_MAX_ETHPORTS; p++) {
 		const struct io_port *port = exc.tap_of[p] ? io_port_get(p) : NULL;
@@ -461,5 +521,6 @@ void io_exceptions_free(void)
 	exc.n_owned = 0;
 	exc.neigh = NULL;
 	memset(exc.tap_of, 0, sizeof(exc.tap_of));
+	exc.n_vlan_taps = 0;
 	memset(exc.counts, 0, sizeof(exc.counts));
 }

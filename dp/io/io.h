@@ -284,6 +284,12 @@ void io_set_neigh_table(struct io_neigh_table *t);
  * and what the kernel sends on it out of port. 0 or -1 when either is not set up. */
 int io_set_tap(uint16_t port_id, uint16_t tap_port_id);
 
+/* Sends port's frames of VLAN vlan_id that nobody else serves to a TAP of their own, untagged (for
+ * a kernel without 802.1Q sub-interfaces), and what the kernel sends on it out of port tagged.
+ * 0, or -1 (a port not set up, a VLAN out of range, IO_MAX_VLAN_TAPS already). */
+#define IO_MAX_VLAN_TAPS 64
+int io_set_vlan_tap(uint16_t port_id, uint16_t vlan_id, uint16_t tap_port_id);
+
 enum io_exc_count {
 	IO_EXC_ARP_REPLIED,   /* ARP requests for owned addresses answered */
 	IO_EXC_NA_SENT,	      /* neighbour solicitations for owned addresses answered */
@@ -312,7 +318,8 @@ enum io_exc_count {
 unsigned io_poll_exceptions(uint64_t now_ms);
 
 /* Sends one frame of the control core's own out of port_id (its TX queue, or the kernel socket of
- * IO_CTL_TXQ_KERNEL). Takes m either way; false (counted) when it was not sent. Control core only. */
+ * IO_CTL_TXQ_KERNEL). Takes m either way; false (counted) when it was not sent. Control core only.
+ */
 bool io_ctl_send(uint16_t port_id, struct rte_mbuf *m);
 
 uint64_t io_exc_count(enum io_exc_count c);
