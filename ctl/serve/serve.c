@@ -12,12 +12,21 @@
 #include <sys/random.h>
 #include <time.h>
 
+#include <arpa/inet.h>
+#include <event2/event.h>
+#include <netinet/in.h>
+
+#include <rte_dev.h>
 #include <rte_eal.h>
 #include <rte_ethdev.h>
 #include <rte_lcore.h>
 
 #include "ctl/kernel/kernel.h"
 #include "ctl/local/local.h"
+#include "ctl/recurse/recurse.h"
+#include "ctl/slow/slow.h"
+#include "ctl/tcpserve/tcpserve.h"
+#include "ctl/upstream/upstream.h"
 #include "ctl/serve/serve.h"
 #include "dp/dp.h"
 #include "dp/io/io.h"
@@ -27,10 +36,14 @@
 /* Endpoint addresses' UDP source ports: the lcores' flows take 1024..60999, split among them; the
  * kernel's sockets on those addresses (behind the TAP) keep 61000..65535, which the lcores pass on.
  */
-#define SOURCE_PORT_LO	1024
-#define SOURCE_PORT_HI	60999
-#define KERNEL_PORT_LO	61000
-#define KERNEL_PORT_HI	65535
+#define SOURCE_PORT_LO 1024
+#define SOURCE_PORT_HI 60999
+#define KERNEL_PORT_LO 61000
+#define KERNEL_PORT_HI 65535
+/* The UDP size the control core's own queries advertise to targets: answers that fit one frame.
+ * net_tap passes the kernel no frame over 1,500 octets, so a target's answer in fragments, which
+ * the lcores reassemble, could not reach it; larger answers come with TC=1 and go over TCP. */
+#define KERNEL_UDP_SIZE 1232
 #define IDLE_SLEEP_NS	200000 /* the control core naps when a poll found nothing */
 #define LINK_TIMEOUT_MS 3000
 
@@ -65,13 +78,19 @@ struct server {
 	uint32_t *forward_ids;	  /* dp rule of each config rule (forward rules only) */
 	size_t n_targets, n_rules, n_endpoint_addrs;
 	struct dp_plane *plane;
-	uint64_t slow_by_kind[MATCH_KIND_COUNT]; /* answered SERVFAIL: the slow path is not built */
-	uint64_t tcp_fallbacks;			 /* truncated by a target: TCP to it is not built */
+	uint64_t slow_by_kind[MATCH_KIND_COUNT]; /* queries from the slow rings, by kind */
+	uint64_t tcp_fallbacks;			 /* of which truncated by a target */
 	uint64_t slow_unanswerable;		 /* could not be turned into an answer: freed */
-	struct config_tables *ct; /* the match tables' side data (auto-defined rules) */
-	struct local *local;	  /* zones and auto-defined names */
-	uint64_t local_answered;
-	uint64_t local_failed[LOCAL__STATUS_COUNT]; /* answered SERVFAIL instead, by reason */
+	uint64_t slow_refused;			 /* the slow path could not take them: SERVFAIL */
+	struct config_tables *ct;	   /* the match tables' side data (auto-defined rules) */
+	struct local *local;		   /* zones and auto-defined names */
+	struct dp_target_spec *dp_targets; /* each dp target's address and port */
+	uint32_t *rule_of_dp;		   /* the config rule of each dp rule */
+	struct event_base *base;	   /* the control core's sockets and timers */
+	struct upstream *upstream;
+	struct recurse *recurse;
+	struct tcpserve *tcp;
+	struct slow *slow;
 	char err[512];
 };
 
@@ -144,6 +163,35 @@ static bool start_tap(struct server *s, size_t i)
 	return true;
 }
 
+/* A kernel without 802.1Q sub-interfaces gets a TAP per tagged VLAN instead, plugged in now; io
+ * passes it the VLAN's frames untagged and tags what comes back. */
+static int make_vlan_tap(void *ctx, size_t itf, uint16_t vlan, const char *name, char *err,
+			 size_t errlen)
+{
+	struct server *s = ctx;
+	char device[96], port_name[64];
+	snprintf(port_name, sizeof(port_name), "net_tap_vpcdns%zu_%u", itf, vlan);
+	snprintf(device, sizeof(device), "%s,iface=%s", port_name, name);
+	int rc = rte_dev_probe(device);
+	if (rc != 0) {
+		snprintf(err, errlen, "TAP %s for VLAN %u: %s", name, vlan, rte_strerror(-rc));
+		return -1;
+	}
+	struct io_port_params pp = {
+	    .device = device, .n_data_queues = 0, .pool = s->pool, .rx_desc = 128, .tx_desc = 128};
+	struct io_port tap;
+	if (io_port_setup(&pp, &tap, err, errlen) != 0)
+		return -1;
+	if (io_set_vlan_tap(s->port_of[itf], vlan, tap.port_id) != 0) {
+		snprintf(err, errlen, "TAP %s: more than %d VLAN TAPs", name, IO_MAX_VLAN_TAPS);
+		return -1;
+	}
+	printf("vpcdnsd: interface %s: VLAN %u: kernel interface %s (a TAP: this kernel has no "
+	       "802.1Q sub-interfaces)\n",
+	       s->cfg->interfaces[itf].name, vlan, name);
+	return 0;
+}
+
 /* The kernel behind the TAPs gets the addresses and routes it answers TCP with. */
 static bool start_kernel(struct server *s)
 {
@@ -153,6 +201,8 @@ static bool start_kernel(struct server *s)
 	if (!s->vpc_link || !s->endpoint_link)
 		return false;
 	s->kernel = kernel_open(s->err, sizeof(s->err));
+	if (s->kernel)
+		kernel_set_vlan_tap(s->kernel, make_vlan_tap, s);
 	return s->kernel && kernel_set_up(s->kernel, cfg, s->vpc_link, s->endpoint_link, s->err,
 					  sizeof(s->err)) == 0;
 }
@@ -419,12 +469,53 @@ static bool add_rules(struct server *s, struct dp_tables_builder *b)
 	size_t max_targets = cfg->n_rules * CONFIG_MAX_TARGETS + 1;
 	struct dp_target_spec *seen = calloc(max_targets, sizeof(*seen));
 	s->forward_ids = calloc(cfg->n_rules + 1, sizeof(*s->forward_ids));
-	bool ok = seen && s->forward_ids;
+	s->rule_of_dp = calloc(cfg->n_rules + 1, sizeof(*s->rule_of_dp));
+	bool ok = seen && s->forward_ids && s->rule_of_dp;
 	for (size_t r = 0; ok && r < cfg->n_rules; r++)
 		if (cfg->rules[r].type == CONFIG_RULE_FORWARD)
 			ok = add_forward_rule(s, b, seen, r);
-	free(seen);
+	for (size_t r = 0; ok && r < cfg->n_rules; r++)
+		if (cfg->rules[r].type == CONFIG_RULE_FORWARD)
+			s->rule_of_dp[s->forward_ids[r]] = (uint32_t)r;
+	s->dp_targets = seen; /* a TCP fallback names its target by dp index */
 	return ok;
+}
+
+/* What compile_statics passes each static answer with. */
+struct static_ctx {
+	struct server *s;
+	struct dp_tables_builder *b;
+	const struct match_table *match; /* the VPC's */
+	uint32_t vpc;
+	long added;
+	bool failed;
+};
+
+/* Adds a zone's static answer to the tables if the VPC's match gives its name to that zone (not
+ * to a more specific zone or rule): the lcore answers it only under such a match. */
+static bool add_static(void *arg, const struct local_static *a)
+{
+	struct static_ctx *c = arg;
+	struct match_result res;
+	if (match_lookup(c->match, NULL, a->qname, a->qname_len, &res) != MATCH_OK ||
+	    res.kind != MATCH_ZONE || res.id != a->zone)
+		return true;
+	struct dp_static_spec spec = {.vpc = c->vpc, .zone = a->zone, .msg = a->msg, .len = a->len};
+	if (dp_tables_add_static(c->b, &spec, c->s->err, sizeof(c->s->err)) < 0) {
+		c->failed = true;
+		return false;
+	}
+	c->added++;
+	return true;
+}
+
+/* VPC v's static zone answers into the tables (see dp.h); how many, or -1 with s->err. */
+static long compile_statics(struct server *s, struct dp_tables_builder *b,
+			    const struct match_table *match, size_t v)
+{
+	struct static_ctx c = {.s = s, .b = b, .match = match, .vpc = (uint32_t)v};
+	local_static_answers(s->local, (uint32_t)v, add_static, &c);
+	return c.failed ? -1 : c.added;
 }
 
 static bool add_vpc(struct server *s, struct dp_tables_builder *b, struct config_tables *ct,
@@ -463,6 +554,7 @@ static struct dp_tables *build_tables(struct server *s)
 	struct config_tables *ct = NULL;
 	struct dp_tables *t = NULL;
 	struct config_errors errs = {0};
+	size_t vpcs_static = 0;
 	if (!b || !add_endpoints(s, b) || !add_rules(s, b))
 		goto out;
 	ct = config_compile_ids(s->cfg, MATCH_ENGINE_SUFFIX, s->forward_ids, &errs);
@@ -471,9 +563,20 @@ static struct dp_tables *build_tables(struct server *s)
 			 errs.count ? errs.list[0].text : "the match tables did not build");
 		goto out;
 	}
-	for (size_t v = 0; v < s->cfg->n_vpcs; v++)
+	/* the zones' index first: the static answers come from it */
+	s->local = local_new(s->cfg, ct, s->err, sizeof(s->err));
+	if (!s->local)
+		goto out;
+	for (size_t v = 0; v < s->cfg->n_vpcs; v++) {
+		const struct match_table *match =
+		    ct->vpcs[v].table; /* the builder's after add_vpc */
 		if (!add_vpc(s, b, ct, v))
 			goto out;
+		long n = compile_statics(s, b, match, v);
+		if (n < 0)
+			goto out;
+		vpcs_static += n > 0;
+	}
 	t = dp_tables_build(b, s->err, sizeof(s->err));
 	b = NULL; /* consumed */
 out:
@@ -481,12 +584,11 @@ out:
 	if (t) {
 		s->ct =
 		    ct; /* the tables moved to dp; the auto-defined rules stay for local answers */
-		s->local = local_new(s->cfg, ct, s->err, sizeof(s->err));
-		if (!s->local) {
-			dp_tables_free(t);
-			t = NULL;
-		}
+		printf("vpcdnsd: %u static zone answers in %zu VPCs\n", dp_tables_static_count(t),
+		       vpcs_static);
 	} else {
+		local_free(s->local);
+		s->local = NULL;
 		config_tables_free(ct);
 	}
 	config_errors_free(&errs);
@@ -563,7 +665,7 @@ static bool start_plane(struct server *s, struct dp_tables *tables)
 /* ---- the control core's loop ---- */
 
 /* The most one datagram to a client on m's port carries (its interface's MTU; 1500 unless set),
- * less IPv4 and UDP headers: local answers past it go out TC=1. */
+ * less IPv4 and UDP headers: answers past it go out TC=1. */
 static size_t client_link(const struct server *s, const struct rte_mbuf *m)
 {
 	uint32_t mtu = 1500;
@@ -573,71 +675,266 @@ static size_t client_link(const struct server *s, const struct rte_mbuf *m)
 	return mtu - 28;
 }
 
-/* A private hosted zone's or an auto-defined name's answer, in place of the query; false when
- * ctl/local cannot make one (counted by reason), for the caller to answer SERVFAIL. */
-static bool answer_locally(struct server *s, struct rte_mbuf *m, const struct dp_slow_meta *meta)
+/* Answers a slow ring's query frame with rcode, in place, and sends it. */
+static void answer_rcode(struct server *s, struct rte_mbuf *m, int rcode)
 {
-	uint8_t out[LOCAL_ANSWER_MAX];
-	size_t qlen, len;
-	const uint8_t *query = dp_query_message(m, &qlen);
-	enum local_status st =
-	    query ? local_answer(s->local, meta->vpc, (enum match_kind)meta->kind, meta->match_id,
-				 query, qlen, out, sizeof(out),
-				 (uint16_t)s->cfg->tunables.edns_udp_size, client_link(s, m), &len)
-		  : LOCAL_BAD_QUERY;
-	if (st == LOCAL_OK && !dp_answer_message(m, out, len))
-		st = LOCAL_NO_ROOM;
-	if (st != LOCAL_OK) {
-		s->local_failed[st]++;
-		return false;
+	if (!dp_answer_query(m, rcode, (uint16_t)s->cfg->tunables.edns_udp_size)) {
+		s->slow_unanswerable++;
+		rte_pktmbuf_free(m);
+		return;
 	}
-	s->local_answered++;
 	io_ctl_send(m->port, m); /* a failure is counted by io (tx_full) */
-	return true;
 }
 
-static unsigned answer_slow(struct server *s, unsigned lcore)
+/* The slow path's answer to a UDP client: written over its query frame, sent back. */
+static void udp_answered(void *arg, const uint8_t *answer, size_t len)
+{
+	struct rte_mbuf *m = arg;
+	if (!answer || !dp_answer_message(m, answer, len)) { /* none: the daemon stops */
+		rte_pktmbuf_free(m);
+		return;
+	}
+	io_ctl_send(m->port, m);
+}
+
+/* The index, among rule's targets, of dp target t (what truncated); -1 if none matches. */
+static int config_target_of(const struct server *s, uint32_t rule, uint32_t t)
+{
+	const struct config_rule *r = &s->cfg->rules[rule];
+	for (size_t i = 0; t < s->n_targets && i < r->n_targets; i++)
+		if (r->targets[i].addr.family == s->dp_targets[t].addr.family &&
+		    memcmp(r->targets[i].addr.bytes, s->dp_targets[t].addr.addr, 16) == 0 &&
+		    r->targets[i].port == s->dp_targets[t].udp_port)
+			return (int)i;
+	return -1;
+}
+
+/* One query from a slow ring into the slow path (the mbuf waits for its answer). */
+static void to_slow_path(struct server *s, struct rte_mbuf *m, const struct dp_slow_meta *meta)
+{
+	size_t qlen;
+	const uint8_t *query = dp_query_message(m, &qlen);
+	struct match_result match = {.kind = (enum match_kind)meta->kind,
+				     .id = meta->match_id,
+				     .labels = meta->labels,
+				     .system_id = meta->system_id};
+	struct slow_request req = {
+	    .vpc = meta->vpc,
+	    .query = query,
+	    .len = qlen,
+	    .match = &match,
+	    .tcp_target = -1,
+	    .link = client_link(s, m),
+	};
+	if (meta->reason == DP_SLOW_TCP_FALLBACK) {
+		s->tcp_fallbacks++;
+		if (meta->match_id < s->n_rules)
+			req.tcp_target =
+			    config_target_of(s, s->rule_of_dp[meta->match_id], meta->target);
+	} else if (meta->kind < MATCH_KIND_COUNT) {
+		s->slow_by_kind[meta->kind]++;
+	}
+	if (!query || !slow_start(s->slow, &req, udp_answered, m)) {
+		s->slow_refused++;
+		answer_rcode(s, m, WIRE_RCODE_SERVFAIL);
+	}
+}
+
+static unsigned drain_slow_ring(struct server *s, unsigned lcore)
 {
 	struct rte_mbuf *burst[SLOW_BURST];
 	unsigned n = rte_ring_sc_dequeue_burst(dp_slow_ring(s->plane, lcore), (void **)burst,
 					       SLOW_BURST, NULL);
-	for (unsigned i = 0; i < n; i++) {
-		struct rte_mbuf *m = burst[i];
-		const struct dp_slow_meta *meta = dp_slow_meta(m);
-		bool local = meta->reason == DP_SLOW_MATCH &&
-			     (meta->kind == MATCH_ZONE || meta->kind == MATCH_AUTO);
-		if (local && answer_locally(s, m, meta))
-			continue;
-		if (meta->reason == DP_SLOW_TCP_FALLBACK)
-			s->tcp_fallbacks++;
-		else if (meta->kind < MATCH_KIND_COUNT)
-			s->slow_by_kind[meta->kind]++;
-		if (!dp_answer_query(m, WIRE_RCODE_SERVFAIL,
-				     (uint16_t)s->cfg->tunables.edns_udp_size)) {
-			s->slow_unanswerable++;
-			rte_pktmbuf_free(m);
-			continue;
-		}
-		io_ctl_send(m->port, m); /* a failure is counted by io (tx_full) */
-	}
+	for (unsigned i = 0; i < n; i++)
+		to_slow_path(s, burst[i], dp_slow_meta(burst[i]));
 	return n;
+}
+
+/* ---- TCP clients ---- */
+
+struct tcp_wait {
+	struct server *s;
+	struct tcpserve_handle handle;
+};
+
+static void tcp_answered(void *arg, const uint8_t *answer, size_t len)
+{
+	struct tcp_wait *w = arg;
+	if (answer) /* none: the daemon stops */
+		tcpserve_reply(w->s->tcp, w->handle, answer, len); /* a gone client is counted */
+	free(w);
+}
+
+static void tcp_query(void *arg, const struct tcpserve_query *q)
+{
+	struct server *s = arg;
+	struct tcp_wait *w = malloc(sizeof(*w));
+	struct slow_request req = {.vpc = q->vpc,
+				   .query = q->msg,
+				   .len = q->len,
+				   .tcp_target = -1,
+				   .link = SLOW_ANSWER_MAX,
+				   .over_tcp = true};
+	if (w) {
+		*w = (struct tcp_wait){.s = s, .handle = q->handle};
+		if (slow_start(s->slow, &req, tcp_answered, w))
+			return;
+		free(w);
+	}
+	/* not a query the slow path takes (it counted why): FORMERR or SERVFAIL, as parsed */
+	uint8_t out[SLOW_ANSWER_MAX];
+	struct wire_dns_msg m;
+	size_t len = q->len < sizeof(out) ? q->len : sizeof(out);
+	memcpy(out, q->msg, len);
+	enum wire_err err = wire_dns_parse_query(out, len, &m);
+	int rcode = err == WIRE_OK ? WIRE_RCODE_SERVFAIL : wire_err_rcode(err);
+	if (rcode < 0 || wire_dns_make_answer(out, &len, sizeof(out), &m, rcode,
+					      (uint16_t)s->cfg->tunables.edns_udp_size) != WIRE_OK)
+		tcpserve_drop(s->tcp, q->handle);
+	else
+		tcpserve_reply(s->tcp, q->handle, out, len);
+}
+
+static bool listen_on(struct server *s, const struct config_addr *a, const char *link, uint32_t vpc)
+{
+	struct tcpserve_listener l = {.device = link, .vpc = vpc};
+	config_addr_sockaddr(a, DP_DNS_PORT, &l.addr);
+	return tcpserve_listen(s->tcp, &l, s->err, sizeof(s->err)) >= 0;
+}
+
+/* TCP on every resolver and inbound endpoint address that has a kernel interface. */
+static bool listen_tcp(struct server *s)
+{
+	const struct config *cfg = s->cfg;
+	for (size_t v = 0; v < cfg->n_vpcs; v++)
+		for (size_t a = 0; s->vpc_link[v][0] && a < cfg->vpcs[v].n_resolver_addresses; a++)
+			if (!listen_on(s, &cfg->vpcs[v].resolver_addresses[a], s->vpc_link[v],
+				       (uint32_t)v))
+				return false;
+	for (size_t e = 0; e < cfg->n_endpoints; e++) {
+		const struct config_endpoint *ep = &cfg->endpoints[e];
+		if (ep->direction != CONFIG_INBOUND || !s->endpoint_link[e][0])
+			continue;
+		for (size_t a = 0; a < ep->n_addresses; a++)
+			if (!listen_on(s, &ep->addresses[a], s->endpoint_link[e], ep->vpc.index))
+				return false;
+	}
+	return true;
+}
+
+/* Recursion for the "." rule and SYSTEM rules (the config's recursion: section). Its UDP ports stay
+ * in the kernel's range unless set: its queries may leave from an address the lcores share. */
+static bool start_recursion(struct server *s)
+{
+	const struct config_recursion *rc = &s->cfg->recursion;
+	char text[CONFIG_MAX_RECURSION_SOURCES][INET6_ADDRSTRLEN];
+	const char *sources[CONFIG_MAX_RECURSION_SOURCES];
+	for (size_t i = 0; i < rc->n_source_addresses; i++) {
+		const struct config_addr *a = &rc->source_addresses[i];
+		inet_ntop(a->family == 4 ? AF_INET : AF_INET6, a->bytes, text[i], sizeof(text[i]));
+		sources[i] = text[i];
+	}
+	struct recurse_params rp = {
+	    .root_hints = rc->root_hints_path,
+	    .source_addresses = sources,
+	    .n_source_addresses = rc->n_source_addresses,
+	    .source_port_min = rc->source_port_min ? rc->source_port_min : KERNEL_PORT_LO,
+	    .source_port_max = rc->source_port_max ? rc->source_port_max : KERNEL_PORT_HI,
+	    .cache_max_bytes = rc->cache_max_bytes,
+	    .max_inflight = rc->max_inflight,
+	    .timeout_ms = rc->timeout_ms,
+	    .qname_minimisation = true,
+	};
+	s->recurse = recurse_create(s->base, &rp, s->err, sizeof(s->err));
+	return s->recurse != NULL;
+}
+
+static int match_published(void *plane, uint32_t vpc, const uint8_t *name, size_t len,
+			   struct match_result *out)
+{
+	return dp_match_name(plane, vpc, name, len, out);
+}
+
+/* The control core's event loop and what runs on it: upstream queries, recursion, TCP clients,
+ * the slow path. */
+static bool start_slow_path(struct server *s)
+{
+	const struct config *cfg = s->cfg;
+	const struct config_tunables *tun = &cfg->tunables;
+	struct event_config *ec = event_config_new();
+	if (ec) {
+		event_config_set_flag(ec, EVENT_BASE_FLAG_PRECISE_TIMER);
+		s->base = event_base_new_with_config(ec);
+		event_config_free(ec);
+	}
+	if (!s->base) {
+		snprintf(s->err, sizeof(s->err), "libevent: no event base");
+		return false;
+	}
+	struct upstream_params up = {.base = s->base,
+				     .udp_port_lo = KERNEL_PORT_LO,
+				     .udp_port_hi = KERNEL_PORT_HI,
+				     .tcp_idle_ms = tun->tcp_idle_timeout_ms};
+	s->upstream = upstream_new(&up, s->err, sizeof(s->err));
+	if (!s->upstream || !start_recursion(s))
+		return false;
+	struct tcpserve_params tp = {.base = s->base,
+				     .handler = tcp_query,
+				     .arg = s,
+				     .idle_timeout_ms = tun->tcp_idle_timeout_ms};
+	s->tcp = tcpserve_new(&tp, s->err, sizeof(s->err));
+	struct slow_params sp = {
+	    .base = s->base,
+	    .cfg = cfg,
+	    .match = match_published,
+	    .match_ctx = s->plane,
+	    .local = s->local,
+	    .upstream = s->upstream,
+	    .recurse = s->recurse,
+	    .rule_of_dp = s->rule_of_dp,
+	    .n_dp_rules = s->n_rules,
+	    .endpoint_link = (const kernel_ifname *)s->endpoint_link,
+	    .edns_udp_size = (uint16_t)tun->edns_udp_size,
+	    .upstream_udp_size = KERNEL_UDP_SIZE,
+	    .tries = tun->tries,
+	    .try_timeout_ms = tun->retry_timeout_initial_ms,
+	};
+	return s->tcp && (s->slow = slow_new(&sp, s->err, sizeof(s->err))) && listen_tcp(s);
 }
 
 static void print_counters(const struct server *s, FILE *out)
 {
 	dp_counters_print(s->plane, out);
-	fprintf(out, "control core: local answers %" PRIu64 "; not made, answered SERVFAIL:",
-		s->local_answered);
-	for (int st = 1; st < LOCAL__STATUS_COUNT; st++)
-		fprintf(out, " %s %" PRIu64, local_status_name((enum local_status)st),
-			s->local_failed[st]);
-	fprintf(out, "\n");
-	fprintf(out, "control core: slow path not built yet, answered SERVFAIL:");
+	fprintf(out, "control core: slow rings:");
 	for (int k = 0; k < MATCH_KIND_COUNT; k++)
 		fprintf(out, " %s %" PRIu64, match_kind_name((enum match_kind)k),
 			s->slow_by_kind[k]);
-	fprintf(out, "; tcp_fallback %" PRIu64 "; unanswerable %" PRIu64 "\n", s->tcp_fallbacks,
-		s->slow_unanswerable);
+	fprintf(out, " tcp_fallback %" PRIu64 " refused %" PRIu64 " unanswerable %" PRIu64 "\n",
+		s->tcp_fallbacks, s->slow_refused, s->slow_unanswerable);
+	if (s->slow) {
+		fprintf(out, "control core: slow path:");
+		for (int c = 0; c < SLOW_C__COUNT; c++)
+			fprintf(out, " %s %" PRIu64, slow_counter_name((enum slow_counter)c),
+				slow_counter(s->slow, (enum slow_counter)c));
+		fprintf(out, "\ncontrol core: upstream:");
+		for (int c = 0; c < UPSTREAM_C__COUNT; c++)
+			fprintf(out, " %s %" PRIu64,
+				upstream_counter_name((enum upstream_counter)c),
+				upstream_counter(s->upstream, (enum upstream_counter)c));
+		fprintf(out, "\ncontrol core: tcp clients:");
+		for (int c = 0; c < TCPSERVE_C__COUNT; c++)
+			fprintf(out, " %s %" PRIu64,
+				tcpserve_counter_name((enum tcpserve_counter)c),
+				tcpserve_counter(s->tcp, (enum tcpserve_counter)c));
+		fputc('\n', out);
+	}
+	if (s->recurse) {
+		fprintf(out, "control core: recursion:");
+		for (int c = 0; c < RECURSE__COUNTERS; c++)
+			fprintf(out, " %s %" PRIu64, recurse_counter_name((enum recurse_counter)c),
+				recurse_counter(s->recurse, (enum recurse_counter)c));
+		fputc('\n', out);
+	}
 	fprintf(out, "control core: exception path:");
 	for (int c = 0; c < IO_EXC__COUNT; c++)
 		if (io_exc_count((enum io_exc_count)c))
@@ -657,16 +954,18 @@ static void control_loop(struct server *s, unsigned run_seconds)
 	while (!stop_requested) {
 		unsigned work = io_poll_exceptions(now_ms());
 		for (unsigned l = 0; l < s->cfg->tunables.data_lcores; l++)
-			work += answer_slow(s, l);
+			work += drain_slow_ring(s, l);
+		event_base_loop(s->base, EVLOOP_NONBLOCK);
 		if (print_requested) {
 			print_requested = 0;
 			print_counters(s, stdout);
 		}
 		if (run_seconds && now_ms() - started >= run_seconds * 1000ull)
 			break;
-		if (!work) {
-			struct timespec nap = {0, IDLE_SLEEP_NS};
-			nanosleep(&nap, NULL);
+		if (!work) { /* nap until a socket or timer is due, or the nap is over */
+			struct timeval nap = {0, IDLE_SLEEP_NS / 1000};
+			event_base_loopexit(s->base, &nap);
+			event_base_loop(s->base, EVLOOP_ONCE);
 		}
 	}
 }
@@ -676,8 +975,15 @@ static void shut_down(struct server *s)
 	if (s->plane) {
 		dp_stop(s->plane);
 		print_counters(s, stdout);
-		dp_plane_free(s->plane);
 	}
+	slow_free(s->slow);
+	tcpserve_free(s->tcp);
+	if (s->recurse)
+		recurse_destroy(s->recurse);
+	upstream_free(s->upstream);
+	if (s->base)
+		event_base_free(s->base);
+	dp_plane_free(s->plane); /* after the slow path: its jobs hold mbufs */
 	io_exceptions_free();
 	io_neigh_free(s->neigh);
 	io_ports_close();
@@ -691,6 +997,8 @@ static void shut_down(struct server *s)
 	free(s->nexthops);
 	free(s->dp_endpoint_of);
 	free(s->forward_ids);
+	free(s->rule_of_dp);
+	free(s->dp_targets);
 	local_free(s->local);
 	config_tables_free(s->ct);
 }
@@ -708,6 +1016,7 @@ int serve_run(const struct config *cfg, const struct serve_options *opts)
 	if (ok) {
 		ok = start_plane(&s, tables);
 		tables = NULL; /* start_plane took them */
+		ok = ok && start_slow_path(&s);
 	}
 	if (!ok) {
 		fprintf(stderr, "vpcdnsd: cannot start the data plane: %s\n",

@@ -1,13 +1,15 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * ctl/serve: the control core's run loop. It owns turning a validated config into a running data
- * plane (the EAL and ports through dp/io, the next hops and owned addresses, dp tables and lcores),
- * the control core's own polling (io's exception path: ARP, ND, neighbour resolution; the lcores'
- * slow rings), the signals (SIGINT/SIGTERM stop, SIGUSR1 prints the counters) and an orderly stop.
+ * plane (the EAL and ports through dp/io, the next hops and owned addresses, dp tables with the
+ * zones' static answers compiled in, and lcores), the control core's own polling (io's exception
+ * path: ARP, ND, neighbour resolution; the lcores' slow rings), the signals (SIGINT/SIGTERM stop,
+ * SIGUSR1 prints the counters) and an orderly stop.
  *
- * What the slow path will do (TCP, recursion, private hosted zones, auto-defined names,
- * delegation) is not built yet: queries the lcores hand over are answered SERVFAIL here and
- * counted by the kind of entry that governed them, so a client never waits on them.
+ * The slow path runs on the control core's libevent loop: the kernel behind the TAPs (ctl/kernel),
+ * DNS over TCP for clients (ctl/tcpserve), and every query the lcores hand over or a TCP client asks
+ * goes through ctl/slow (zones, targets over the kernel's sockets, recursion, delegation, CNAME
+ * chasing), counted by the kind of entry that governed it.
  */
 #ifndef VPCDNS_CTL_SERVE_H
 #define VPCDNS_CTL_SERVE_H
