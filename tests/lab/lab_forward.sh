@@ -13,60 +13,15 @@ repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 lab="$repo/scripts/lab"
 # shellcheck source=scripts/lab.d/lab.env
 . "$repo/scripts/lab.d/lab.env"
-[ "$(id -u)" = 0 ] || {
-	echo "lab_forward: needs root" >&2
-	exit 1
-}
-vpcdnsd=${VPCDNSD:-}
-for candidate in "$repo/build-test/ctl/vpcdnsd" "$repo/build/ctl/vpcdnsd"; do
-	[ -z "$vpcdnsd" ] && [ -x "$candidate" ] && vpcdnsd=$candidate
-done
-[ -x "$vpcdnsd" ] || {
-	echo "lab_forward: no vpcdnsd built (set VPCDNSD)" >&2
-	exit 1
-}
-
-work=$(mktemp -d /tmp/vpcdns-lab-forward.XXXXXX)
-daemon_pid=""
-stop_daemon() {
-	[ -n "$daemon_pid" ] || return 0
-	kill -TERM "$daemon_pid" 2>/dev/null
-	for _ in $(seq 50); do
-		kill -0 "$daemon_pid" 2>/dev/null || break
-		sleep 0.1
-	done
-	kill -KILL "$daemon_pid" 2>/dev/null
-	wait "$daemon_pid" 2>/dev/null
-	daemon_pid=""
-}
-cleanup() {
-	stop_daemon
-	"$lab" down >/dev/null 2>&1
-	rm -rf "$work"
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
-
-# shellcheck source=tests/lab/checks.sh
-. "$repo/tests/lab/checks.sh"
+me=lab-forward
+# shellcheck source=tests/lab/daemon.sh
+. "$repo/tests/lab/daemon.sh"
 ASK_TIMEOUT=3
 below() { # NAME LIMIT VALUE
 	if [ -n "$3" ] && [ "$3" -lt "$2" ]; then pass "$1 ($3 < $2)"; else fail "$1" "want < $2, got '$3'"; fi
 }
 time_of() { ask "$@" | sed -n 's/^;; Query time: \([0-9]*\) msec/\1/p'; }
 
-# start_daemon CONFIG: vpcdnsd in the forwarder's namespace, ready once it answers ARP for the resolver.
-start_daemon() {
-	"$lab" exec fwd "$vpcdnsd" --no-huge "$1" >"$work/vpcdnsd.log" 2>&1 &
-	daemon_pid=$!
-	for _ in $(seq 100); do
-		grep -q '^vpcdnsd: serving' "$work/vpcdnsd.log" && return 0
-		kill -0 "$daemon_pid" 2>/dev/null || break
-		sleep 0.1
-	done
-	fail "vpcdnsd starts with $1" "$(tail -n 5 "$work/vpcdnsd.log")"
-	return 1
-}
 # counter NAME: a line "all: drop NAME N" (or any "all: ... NAME N") from the counters SIGUSR1 prints.
 counter() {
 	local before
@@ -82,7 +37,8 @@ variant() {
 	local out="$work/$1"
 	shift
 	[ -e "$work/zones" ] || ln -s "$repo/examples/zones" "$work/zones"
-	cp "$repo/examples/seed.yaml" "$out"
+	[ -e "$work/root.hints" ] || ln -s "$repo/$LAB_ROOT_HINTS" "$work/root.hints"
+	sed 's|root_hints: [^ ]*|root_hints: root.hints|' "$repo/examples/seed.yaml" >"$out"
 	for kv in "$@"; do printf '  %s\n' "$kv" >>"$out"; done
 	echo "$out"
 }
@@ -112,9 +68,9 @@ expect "NXDOMAIN from the target passes through" NXDOMAIN \
 	"$(status_of "$LAB_NS_CLI" @"$LAB_RESOLVER" nosuch.onprem.com)"
 expect "a client that sent no EDNS gets none back" "" \
 	"$(ask "$LAB_NS_CLI" @"$LAB_RESOLVER" "$LAB_WWW" +noedns | grep -c 'OPT PSEUDOSECTION' | grep -v '^0$')"
-# The seed's "." rule is recursive: the slow path (issue 5) is not built, so the control core answers.
-expect "a name under no rule gets the \".\" rule's answer from the control core (SERVFAIL until the slow path)" \
-	SERVFAIL "$(status_of "$LAB_NS_CLI" @"$LAB_RESOLVER" www.example.org)"
+# The seed's "." rule is recursive: the control core resolves it from the lab's offline root.
+expect "a name under no rule gets the \".\" rule's answer: recursion from the lab's root (NXDOMAIN)" \
+	NXDOMAIN "$(status_of "$LAB_NS_CLI" @"$LAB_RESOLVER" www.example.org)"
 expect "a client outside the VPC's CIDRs is refused" REFUSED \
 	"$(status_of "$LAB_NS_OUT" @"$LAB_RESOLVER" "$LAB_WWW")"
 
@@ -131,6 +87,14 @@ expect "... with its SOA for negative caching" SOA \
 expect "... and the answer has the resolver's flags, never aa (kdig)" "qr rd ra" \
 	"$("$lab" exec cli kdig +time=3 +retry=0 @"$LAB_RESOLVER" www.central.com |
 		sed -n 's/^;; Flags: \([a-z ]*\);.*/\1/p' | sed 's/ *$//')"
+check "the daemon compiled the seed's 9 static zone answers" \
+	grep -q '^vpcdnsd: 9 static zone answers in 1 VPCs' "$work/vpcdnsd.log"
+static_before=$(counter static_answers)
+slow_before=$(counter to_slow)
+ask "$LAB_NS_CLI" @"$LAB_RESOLVER" www.central.com >/dev/null
+ask "$LAB_NS_CLI" @"$LAB_RESOLVER" API.central.com AAAA >/dev/null
+expect "... static zone answers come from the lcore (static_answers +2, to_slow unmoved)" "2 0" \
+	"$(($(counter static_answers) - ${static_before:-0})) $(($(counter to_slow) - ${slow_before:-0}))"
 expect "an instance name in the VPC answers its address" "$LAB_CLIENT" \
 	"$(first_a "$LAB_NS_CLI" @"$LAB_RESOLVER" "ip-${LAB_CLIENT//./-}.ap-southeast-2.compute.internal")"
 expect "... and its PTR the instance name" "ip-${LAB_CLIENT//./-}.ap-southeast-2.compute.internal." \
@@ -292,6 +256,10 @@ expect "the untagged VPC's client gets its rule's target (t1, t2)" "$LAB_WWW_A" 
 	"$(first_a "$LAB_NS_CLI" @"$LAB_RESOLVER" "$LAB_WWW")"
 expect "the VLAN $LAB_VLAN2 VPC's client, same address, gets its own target (t3)" "$LAB_WWW_A_VLAN2" \
 	"$(first_a "$LAB_NS_CLI2" @"$LAB_RESOLVER" "$LAB_WWW")"
+expect "over TCP, the untagged VPC's client gets its own target's answer" "$LAB_WWW_A" \
+	"$(first_a "$LAB_NS_CLI" @"$LAB_RESOLVER" "$LAB_WWW" +tcp)"
+expect "over TCP, the VLAN $LAB_VLAN2 VPC's client gets its own (the kernel's VLAN interface, or its TAP)" \
+	"$LAB_WWW_A_VLAN2" "$(first_a "$LAB_NS_CLI2" @"$LAB_RESOLVER" "$LAB_WWW" +tcp)"
 hits_before=$(counter cache_hits)
 expect "asked again, each VPC gets its own answer from the cache" "$LAB_WWW_A $LAB_WWW_A_VLAN2" \
 	"$(first_a "$LAB_NS_CLI" @"$LAB_RESOLVER" "$LAB_WWW") $(first_a "$LAB_NS_CLI2" @"$LAB_RESOLVER" "$LAB_WWW")"

@@ -78,9 +78,9 @@ Test(config_model, reads_the_seed_endpoints)
 Test(config_model, reads_the_seed_rules)
 {
 	struct config *cfg = load_ok(EXAMPLES_DIR "/seed.yaml");
-	cr_assert_eq(cfg->n_rules, 3);
+	cr_assert_eq(cfg->n_rules, 4);
 	const struct config_rule *fwd = &cfg->rules[0], *sys = &cfg->rules[1],
-				 *del = &cfg->rules[2];
+				 *del = &cfg->rules[2], *ext = &cfg->rules[3];
 	cr_expect_str_eq(fwd->name, "onprem");
 	cr_expect_eq(fwd->type, CONFIG_RULE_FORWARD);
 	cr_expect_str_eq(fwd->domain, "onprem.com");
@@ -97,6 +97,8 @@ Test(config_model, reads_the_seed_rules)
 	cr_expect_eq(sys->n_targets, 0);
 	cr_expect_eq(del->type, CONFIG_RULE_DELEGATE);
 	cr_expect_str_eq(del->domain, "onprem.central.com");
+	cr_expect_eq(ext->type, CONFIG_RULE_DELEGATE);
+	cr_expect_eq(ext->n_targets, 0, "a delegate rule may leave its servers to the zone's NS");
 	config_free(cfg);
 }
 
@@ -105,8 +107,8 @@ Test(config_model, keeps_the_zone_records_and_counts_delegations)
 	struct config *cfg = load_ok(EXAMPLES_DIR "/seed.yaml");
 	cr_assert_eq(cfg->n_zones, 1);
 	const struct config_zone *z = &cfg->zones[0];
-	cr_expect_eq(z->n_records, 7);
-	cr_expect_eq(z->n_delegations, 1);
+	cr_expect_eq(z->n_records, 8);
+	cr_expect_eq(z->n_delegations, 2);
 	size_t offset = 0, seen = 0, glue = 0;
 	struct config_zone_record r;
 	static const uint8_t ns1_onprem[] = "\3ns1\6onprem\7central\3com";
@@ -121,7 +123,7 @@ Test(config_model, keeps_the_zone_records_and_counts_delegations)
 			glue++;
 		}
 	}
-	cr_expect_eq(seen, 7);
+	cr_expect_eq(seen, 8);
 	cr_expect_eq(glue, 1);
 	config_free(cfg);
 }
@@ -184,7 +186,7 @@ Test(config_model, merges_zone_associations_made_from_the_zone_side)
 
 Test(config_model, without_a_recursion_section_uses_the_internet_root_and_defaults)
 {
-	struct config *cfg = load_ok(EXAMPLES_DIR "/seed.yaml");
+	struct config *cfg = load_ok(EXAMPLES_DIR "/multi-vpc.yaml");
 	cr_expect_not(cfg->recursion.given);
 	cr_expect_null(cfg->recursion.root_hints_path);
 	cr_expect_eq(cfg->recursion.n_source_addresses, 0);

@@ -55,12 +55,12 @@ Test(config_summary, counts_what_the_seed_holds)
 	    "/seed.yaml: OK\n",
 	    "\n  region ap-southeast-2, account 592752082067\n",
 	    "\n  interfaces 1, VPCs 1, endpoints 2 (1 inbound, 1 outbound, 4 addresses)\n",
-	    "\n  rules 3: forward 1, system 1, delegate 1; associations 3\n",
-	    "\n  hosted zones 1 (7 records, 1 delegation); associations 1\n",
-	    "\n  recursion: root the internet's (unbound's built-in hints), from the kernel's "
-	    "choice of address; 1024 in flight, cache 64.0 MiB, timeout 4000 ms\n",
+	    "\n  rules 4: forward 1, system 1, delegate 2; associations 4\n",
+	    "\n  hosted zones 1 (8 records, 2 delegations); associations 1\n",
+	    "/scripts/lab.d/root.hints, from the kernel's choice of address; 1024 in flight, cache "
+	    "64.0 MiB, timeout 4000 ms\n",
 	    "\n  auto-defined rules 25 (forward 3, reverse 22)\n",
-	    "\n  tables: 1 VPC, 30 entries, ",
+	    "\n  tables: 1 VPC, 31 entries, ",
 	};
 	for (size_t i = 0; i < sizeof(lines) / sizeof(lines[0]); i++)
 		cr_expect_not_null(strstr(text, lines[i]), "missing %s in:\n%s", lines[i], text);
