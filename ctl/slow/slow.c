@@ -18,14 +18,13 @@
 
 #include "ctl/local/local.h"
 #include "ctl/recurse/recurse.h"
+#include "ctl/slow/answer.h"
 #include "ctl/slow/slow.h"
 #include "ctl/upstream/upstream.h"
 #include "dp/wire/wire.h"
 
-#define STEP_RRS_MAX	 512 /* records read from one step's answer */
 #define SLOW_SERVERS_MAX (LOCAL_NS_MAX * LOCAL_GLUE_MAX)
-#define NAME_MAX_LEN	 255
-#define PTR_HOPS_MAX	 16
+#define NAME_MAX_LEN	 SLOW_NAME_MAX
 #define TYPE_CNAME	 5
 #define TYPE_ANY	 255
 
@@ -44,13 +43,6 @@ static const char *const counter_names[SLOW_C__COUNT] = {
     [SLOW_C_BAD_QUERY] = "bad_query",
     [SLOW_C_BUSY] = "busy",
     [SLOW_C_CANCELLED] = "cancelled",
-};
-
-/* A growing DNS message section: records written uncompressed. */
-struct section {
-	uint8_t *buf;
-	size_t len, cap;
-	unsigned count;
 };
 
 struct slow_job {
@@ -87,8 +79,7 @@ struct slow_job {
 	struct upstream_handle upstream;
 	struct recurse_query *recursion;
 	/* what the answer has so far */
-	struct section answer, authority;
-	uint8_t rcode;
+	struct slow_gathered got;
 };
 
 struct slow {
@@ -118,7 +109,7 @@ struct slow *slow_new(const struct slow_params *p, char *err, size_t errlen)
 {
 	struct slow *sl = calloc(1, sizeof(*sl));
 	if (sl)
-		sl->rrs = calloc(STEP_RRS_MAX, sizeof(*sl->rrs));
+		sl->rrs = calloc(SLOW_STEP_RRS_MAX, sizeof(*sl->rrs));
 	if (!sl || !sl->rrs) {
 		free(sl);
 		snprintf(err, errlen, "out of memory");
@@ -128,150 +119,6 @@ struct slow *slow_new(const struct slow_params *p, char *err, size_t errlen)
 	if (!sl->p.max_jobs)
 		sl->p.max_jobs = SLOW_DEFAULT_JOBS;
 	return sl;
-}
-
-/* ---- names and records ---- */
-
-static bool name_equal(const uint8_t *a, size_t alen, const uint8_t *b, size_t blen)
-{
-	if (alen != blen)
-		return false;
-	for (size_t i = 0; i < alen; i++) {
-		uint8_t x = a[i], y = b[i];
-		x = (x >= 'A' && x <= 'Z') ? (uint8_t)(x + 32) : x;
-		y = (y >= 'A' && y <= 'Z') ? (uint8_t)(y + 32) : y;
-		if (x != y)
-			return false;
-	}
-	return true;
-}
-
-/* Copies the name at off, uncompressed, to out (NAME_MAX_LEN); its length, or 0 if invalid.
- * Pointers only go backwards, and only so many times. */
-static size_t read_name(const uint8_t *msg, size_t len, size_t off, uint8_t *out)
-{
-	size_t n = 0;
-	for (unsigned hops = 0;;) {
-		if (off >= len)
-			return 0;
-		uint8_t c = msg[off];
-		if ((c & 0xc0) == 0xc0) {
-			size_t ptr =
-			    (size_t)(c & 0x3f) << 8 | (off + 1 < len ? msg[off + 1] : 0xff);
-			if (off + 1 >= len || ptr >= off || ++hops > PTR_HOPS_MAX)
-				return 0;
-			off = ptr;
-			continue;
-		}
-		if ((c & 0xc0) || n + c + 1u > NAME_MAX_LEN || off + c + 1u > len)
-			return 0;
-		memcpy(out + n, msg + off, c + 1u);
-		n += c + 1u;
-		off += c + 1u;
-		if (c == 0)
-			return n;
-	}
-}
-
-static bool put(struct section *s, const void *data, size_t len)
-{
-	if (s->len + len > s->cap) {
-		size_t cap = s->cap ? s->cap : 512;
-		while (cap < s->len + len)
-			cap *= 2;
-		if (cap > SLOW_ANSWER_MAX)
-			return false;
-		uint8_t *grown = realloc(s->buf, cap);
-		if (!grown)
-			return false;
-		s->buf = grown;
-		s->cap = cap;
-	}
-	memcpy(s->buf + s->len, data, len);
-	s->len += len;
-	return true;
-}
-
-static bool put_name_at(struct section *s, const uint8_t *msg, size_t len, size_t off)
-{
-	uint8_t name[NAME_MAX_LEN];
-	size_t n = read_name(msg, len, off, name);
-	return n && put(s, name, n);
-}
-
-/* The RDATA of the types whose names servers compress (RFC 3597 4), written uncompressed. */
-static bool put_rdata(struct section *s, const uint8_t *msg, size_t len, const struct wire_rr *rr)
-{
-	const uint8_t *rd = msg + rr->rdata_off;
-	switch (rr->type) {
-	case 2:	 /* NS */
-	case 5:	 /* CNAME */
-	case 12: /* PTR */
-	case 39: /* DNAME */
-		return put_name_at(s, msg, len, rr->rdata_off);
-	case 15: /* MX: preference, exchange */
-		return rr->rdata_len > 2 && put(s, rd, 2) &&
-		       put_name_at(s, msg, len, rr->rdata_off + 2u);
-	case 6: { /* SOA: two names, then 20 octets */
-		uint8_t name[NAME_MAX_LEN];
-		size_t off = rr->rdata_off, end = (size_t)rr->rdata_off + rr->rdata_len;
-		for (int i = 0; i < 2; i++) {
-			size_t n = read_name(msg, len, off, name);
-			if (!n || !put(s, name, n))
-				return false;
-			/* skip the name as it is encoded here: labels, then the root or a pointer
-			 */
-			while (off < end && msg[off] != 0 && (msg[off] & 0xc0) != 0xc0)
-				off += msg[off] + 1u;
-			off += (off < end && msg[off] != 0) ? 2 : 1;
-		}
-		return off + 20 == end && put(s, msg + off, 20);
-	}
-	default:
-		return put(s, rd, rr->rdata_len);
-	}
-}
-
-/* Appends rr (of msg) to s, uncompressed. */
-static bool copy_record(struct section *s, const uint8_t *msg, size_t len, const struct wire_rr *rr)
-{
-	uint8_t fixed[10];
-	if (!put_name_at(s, msg, len, rr->owner_off))
-		return false;
-	size_t rdlen_at = s->len + 8;
-	fixed[0] = (uint8_t)(rr->type >> 8), fixed[1] = (uint8_t)rr->type;
-	fixed[2] = (uint8_t)(rr->rclass >> 8), fixed[3] = (uint8_t)rr->rclass;
-	memcpy(fixed + 4, msg + rr->ttl_off, 4);
-	fixed[8] = fixed[9] = 0;
-	if (!put(s, fixed, 10))
-		return false;
-	size_t start = s->len;
-	if (!put_rdata(s, msg, len, rr))
-		return false;
-	size_t rdlen = s->len - start;
-	s->buf[rdlen_at] = (uint8_t)(rdlen >> 8);
-	s->buf[rdlen_at + 1] = (uint8_t)rdlen;
-	s->count++;
-	return true;
-}
-
-/* Walks an uncompressed section: the record at *off (owner, type, rdata), advancing *off. */
-static bool next_record(const struct section *s, size_t *off, const uint8_t **owner,
-			size_t *owner_len, uint16_t *type, const uint8_t **rdata, size_t *rdlen)
-{
-	size_t o = *off;
-	if (o >= s->len)
-		return false;
-	*owner = s->buf + o;
-	while (s->buf[o] != 0)
-		o += s->buf[o] + 1u;
-	*owner_len = o + 1 - *off;
-	o++;
-	*type = (uint16_t)(s->buf[o] << 8 | s->buf[o + 1]);
-	*rdlen = (size_t)(s->buf[o + 8] << 8 | s->buf[o + 9]);
-	*rdata = s->buf + o + 10;
-	*off = o + 10 + *rdlen;
-	return true;
 }
 
 /* ---- the step queries ---- */
@@ -319,118 +166,22 @@ static void free_job(struct slow_job *j)
 		j->parent->sub = NULL;
 	if (j->kick)
 		event_free(j->kick);
-	free(j->answer.buf);
-	free(j->authority.buf);
+	slow_gathered_free(&j->got);
 	free(j->query);
 	free(j);
-}
-
-static void put16(uint8_t *p, uint16_t v)
-{
-	p[0] = (uint8_t)(v >> 8);
-	p[1] = (uint8_t)v;
-}
-
-/* The client's answer: its question as sent, the records gathered, its OPT view; TC=1 with no
- * records when that is more than its transport takes. */
-/* Names already written to the client's answer, for compression (RFC 1035 4.1.4). */
-#define DICT_MAX 64
-struct dict {
-	uint16_t off[DICT_MAX];
-	unsigned n;
-};
-
-/* Writes an owner name: a pointer to the same name written before (the question's, an earlier
- * owner's, a CNAME's target), else the name itself, remembered. Its length, 0 if out is full. */
-static size_t put_owner(uint8_t *out, size_t at, size_t cap, const uint8_t *name, size_t len,
-			struct dict *d)
-{
-	for (unsigned i = 0; i < d->n; i++) {
-		/* names written whole are uncompressed: equal octets are the same labels */
-		if (d->off[i] + len <= at && name_equal(out + d->off[i], len, name, len)) {
-			if (at + 2 > cap)
-				return 0;
-			put16(out + at, (uint16_t)(0xc000 | d->off[i]));
-			return 2;
-		}
-	}
-	if (at + len > cap)
-		return 0;
-	memcpy(out + at, name, len);
-	if (d->n < DICT_MAX && at < 0x4000)
-		d->off[d->n++] = (uint16_t)at;
-	return len;
-}
-
-/* Writes a section's records, owners compressed; a CNAME's target becomes a name to point at. */
-static size_t put_section(uint8_t *out, size_t at, size_t cap, const struct section *s,
-			  struct dict *d)
-{
-	size_t off = 0, owner_len, rdlen, start = at;
-	const uint8_t *owner, *rdata;
-	uint16_t type;
-	while (next_record(s, &off, &owner, &owner_len, &type, &rdata, &rdlen)) {
-		size_t w = put_owner(out, at, cap, owner, owner_len, d);
-		if (w == 0 || at + w + 10 + rdlen > cap)
-			return 0;
-		at += w;
-		memcpy(out + at, owner + owner_len, 10 + rdlen);
-		if (type == TYPE_CNAME && d->n < DICT_MAX && at + 10 < 0x4000)
-			d->off[d->n++] = (uint16_t)(at + 10);
-		at += 10 + rdlen;
-	}
-	return at - start;
-}
-
-/* The client's answer: its question as sent, the records gathered, its OPT view; TC=1 with no
- * records when that is more than its transport takes. 0 when out cannot hold it. */
-static size_t build_answer(struct slow_job *j, uint8_t *out, size_t cap, bool truncate)
-{
-	const struct wire_dns_msg *q = &j->qmsg;
-	uint16_t flags =
-	    (uint16_t)(WIRE_FLAG_QR | (q->flags & (0x7800 | WIRE_FLAG_RD | WIRE_FLAG_CD)) |
-		       0x0080 /* RA */ | (j->rcode & 0xf) | (truncate ? WIRE_FLAG_TC : 0));
-	struct dict d = {.off = {12}, .n = 1};
-	put16(out, q->id);
-	put16(out + 2, flags);
-	put16(out + 4, 1);
-	put16(out + 6, truncate ? 0 : (uint16_t)j->answer.count);
-	put16(out + 8, truncate ? 0 : (uint16_t)j->authority.count);
-	put16(out + 10, q->has_opt ? 1 : 0);
-	size_t n = q->question_end;
-	memcpy(out + 12, j->query + 12, n - 12);
-	cap -= 11; /* room for the OPT */
-	if (!truncate) {
-		size_t w = put_section(out, n, cap, &j->answer, &d);
-		if (w == 0 && j->answer.count)
-			return 0;
-		n += w;
-		w = put_section(out, n, cap, &j->authority, &d);
-		if (w == 0 && j->authority.count)
-			return 0;
-		n += w;
-	}
-	if (q->has_opt) {
-		uint16_t size = j->sl->p.edns_udp_size;
-		const uint8_t opt[11] = {0, 0, 41, (uint8_t)(size >> 8), (uint8_t)size};
-		memcpy(out + n, opt, sizeof(opt));
-		n += sizeof(opt);
-	}
-	return n;
 }
 
 static void finish(struct slow_job *j)
 {
 	static uint8_t out[SLOW_ANSWER_MAX];
-	struct slow *sl = j->sl;
 	size_t limit = j->link;
 	if (!j->over_tcp && wire_dns_udp_limit(&j->qmsg) < limit)
 		limit = wire_dns_udp_limit(&j->qmsg);
-	size_t n = build_answer(j, out, sizeof(out), false);
-	if (n == 0 || n > limit) {
-		n = build_answer(j, out, sizeof(out), true);
-		count(sl, SLOW_C_TRUNCATED);
-	}
+	bool truncated;
+	size_t n = slow_build_answer(&j->got, j->query, &j->qmsg, j->sl->p.edns_udp_size, limit,
+				     out, sizeof(out), &truncated);
+	if (truncated)
+		count(j->sl, SLOW_C_TRUNCATED);
 	j->done(j->arg, out, n);
 	free_job(j);
 }
@@ -440,9 +191,7 @@ static void fail(struct slow_job *j, enum slow_counter why)
 	count(j->sl, why);
 	if (why != SLOW_C_SERVFAIL)
 		count(j->sl, SLOW_C_SERVFAIL);
-	j->answer.len = j->answer.count = 0;
-	j->authority.len = j->authority.count = 0;
-	j->rcode = WIRE_RCODE_SERVFAIL;
+	slow_gathered_clear(&j->got, WIRE_RCODE_SERVFAIL);
 	finish(j);
 }
 
@@ -457,76 +206,31 @@ static void kick(struct slow_job *j)
 	event_add(j->kick, &now);
 }
 
-/* The name the gathered answer's CNAME chain ends at (the client's own when there is none); 0
- * when the chain goes round in a loop. */
-static size_t chain_end(const struct slow_job *j, uint8_t *name)
-{
-	size_t len = j->qmsg.qname_len;
-	memcpy(name, j->query + 12, len);
-	for (unsigned links = 0; links <= SLOW_CHAIN_MAX + LOCAL_CHAIN_MAX; links++) {
-		size_t off = 0, owner_len, rdlen;
-		const uint8_t *owner, *rdata;
-		uint16_t type;
-		bool moved = false;
-		while (next_record(&j->answer, &off, &owner, &owner_len, &type, &rdata, &rdlen))
-			if (type == TYPE_CNAME && name_equal(owner, owner_len, name, len) &&
-			    rdlen <= NAME_MAX_LEN) {
-				memcpy(name, rdata, rdlen);
-				len = rdlen;
-				moved = true;
-				break;
-			}
-		if (!moved)
-			return len;
-	}
-	return 0;
-}
-
-static bool answered(const struct slow_job *j, const uint8_t *name, size_t len)
-{
-	size_t off = 0, owner_len, rdlen;
-	const uint8_t *owner, *rdata;
-	uint16_t type;
-	while (next_record(&j->answer, &off, &owner, &owner_len, &type, &rdata, &rdlen))
-		if (type == j->qmsg.qtype && name_equal(owner, owner_len, name, len))
-			return true;
-	return false;
-}
-
 /* Takes one step's answer in; then either chases a dangling CNAME or finishes. */
 static void take_answer(struct slow_job *j, const uint8_t *msg, size_t len)
 {
 	struct slow *sl = j->sl;
-	struct wire_dns_msg m;
-	size_t n_rrs = 0;
-	if (wire_dns_parse_response(msg, len, &m, sl->rrs, STEP_RRS_MAX, &n_rrs) != WIRE_OK) {
+	switch (slow_gather(&j->got, msg, len, sl->rrs)) {
+	case SLOW_GATHER_OK:
+		break;
+	case SLOW_GATHER_BAD_RESPONSE:
 		fail(j, SLOW_C_TRIES_FAILED);
 		return;
+	default:
+		fail(j, SLOW_C_BUSY);
+		return;
 	}
-	if (n_rrs > STEP_RRS_MAX)
-		n_rrs = STEP_RRS_MAX;
-	j->authority.len = j->authority.count = 0;
-	for (size_t i = 0; i < n_rrs; i++) {
-		const struct wire_rr *rr = &sl->rrs[i];
-		struct section *s = rr->section == WIRE_SEC_ANSWER	? &j->answer
-				    : rr->section == WIRE_SEC_AUTHORITY ? &j->authority
-									: NULL;
-		if (s && rr->type != 41 && !copy_record(s, msg, len, rr)) {
-			fail(j, SLOW_C_BUSY);
-			return;
-		}
-	}
-	j->rcode = (uint8_t)WIRE_RCODE(m.flags);
 	uint8_t end[NAME_MAX_LEN];
-	size_t end_len = chain_end(j, end);
+	size_t end_len = slow_chain_end(&j->got, j->query + WIRE_DNS_HLEN, j->qmsg.qname_len,
+					SLOW_CHAIN_MAX + LOCAL_CHAIN_MAX, end);
 	if (end_len == 0) {
 		fail(j, SLOW_C_LOOP);
 		return;
 	}
-	bool dangling = j->rcode == WIRE_RCODE_NOERROR && j->qmsg.qtype != TYPE_CNAME &&
+	bool dangling = j->got.rcode == WIRE_RCODE_NOERROR && j->qmsg.qtype != TYPE_CNAME &&
 			j->qmsg.qtype != TYPE_ANY &&
-			!name_equal(end, end_len, j->name, j->name_len) &&
-			!answered(j, end, end_len);
+			!slow_name_equal(end, end_len, j->name, j->name_len) &&
+			!slow_gathered_has(&j->got, end, end_len, j->qmsg.qtype);
 	if (!dangling) {
 		finish(j);
 		return;
@@ -536,7 +240,6 @@ static void take_answer(struct slow_job *j, const uint8_t *msg, size_t len)
 		return;
 	}
 	count(sl, SLOW_C_CHASED);
-	j->authority.len = j->authority.count = 0;
 	memcpy(j->name, end, end_len);
 	j->name_len = end_len;
 	j->have_match = false;

@@ -21,6 +21,7 @@
 
 #include "ctl/config/config.h"
 #include "ctl/kernel/kernel.h"
+#include "ctl/slow/answer.h"
 #include "dp/match/match.h"
 
 #define SLOW_CHAIN_MAX	  8	/* CNAMEs followed across rules for one query */
