@@ -91,6 +91,7 @@ struct server {
 	struct recurse *recurse;
 	struct tcpserve *tcp;
 	struct slow *slow;
+	struct cache *slow_cache; /* the slow path's answers, as one lcore's cache; NULL: none */
 	char err[512];
 };
 
@@ -883,6 +884,20 @@ static bool start_slow_path(struct server *s)
 				     .arg = s,
 				     .idle_timeout_ms = tun->tcp_idle_timeout_ms};
 	s->tcp = tcpserve_new(&tp, s->err, sizeof(s->err));
+	if (tun->cache_max_bytes) { /* as big as one lcore's share */
+		struct cache_params cp = {
+		    .max_bytes = tun->cache_max_bytes / tun->data_lcores,
+		    .ttl_min_s = tun->cache_ttl_min_s,
+		    .ttl_max_s = tun->cache_ttl_max_s,
+		    .negative_ttl_max_s = tun->negative_ttl_max_s,
+		    .servfail_ttl_s = 0, /* a SERVFAIL made here is not remembered */
+		    .stale_window_s = tun->stale_window_s,
+		    .stale_ttl_s = tun->stale_ttl_s,
+		};
+		s->slow_cache = cache_new(&cp, s->err, sizeof(s->err));
+		if (!s->slow_cache)
+			return false;
+	}
 	struct slow_params sp = {
 	    .base = s->base,
 	    .cfg = cfg,
@@ -898,6 +913,7 @@ static bool start_slow_path(struct server *s)
 	    .upstream_udp_size = KERNEL_UDP_SIZE,
 	    .tries = tun->tries,
 	    .try_timeout_ms = tun->retry_timeout_initial_ms,
+	    .cache = s->slow_cache,
 	};
 	return s->tcp && (s->slow = slow_new(&sp, s->err, sizeof(s->err))) && listen_tcp(s);
 }
@@ -977,6 +993,7 @@ static void shut_down(struct server *s)
 		print_counters(s, stdout);
 	}
 	slow_free(s->slow);
+	cache_free(s->slow_cache);
 	tcpserve_free(s->tcp);
 	if (s->recurse)
 		recurse_destroy(s->recurse);

@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/random.h>
+#include <time.h>
 
 #include <arpa/inet.h>
 #include <event2/event.h>
@@ -43,6 +44,8 @@ static const char *const counter_names[SLOW_C__COUNT] = {
     [SLOW_C_BAD_QUERY] = "bad_query",
     [SLOW_C_BUSY] = "busy",
     [SLOW_C_CANCELLED] = "cancelled",
+    [SLOW_C_CACHE_HITS] = "cache_hits",
+    [SLOW_C_STALE] = "stale",
 };
 
 struct slow_job {
@@ -80,6 +83,7 @@ struct slow_job {
 	struct recurse_query *recursion;
 	/* what the answer has so far */
 	struct slow_gathered got;
+	bool cacheable; /* its answer came from targets or recursion: the cache keeps it */
 };
 
 struct slow {
@@ -171,17 +175,88 @@ static void free_job(struct slow_job *j)
 	free(j);
 }
 
-static void finish(struct slow_job *j)
+/* The most the client's transport takes: its link, and over UDP its EDNS size (or 512) too. */
+static size_t client_limit(const struct slow_job *j)
 {
-	static uint8_t out[SLOW_ANSWER_MAX];
 	size_t limit = j->link;
 	if (!j->over_tcp && wire_dns_udp_limit(&j->qmsg) < limit)
 		limit = wire_dns_udp_limit(&j->qmsg);
+	return limit;
+}
+
+/* ---- the slow path's cache ---- */
+
+static uint64_t now_ns(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+/* The client's question, in the VPC's view. */
+static struct cache_key cache_key_of(const struct slow_job *j)
+{
+	return (struct cache_key){.view = j->vpc,
+				  .qname = j->query + WIRE_DNS_HLEN,
+				  .qname_len = (uint8_t)j->qmsg.qname_len,
+				  .qtype = j->qmsg.qtype,
+				  .qclass = j->qmsg.qclass,
+				  .qname_hash = j->qmsg.qname_hash};
+}
+
+/* The client's answer from the cache (fresh; or, with stale, expired within the window too), sent
+ * as the lcores send theirs: its ID and question, the resolver's flags, its OPT view, cut to its
+ * size. False when the cache has none. */
+static bool answer_from_cache(struct slow_job *j, bool stale)
+{
+	static uint8_t out[SLOW_ANSWER_MAX];
+	struct slow *sl = j->sl;
+	struct cache_key k = cache_key_of(j);
+	struct cache_hit hit;
+	uint64_t now = now_ns();
+	if (!sl->p.cache || cache_lookup(sl->p.cache, &k, now, stale, &hit) == CACHE_MISS)
+		return false;
+	struct cache_answer a;
+	struct wire_dns_msg m;
+	cache_hit_answer(sl->p.cache, &hit, now, &a);
+	memcpy(out, j->query, j->qmsg.question_end);
+	size_t len = cache_answer_write(&a, j->qmsg.id, out, sizeof(out));
+	if (!len || wire_dns_parse_response_head(out, len, &m) != WIRE_OK)
+		return false;
+	m.msg_end = (uint16_t)len;
+	wire_dns_set_resolver_flags(out, j->qmsg.flags);
+	if (j->qmsg.has_opt &&
+	    wire_dns_append_opt(out, &len, sizeof(out), &m, sl->p.edns_udp_size, false) != WIRE_OK)
+		return false;
+	if (len > client_limit(j)) {
+		wire_dns_truncate(out, &len, &m, j->qmsg.has_opt);
+		count(sl, SLOW_C_TRUNCATED);
+	}
+	count(sl, hit.state == CACHE_STALE ? SLOW_C_STALE : SLOW_C_CACHE_HITS);
+	j->done(j->arg, out, len);
+	free_job(j);
+	return true;
+}
+
+static void finish(struct slow_job *j)
+{
+	static uint8_t out[SLOW_ANSWER_MAX];
+	struct slow *sl = j->sl;
+	size_t limit = client_limit(j);
 	bool truncated;
-	size_t n = slow_build_answer(&j->got, j->query, &j->qmsg, j->sl->p.edns_udp_size, limit,
-				     out, sizeof(out), &truncated);
+	size_t n = slow_build_answer(&j->got, j->query, &j->qmsg, sl->p.edns_udp_size,
+				     j->cacheable && sl->p.cache ? SLOW_ANSWER_MAX : limit, out,
+				     sizeof(out), &truncated);
+	if (j->cacheable && sl->p.cache && !truncated) {
+		/* kept whole; its TTLs, floored and capped, are the client's too */
+		struct cache_key k = cache_key_of(j);
+		(void)cache_insert(sl->p.cache, &k, out, n, now_ns());
+		if (n > limit)
+			n = slow_build_answer(&j->got, j->query, &j->qmsg, sl->p.edns_udp_size,
+					      limit, out, sizeof(out), &truncated);
+	}
 	if (truncated)
-		count(j->sl, SLOW_C_TRUNCATED);
+		count(sl, SLOW_C_TRUNCATED);
 	j->done(j->arg, out, n);
 	free_job(j);
 }
@@ -303,7 +378,8 @@ static void try_target(struct slow_job *j)
 	struct slow *sl = j->sl;
 	const struct config_rule *rule = &sl->p.cfg->rules[j->rule];
 	if (j->try_no >= sl->p.tries || j->n_servers == 0) {
-		fail(j, SLOW_C_SERVFAIL);
+		if (!(j->steps == 1 && answer_from_cache(j, true)))
+			fail(j, SLOW_C_SERVFAIL);
 		return;
 	}
 	bool tcp = j->try_no == 0 && j->tcp_target >= 0 && (unsigned)j->tcp_target < j->n_servers;
@@ -483,6 +559,12 @@ static void run_step(struct slow_job *j)
 		return;
 	}
 	j->have_match = true;
+	bool local = j->match.kind == MATCH_ZONE || j->match.kind == MATCH_AUTO;
+	if (j->steps == 1 && !local) {
+		j->cacheable = true;
+		if (j->tcp_target < 0 && answer_from_cache(j, false))
+			return;
+	}
 	switch (j->match.kind) {
 	case MATCH_ZONE:
 	case MATCH_AUTO:

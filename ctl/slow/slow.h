@@ -22,6 +22,7 @@
 #include "ctl/config/config.h"
 #include "ctl/kernel/kernel.h"
 #include "ctl/slow/answer.h"
+#include "dp/cache/cache.h"
 #include "dp/match/match.h"
 
 #define SLOW_CHAIN_MAX	  8	/* CNAMEs followed across rules for one query */
@@ -55,6 +56,10 @@ struct slow_params {
 	uint16_t upstream_udp_size;	    /* advertised to targets (0: edns_udp_size) */
 	unsigned tries;			    /* per query across targets (the config's) */
 	unsigned max_jobs;		    /* queries in flight at once; 0: SLOW_DEFAULT_JOBS */
+	/* the slow path's own answer cache (a dp/cache of the control core's), or NULL: forward,
+	 * delegate and recursive answers are kept there and answer repeats (TCP clients' above
+	 * all), and an expired one answers when every try fails (RFC 8767) */
+	struct cache *cache;
 	uint32_t try_timeout_ms;
 };
 
@@ -103,6 +108,8 @@ enum slow_counter {
 	SLOW_C_BAD_QUERY,
 	SLOW_C_BUSY, /* refused: max_jobs, upstream or recursion at their limits, out of memory */
 	SLOW_C_CANCELLED,
+	SLOW_C_CACHE_HITS, /* answered from the slow path's cache, fresh */
+	SLOW_C_STALE,	   /* answered from it stale, after every try failed */
 	SLOW_C__COUNT
 };
 const char *slow_counter_name(enum slow_counter c);

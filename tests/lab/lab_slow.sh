@@ -55,6 +55,11 @@ expect "TCP: www.onprem.com through the forward rule" "$LAB_WWW_A" \
 	"$(first_a "$LAB_NS_CLI" @"$LAB_RESOLVER" "$LAB_WWW" +tcp)"
 expect "TCP: the answer has the resolver's flags (kdig +tcp)" "qr rd ra" \
 	"$(kflags "$LAB_NS_CLI" +tcp @"$LAB_RESOLVER" "$LAB_WWW")"
+hits_before=$(counter "control core: slow path" cache_hits)
+expect "TCP: asked again, answered from the slow path's cache" "$LAB_WWW_A" \
+	"$(first_a "$LAB_NS_CLI" @"$LAB_RESOLVER" "$LAB_WWW" +tcp)"
+expect "... counted as its cache hit" 1 \
+	"$(($(counter "control core: slow path" cache_hits) - ${hits_before:-0}))"
 expect "TCP on 169.254.169.253" "$LAB_WWW_A" "$(first_a "$LAB_NS_CLI" @"$LAB_RESOLVER_LL" "$LAB_WWW" +tcp)"
 inbound=${LAB_ENDPOINT_IN%% *}
 expect "TCP on the inbound endpoint address $inbound" "$LAB_WWW_A" \

@@ -42,6 +42,8 @@ static struct config_tables *tables;
 static struct local *loc;
 static struct upstream *up;
 static struct slow *sl;
+static struct cache *slow_cache; /* the cache suite's */
+static bool with_cache;
 static char dir[] = "/tmp/vpcdns-slow-XXXXXX";
 
 /* ---- the targets: what each name answers ---- */
@@ -119,6 +121,13 @@ static size_t respond(unsigned t, const uint8_t *query, size_t qlen, bool over_t
 	} else if (t == 2 && strcmp(name, "x.ext.corp.test.") == 0) {
 		START(1, 0);
 		mb_a(&m, 12, 60, 0x0a09090a);
+	} else if (strcmp(name, "flaky.onprem.test.") == 0) {
+		static bool answered_once;
+		if (answered_once)
+			return 0; /* then silent: the cache's stale answer is all there is */
+		answered_once = true;
+		START(1, 0);
+		mb_a(&m, 12, 60, 0xc0000263);
 	} else if (strcmp(name, "nothing.onprem.test.") == 0) {
 		START(0, WIRE_RCODE_NXDOMAIN);
 	} else {
@@ -280,6 +289,15 @@ static void setup(void)
 	struct upstream_params upp = {.base = base, .udp_port_lo = 61000, .udp_port_hi = 65535};
 	up = upstream_new(&upp, err, sizeof(err));
 	cr_assert(up, "%s", err);
+	if (with_cache) {
+		struct cache_params cp = {.max_bytes = 1 << 20,
+					  .ttl_max_s =
+					      1, /* so that an entry expires within a test */
+					  .stale_window_s = 3600,
+					  .stale_ttl_s = 30};
+		slow_cache = cache_new(&cp, err, sizeof(err));
+		cr_assert(slow_cache, "%s", err);
+	}
 	struct slow_params p = {
 	    .base = base,
 	    .cfg = cfg,
@@ -292,6 +310,7 @@ static void setup(void)
 	    .edns_udp_size = 4096,
 	    .tries = 2,
 	    .try_timeout_ms = 150,
+	    .cache = slow_cache,
 	};
 	sl = slow_new(&p, err, sizeof(err));
 	cr_assert(sl, "%s", err);
@@ -302,6 +321,8 @@ static void teardown(void)
 	if (!base)
 		return;
 	slow_free(sl);
+	cache_free(slow_cache);
+	slow_cache = NULL;
 	upstream_free(up);
 	local_free(loc);
 	config_tables_free(tables);
@@ -424,7 +445,8 @@ Test(slow, truncated_udp_answer_is_asked_again_over_tcp_and_sent_whole_over_tcp)
 	cr_expect_not(am.flags & WIRE_FLAG_TC);
 	cr_expect_eq(a_of(99), 0xac1f3712 + 99);
 	cr_expect_eq(upstream_counter(up, UPSTREAM_C_TRUNCATED_TO_TCP), 1);
-	cr_expect_eq(answer_len, 12 + 21 + 100 * 16 + 11, "owners compressed to the question's name");
+	cr_expect_eq(answer_len, 12 + 21 + 100 * 16 + 11,
+		     "owners compressed to the question's name");
 }
 
 Test(slow, answer_too_big_for_a_udp_client_is_cut_with_tc)
@@ -513,4 +535,49 @@ Test(slow, delegation_to_an_outside_name_server_resolves_its_address_by_the_rule
 	cr_expect_eq(a_of(0), 0x0a09090a);
 	cr_expect_eq(targets[0].queries_udp + targets[1].queries_udp, 1, "ns.onprem.test's A");
 	cr_expect_eq(targets[2].queries_udp, 1);
+}
+
+static void setup_cache(void)
+{
+	with_cache = true;
+	setup();
+}
+
+TestSuite(slow_cache, .init = setup_cache, .fini = teardown, .timeout = 20);
+
+Test(slow_cache, a_repeat_is_answered_from_the_cache_with_its_own_id)
+{
+	ask("a.onprem.test", 1, 1232, false, -1);
+	ask("A.OnPrem.Test", 1, 0, true, -1); /* over TCP, another case, no EDNS */
+	cr_expect_eq(a_of(0), 0xc0000201);
+	cr_expect_eq(am.id, 0x2468);
+	cr_expect(am.flags & 0x0080, "RA");
+	cr_expect_not(am.has_opt, "the asker's EDNS view: none");
+	cr_expect_eq(targets[0].queries_udp + targets[1].queries_udp, 1, "one query upstream");
+	cr_expect_eq(slow_counter(sl, SLOW_C_CACHE_HITS), 1);
+}
+
+Test(slow_cache, a_large_cached_answer_is_whole_over_tcp_and_cut_for_a_small_udp_client)
+{
+	ask("big.onprem.test", 1, 0, true, -1);
+	ask("big.onprem.test", 1, 0, true, -1);
+	cr_expect_eq(am.ancount, 100);
+	cr_expect_eq(slow_counter(sl, SLOW_C_CACHE_HITS), 1);
+	ask("big.onprem.test", 1, 1232, false, -1);
+	cr_expect(am.flags & WIRE_FLAG_TC);
+	cr_expect_eq(am.ancount, 0);
+	cr_expect_eq(slow_counter(sl, SLOW_C_CACHE_HITS), 2);
+}
+
+Test(slow_cache, an_expired_answer_is_served_stale_when_every_try_fails)
+{
+	ask("flaky.onprem.test", 1, 1232, false, -1);
+	cr_assert_eq(a_of(0), 0xc0000263);
+	usleep(1200 * 1000); /* past the 1 s ceiling */
+	ask("flaky.onprem.test", 1, 1232, false, -1);
+	cr_expect_eq(WIRE_RCODE(am.flags), WIRE_RCODE_NOERROR);
+	cr_assert_eq(am.ancount, 1);
+	cr_expect_eq(a_of(0), 0xc0000263);
+	cr_expect_eq(be32(answer + rrs[0].ttl_off), 30, "RFC 8767: TTL 30");
+	cr_expect_eq(slow_counter(sl, SLOW_C_STALE), 1);
 }
