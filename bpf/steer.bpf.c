@@ -136,7 +136,7 @@ static __always_inline int ipv4_verdict(struct xdp_md *ctx, const struct frame *
 	struct iphdr *ip = f->l3;
 	if ((void *)(ip + 1) > f->end || ip->ihl < 5)
 		return pass(STEER_PASS_SHORT);
-	__u32 kind = kind_of(f->vlan, 4, &ip->daddr);
+	__u32 kind = kind_of(f->vlan, 4, &ip->daddr) & (STEER_KIND_RESOLVER | STEER_KIND_ENDPOINT);
 	if (!kind)
 		return pass(STEER_PASS_NOT_OURS);
 	if (ip->frag_off & bpf_htons(IP_FRAGMENT))
@@ -157,9 +157,9 @@ static __always_inline int nd_verdict(struct xdp_md *ctx, const struct frame *f,
 	struct nd_msg *nd = (void *)(ip6 + 1);
 	if ((void *)(nd + 1) > f->end)
 		return pass(STEER_PASS_SHORT);
-	if (nd->type == ICMPV6_NS && kind_of(f->vlan, 6, nd->target))
+	if (nd->type == ICMPV6_NS && (kind_of(f->vlan, 6, nd->target) & STEER_KIND_NEIGH))
 		return steer(ctx, STEER_TO_ND);
-	if (nd->type == ICMPV6_NA && kind_of(f->vlan, 6, &ip6->daddr))
+	if (nd->type == ICMPV6_NA && (kind_of(f->vlan, 6, &ip6->daddr) & STEER_KIND_NEIGH))
 		return steer(ctx, STEER_TO_ND);
 	return pass(STEER_PASS_OTHER);
 }
@@ -171,7 +171,7 @@ static __always_inline int ipv6_verdict(struct xdp_md *ctx, const struct frame *
 		return pass(STEER_PASS_SHORT);
 	if (ip6->nexthdr == IPPROTO_ICMPV6)
 		return nd_verdict(ctx, f, ip6);
-	__u32 kind = kind_of(f->vlan, 6, &ip6->daddr);
+	__u32 kind = kind_of(f->vlan, 6, &ip6->daddr) & (STEER_KIND_RESOLVER | STEER_KIND_ENDPOINT);
 	if (!kind)
 		return pass(STEER_PASS_NOT_OURS);
 	if (ip6->nexthdr == IPPROTO_TCP)
@@ -190,7 +190,7 @@ static __always_inline int arp_verdict(struct xdp_md *ctx, const struct frame *f
 	    arp->hw_len != ETH_ALEN || arp->proto_len != 4)
 		return pass(STEER_PASS_NOT_IP);
 	/* the host's own addresses on a shared NIC stay the kernel's to resolve */
-	if (!kind_of(f->vlan, 4, arp->target_ip))
+	if (!(kind_of(f->vlan, 4, arp->target_ip) & STEER_KIND_NEIGH))
 		return pass(STEER_PASS_NOT_IP);
 	return steer(ctx, STEER_TO_ARP);
 }

@@ -34,6 +34,7 @@ struct steer_addr_key {
 /* steer_addrs' value: what the address is to vpcdns (one address may be both). */
 #define STEER_KIND_RESOLVER 1u /* UDP to port 53 is vpcdns's */
 #define STEER_KIND_ENDPOINT 2u /* UDP to the flow ports, and IPv4 fragments, are vpcdns's */
+#define STEER_KIND_NEIGH    4u /* ARP and ND about it are io's (every owned address has it) */
 
 /* steer_ports' only entry: the endpoint addresses' UDP ports the lcores' flows use (the rest of
  * those addresses' ports are the kernel's). Both 0 until the control core sets them: no flow port

@@ -24,8 +24,12 @@ static struct steer_bpf *skel;
 static struct steer *maps;
 static uint64_t before[STEER__COUNT];
 
+#define RESOLVER (STEER_KIND_RESOLVER | STEER_KIND_NEIGH)
+#define ENDPOINT (STEER_KIND_ENDPOINT | STEER_KIND_NEIGH)
+
 static const uint8_t resolver4[4] = {172, 31, 0, 2}, endpoint4[4] = {172, 31, 1, 10},
-		     host4[4] = {172, 31, 9, 9}, client4[4] = {172, 31, 2, 118};
+		     inbound4[4] = {172, 31, 1, 20}, host4[4] = {172, 31, 9, 9},
+		     client4[4] = {172, 31, 2, 118};
 static const uint8_t resolver6[16] = {0xfd, 0, 0x0e, 0xc2, [15] = 0x53},
 		     endpoint6[16] = {0xfd, 0, 0x0e, 0xc2, [15] = 0x10},
 		     client6[16] = {0xfd, 0, 0x0e, 0xc2, [14] = 1, [15] = 0x18};
@@ -40,12 +44,13 @@ static void setup(void)
 	cr_assert_not_null(skel, "the verifier refused steer.bpf.o");
 	maps = steer_open_program(bpf_program__fd(skel->progs.steer_dns), err, sizeof(err));
 	cr_assert_not_null(maps, "%s", err);
-	cr_assert_eq(steer_own(maps, 0, 4, resolver4, STEER_KIND_RESOLVER, err, sizeof(err)), 0);
-	cr_assert_eq(steer_own(maps, 0, 4, endpoint4, STEER_KIND_ENDPOINT, err, sizeof(err)), 0);
-	cr_assert_eq(steer_own(maps, 0, 6, resolver6, STEER_KIND_RESOLVER, err, sizeof(err)), 0);
-	cr_assert_eq(steer_own(maps, 0, 6, endpoint6, STEER_KIND_ENDPOINT, err, sizeof(err)), 0);
-	cr_assert_eq(
-	    steer_own(maps, VLAN_TAGGED, 4, endpoint4, STEER_KIND_RESOLVER, err, sizeof(err)), 0);
+	cr_assert_eq(steer_own(maps, 0, 4, resolver4, RESOLVER, err, sizeof(err)), 0);
+	cr_assert_eq(steer_own(maps, 0, 4, endpoint4, ENDPOINT, err, sizeof(err)), 0);
+	cr_assert_eq(steer_own(maps, 0, 6, resolver6, RESOLVER, err, sizeof(err)), 0);
+	cr_assert_eq(steer_own(maps, 0, 6, endpoint6, ENDPOINT, err, sizeof(err)), 0);
+	cr_assert_eq(steer_own(maps, VLAN_TAGGED, 4, endpoint4, RESOLVER, err, sizeof(err)), 0);
+	/* an inbound endpoint address: io answers ARP for it, the kernel everything else */
+	cr_assert_eq(steer_own(maps, 0, 4, inbound4, STEER_KIND_NEIGH, err, sizeof(err)), 0);
 	cr_assert_eq(steer_set_flow_ports(maps, FLOW_LO, FLOW_HI, err, sizeof(err)), 0);
 }
 
@@ -418,4 +423,14 @@ Test(bpf_steer, the_maps_are_found_on_the_attached_program_by_name)
 	steer_close(again);
 	cr_assert_null(steer_open_interface("vpcdns-none0", err, sizeof(err)));
 	cr_assert(strstr(err, "vpcdns-none0"), "%s", err);
+}
+
+Test(bpf_steer, an_address_owned_for_arp_only_leaves_its_ip_to_the_kernel)
+{
+	struct frame f = arp(1, inbound4);
+	expect_steered(&f, STEER_TO_ARP);
+	f = udp4(0, inbound4, 53);
+	expect_passed(&f, STEER_PASS_NOT_OURS);
+	f = tcp4(inbound4, 53);
+	expect_passed(&f, STEER_PASS_NOT_OURS);
 }
