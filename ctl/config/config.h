@@ -79,14 +79,20 @@ struct config_neighbour {
 
 #define CONFIG_KERNEL_IFNAME_MAX 10 /* IFNAMSIZ less a VLAN suffix ".4094" */
 
+/* Who takes the NIC's frames: DPDK all of them (passing what the lcores do not serve to a TAP), or
+ * in XDP mode only the DNS flows vpcdns owns, steered by bpf/steer.bpf.c, the rest going straight
+ * to the kernel's own interface (a NIC shared with the host). */
+enum config_interface_mode { CONFIG_MODE_FULL_NIC, CONFIG_MODE_XDP };
+
 struct config_interface {
 	char *name;
 	char *device; /* a DPDK device string: PCI address or vdev with ,key=value args */
 	unsigned line;
 	uint32_t mtu; /* IP packet size on the link; 0: the driver's default */
-	/* the kernel interface (a TAP) that takes TCP and the rest the lcores pass on; NULL: none
-	 */
+	/* the kernel interface (a TAP) that takes TCP and the rest the lcores pass on; NULL: none.
+	 * In XDP mode the NIC's own kernel interface (the device's iface=). */
 	char *kernel_interface;
+	enum config_interface_mode mode;
 	struct config_neighbour *neighbours;
 	size_t n_neighbours;
 };

@@ -330,20 +330,72 @@ static void read_kernel_interface(struct walk *w, struct fy_node *node, const ch
 	itf->kernel_interface = name;
 }
 
+/* The value of the device's iface= argument (a copy), or NULL. */
+static char *device_iface(const char *device)
+{
+	for (const char *arg = strchr(device, ','); arg; arg = strchr(arg + 1, ','))
+		if (strncmp(arg + 1, "iface=", 6) == 0)
+			return strndup(arg + 7, strcspn(arg + 7, ","));
+	return NULL;
+}
+
+/* mode: xdp needs a net_af_xdp device that names its kernel interface, which becomes the kernel
+ * interface: no TAP, and no xdp_prog= of the operator's (vpcdnsd gives its own). */
+static void read_mode(struct walk *w, struct fy_node *node, struct fy_node *kernel_node,
+		      const char *ctx, struct config_interface *itf)
+{
+	const char *text = node ? scalar(w, node, ctx, "mode") : NULL;
+	if (!text || strcmp(text, "full_nic") == 0)
+		return;
+	if (strcmp(text, "xdp") != 0) {
+		WALK_ERROR(w, node, ctx, "'mode' must be full_nic or xdp, not '%s'", text);
+		return;
+	}
+	itf->mode = CONFIG_MODE_XDP;
+	if (!itf->device)
+		return;
+	char *iface = device_iface(itf->device);
+	if (strncmp(itf->device, "net_af_xdp", 10) != 0 || !iface || !iface[0]) {
+		WALK_ERROR(w, node, ctx,
+			   "mode xdp needs a net_af_xdp device that names its interface "
+			   "(net_af_xdp0,iface=eth1), not '%s'",
+			   itf->device);
+	} else if (strstr(itf->device, ",xdp_prog=")) {
+		WALK_ERROR(w, node, ctx,
+			   "mode xdp: vpcdnsd loads its own XDP program; drop xdp_prog= from '%s'",
+			   itf->device);
+	} else if (kernel_node) {
+		WALK_ERROR(
+		    w, kernel_node, ctx,
+		    "mode xdp has no TAP: the kernel interface is the NIC's own ('%s'); drop "
+		    "'kernel_interface'",
+		    iface);
+	} else if (strlen(iface) > 15) {
+		WALK_ERROR(w, node, ctx, "interface name '%s' is longer than the kernel's 15",
+			   iface);
+	} else {
+		free(itf->kernel_interface);
+		itf->kernel_interface = iface;
+		return;
+	}
+	free(iface);
+}
+
 static void read_interface(struct walk *w, struct fy_node *node, size_t i)
 {
 	static const struct field fields[] = {{"name", true},
 					      {"device", true},
 					      {"neighbours", false},
 					      {"mtu", false},
-					      {"kernel_interface", false}};
-	struct fy_node *v[5];
+					      {"kernel_interface", false},
+					      {"mode", false}};
+	struct fy_node *v[6];
 	struct config_interface *itf = &w->cfg->interfaces[i];
 	char ctx[128], why[512];
 	item_label(fy_node_mapping_lookup_by_string(node, "name", -1), "interface", "interfaces", i,
 		   ctx, sizeof(ctx));
 	itf->line = line_of(node);
-	if (!get_fields(w, node, ctx, fields, 5, v))
+	if (!get_fields(w, node, ctx, fields, 6, v))
 		return;
 	itf->name = read_string(w, v[0], ctx, "name");
 	read_kernel_interface(w, v[4], ctx, i, itf);
@@ -351,6 +403,7 @@ static void read_interface(struct walk *w, struct fy_node *node, size_t i)
 	itf->device = read_string(w, v[1], ctx, "device");
 	if (itf->device && !config_check_device(itf->device, why, sizeof(why)))
 		WALK_ERROR(w, v[1], ctx, "%s", why);
+	read_mode(w, v[5], v[4], ctx, itf);
 	if (v[2])
 		read_neighbours(w, v[2], ctx, itf);
 }

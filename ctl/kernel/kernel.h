@@ -9,6 +9,10 @@
  * metric, and the control core's sockets bind to the interface (SO_BINDTODEVICE), so the host's
  * own routing is left alone and two VPCs with the same addresses on two VLANs stay apart.
  * Everything goes through rtnetlink (libmnl) and /proc/sys; the kernel drops it all with the TAP.
+ * In XDP mode (config mode: xdp) there is no TAP: the NIC's own kernel interface, shared with the
+ * host, takes the addresses and routes; kernel_undo takes them back. The XDP program steers ARP
+ * and ND for our addresses to io, so the kernel learns the MACs it sends TCP to from
+ * kernel_set_neighbour (the control core passes on what io hears).
  */
 #ifndef VPCDNS_CTL_KERNEL_H
 #define VPCDNS_CTL_KERNEL_H
@@ -52,6 +56,15 @@ int kernel_add_address(struct kernel *k, const char *ifname, uint8_t family, con
  * Adding it twice is no error. */
 int kernel_add_route(struct kernel *k, const char *ifname, uint8_t family, const uint8_t *dst,
 		     uint8_t prefix_len, const uint8_t *gateway, char *err, size_t errlen);
+
+/* Sets addr's MAC on ifname in the kernel's neighbour table (reachable, so it ages as if the
+ * kernel had learnt it). 0, or -1 with err. */
+int kernel_set_neighbour(struct kernel *k, const char *ifname, uint8_t family, const uint8_t *addr,
+			 const uint8_t mac[6], char *err, size_t errlen);
+
+/* Takes away what kernel_set_up added to interfaces shared with the host (XDP mode). Returns how
+ * many addresses and routes could not be removed. */
+size_t kernel_undo(struct kernel *k);
 
 /*
  * Sets up the kernel side of every interface of cfg that has a kernel_interface (its TAP must

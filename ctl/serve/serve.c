@@ -21,6 +21,7 @@
 #include <rte_ethdev.h>
 #include <rte_lcore.h>
 
+#include "bpf/steer_ctl.h"
 #include "ctl/kernel/kernel.h"
 #include "ctl/local/local.h"
 #include "ctl/recurse/recurse.h"
@@ -45,7 +46,10 @@
  * the lcores reassemble, could not reach it; larger answers come with TC=1 and go over TCP. */
 #define KERNEL_UDP_SIZE 1232
 #define IDLE_SLEEP_NS	200000 /* the control core naps when a poll found nothing */
-#define LINK_TIMEOUT_MS 3000
+/* XDP mode: a neighbour heard again with the same MAC is not told the kernel again sooner. */
+#define HEARD_REFRESH_MS 5000
+#define HEARD_SLOTS	 256
+#define LINK_TIMEOUT_MS	 3000
 
 static volatile sig_atomic_t stop_requested, print_requested;
 
@@ -68,6 +72,15 @@ struct server {
 	struct io_port *ports;	/* as io set them up, per config interface */
 	char (*tap_device)[64]; /* the net_tap vdev of each config interface with a kernel_interface
 				 */
+	char (*xdp_device)[512]; /* XDP mode: the device with its xdp_prog= (else "") */
+	struct steer **steer;	 /* XDP mode: the maps of each interface's program (else NULL) */
+	/* what the kernel was last told about a neighbour heard (XDP mode), by a hash of it */
+	struct heard_slot {
+		uint64_t told_ms;
+		uint16_t port_id, vlan_id;
+		uint8_t family, addr[16], mac[6];
+	} * heard;
+	uint64_t heard_told, heard_failed;
 	struct kernel *kernel;
 	kernel_ifname *vpc_link, *endpoint_link; /* kernel interfaces (SO_BINDTODEVICE), "": none */
 	struct rte_mempool *pool;
@@ -111,13 +124,41 @@ static struct dp_addr dp_addr_of(const struct config_addr *a)
 
 /* ---- EAL and ports ---- */
 
+/* The device string DPDK gets for config interface i. */
+static const char *device_of(const struct server *s, size_t i)
+{
+	return s->xdp_device[i][0] ? s->xdp_device[i] : s->cfg->interfaces[i].device;
+}
+
+/* XDP mode: the af_xdp driver loads our program (bpf/steer.bpf.o) instead of libxdp's default,
+ * which would take every frame of a NIC the host shares. */
+static bool xdp_device(struct server *s, size_t i)
+{
+	const char *obj = steer_object_path();
+	if (!obj) {
+		snprintf(s->err, sizeof(s->err),
+			 "interface %s: mode xdp: no steer.bpf.o (set VPCDNS_STEER_OBJ, or install "
+			 "it)",
+			 s->cfg->interfaces[i].name);
+		return false;
+	}
+	if (snprintf(s->xdp_device[i], sizeof(s->xdp_device[i]), "%s,xdp_prog=%s",
+		     s->cfg->interfaces[i].device, obj) >= (int)sizeof(s->xdp_device[i])) {
+		snprintf(s->err, sizeof(s->err), "interface %s: device string too long",
+			 s->cfg->interfaces[i].name);
+		return false;
+	}
+	return true;
+}
+
 static bool start_eal(struct server *s, const struct serve_options *o)
 {
 	const struct config *cfg = s->cfg;
 	const char *devices[IO_MAX_DEVICES];
 	size_t n = 0;
 	s->tap_device = calloc(cfg->n_interfaces, sizeof(*s->tap_device));
-	if (!s->tap_device)
+	s->xdp_device = calloc(cfg->n_interfaces, sizeof(*s->xdp_device));
+	if (!s->tap_device || !s->xdp_device)
 		return false;
 	for (size_t i = 0; i < cfg->n_interfaces; i++) {
 		const struct config_interface *itf = &cfg->interfaces[i];
@@ -127,8 +168,10 @@ static bool start_eal(struct server *s, const struct serve_options *o)
 				 cfg->n_interfaces, IO_MAX_DEVICES);
 			return false;
 		}
-		devices[n++] = itf->device;
-		if (!itf->kernel_interface)
+		if (itf->mode == CONFIG_MODE_XDP && !xdp_device(s, i))
+			return false;
+		devices[n++] = device_of(s, i);
+		if (!itf->kernel_interface || itf->mode == CONFIG_MODE_XDP)
 			continue;
 		snprintf(s->tap_device[i], sizeof(s->tap_device[i]), "net_tap_vpcdns%zu,iface=%s",
 			 i, itf->kernel_interface);
@@ -229,7 +272,7 @@ static bool start_ports(struct server *s)
 		return false;
 	for (size_t i = 0; i < cfg->n_interfaces; i++) {
 		struct io_port_params pp = {
-		    .device = cfg->interfaces[i].device,
+		    .device = device_of(s, i),
 		    .n_data_queues = (uint16_t)cfg->tunables.data_lcores,
 		    .link_timeout_ms = LINK_TIMEOUT_MS,
 		    .pool = s->pool,
@@ -244,7 +287,12 @@ static bool start_ports(struct server *s)
 		printf("vpcdnsd: interface %s: port %u (%s), %s%s\n", cfg->interfaces[i].name,
 		       port.port_id, port.name, port.link_up ? "link up" : "link down",
 		       port.rss ? ", RSS" : "");
-		if (cfg->interfaces[i].kernel_interface && !start_tap(s, i))
+		if (cfg->interfaces[i].mode == CONFIG_MODE_XDP)
+			printf("vpcdnsd: interface %s: mode xdp: DNS flows to DPDK, the rest to "
+			       "kernel "
+			       "interface %s\n",
+			       cfg->interfaces[i].name, cfg->interfaces[i].kernel_interface);
+		else if (cfg->interfaces[i].kernel_interface && !start_tap(s, i))
 			return false;
 	}
 	return io_exceptions_init(cfg->tunables.data_lcores, EXCEPTION_RING, s->err,
@@ -384,6 +432,109 @@ static bool own_addresses(struct server *s)
 		snprintf(s->err, sizeof(s->err), "too many owned addresses (at most %d)",
 			 IO_MAX_OWNED);
 	return rc == 0;
+}
+
+/* ---- XDP mode ---- */
+
+static bool steer_addresses(struct server *s, const struct config_addr *addrs, size_t n, size_t itf,
+			    uint16_t vlan, uint32_t kind)
+{
+	for (size_t a = 0; a < n; a++)
+		if (steer_own(s->steer[itf], vlan, addrs[a].family, addrs[a].bytes,
+			      kind | STEER_KIND_NEIGH, s->err, sizeof(s->err)) != 0)
+			return false;
+	return true;
+}
+
+/* Fills the maps of the program DPDK attached: the resolver addresses take port 53, outbound
+ * endpoint addresses the flows' ports, inbound ones only ARP and ND (their TCP is the kernel's,
+ * and the lcores serve no UDP on them). */
+static bool start_steering(struct server *s)
+{
+	const struct config *cfg = s->cfg;
+	s->steer = calloc(cfg->n_interfaces, sizeof(*s->steer));
+	if (!s->steer)
+		return false;
+	for (size_t i = 0; i < cfg->n_interfaces; i++) {
+		if (cfg->interfaces[i].mode != CONFIG_MODE_XDP)
+			continue;
+		s->steer[i] = steer_open_interface(cfg->interfaces[i].kernel_interface, s->err,
+						   sizeof(s->err));
+		if (!s->steer[i] ||
+		    steer_set_flow_ports(s->steer[i], SOURCE_PORT_LO, SOURCE_PORT_HI, s->err,
+					 sizeof(s->err)) != 0)
+			return false;
+	}
+	for (size_t v = 0; v < cfg->n_vpcs; v++) {
+		const struct config_vpc *vpc = &cfg->vpcs[v];
+		if (s->steer[vpc->interface.index] &&
+		    !steer_addresses(s, vpc->resolver_addresses, vpc->n_resolver_addresses,
+				     vpc->interface.index, vpc->vlan, STEER_KIND_RESOLVER))
+			return false;
+	}
+	for (size_t e = 0; e < cfg->n_endpoints; e++) {
+		const struct config_endpoint *ep = &cfg->endpoints[e];
+		uint32_t kind = ep->direction == CONFIG_OUTBOUND ? STEER_KIND_ENDPOINT : 0;
+		if (s->steer[ep->interface.index] &&
+		    !steer_addresses(s, ep->addresses, ep->n_addresses, ep->interface.index,
+				     ep->vlan, kind))
+			return false;
+	}
+	return true;
+}
+
+/* io heard addr at mac on (port, vlan): the kernel behind an XDP-mode NIC never sees ARP or ND
+ * for our addresses, so it gets the MAC from here before it sends TCP there. Told again only
+ * when the MAC changed or HEARD_REFRESH_MS passed. */
+static void on_heard(void *ctx, uint16_t port_id, uint16_t vlan_id, uint8_t family,
+		     const uint8_t *addr, const uint8_t *mac)
+{
+	struct server *s = ctx;
+	size_t itf = s->cfg->n_interfaces;
+	for (size_t i = 0; i < s->cfg->n_interfaces; i++)
+		if (s->port_of[i] == port_id && s->cfg->interfaces[i].mode == CONFIG_MODE_XDP)
+			itf = i;
+	if (itf == s->cfg->n_interfaces)
+		return;
+	struct heard_slot key = {.port_id = port_id, .vlan_id = vlan_id, .family = family};
+	memcpy(key.addr, addr, family == 4 ? 4 : 16);
+	uint32_t h = 2166136261u; /* FNV-1a over the address and where it was heard */
+	for (size_t b = 0; b < 16; b++)
+		h = (h ^ key.addr[b]) * 16777619u;
+	h = (h ^ vlan_id ^ ((uint32_t)port_id << 16)) * 16777619u;
+	struct heard_slot *slot = &s->heard[h % HEARD_SLOTS];
+	uint64_t now = now_ms();
+	if (slot->told_ms && now - slot->told_ms < HEARD_REFRESH_MS && slot->port_id == port_id &&
+	    slot->vlan_id == vlan_id && slot->family == family &&
+	    memcmp(slot->addr, key.addr, 16) == 0 && memcmp(slot->mac, mac, 6) == 0)
+		return;
+	char link[KERNEL_IFNAME_MAX], err[256];
+	const char *nic = s->cfg->interfaces[itf].kernel_interface;
+	if (vlan_id)
+		snprintf(link, sizeof(link), "%s.%u", nic, vlan_id);
+	else
+		snprintf(link, sizeof(link), "%s", nic);
+	if (kernel_set_neighbour(s->kernel, link, family, addr, mac, err, sizeof(err)) != 0) {
+		s->heard_failed++;
+		return;
+	}
+	s->heard_told++;
+	key.told_ms = now;
+	memcpy(key.mac, mac, 6);
+	*slot = key;
+}
+
+static bool start_neighbour_sync(struct server *s)
+{
+	for (size_t i = 0; i < s->cfg->n_interfaces; i++)
+		if (s->cfg->interfaces[i].mode == CONFIG_MODE_XDP) {
+			s->heard = calloc(HEARD_SLOTS, sizeof(*s->heard));
+			if (!s->heard)
+				return false;
+			io_set_neigh_heard(on_heard, s);
+			return true;
+		}
+	return true;
 }
 
 /* ---- dp tables ---- */
@@ -761,7 +912,7 @@ struct tcp_wait {
 static void tcp_answered(void *arg, const uint8_t *answer, size_t len)
 {
 	struct tcp_wait *w = arg;
-	if (answer) /* none: the daemon stops */
+	if (answer)						   /* none: the daemon stops */
 		tcpserve_reply(w->s->tcp, w->handle, answer, len); /* a gone client is counted */
 	free(w);
 }
@@ -956,6 +1107,17 @@ static void print_counters(const struct server *s, FILE *out)
 		if (io_exc_count((enum io_exc_count)c))
 			fprintf(out, " %s %" PRIu64, io_exc_count_name((enum io_exc_count)c),
 				io_exc_count((enum io_exc_count)c));
+	for (size_t i = 0; s->steer && i < s->cfg->n_interfaces; i++) {
+		if (!s->steer[i])
+			continue;
+		fprintf(out, "\nxdp %s:", s->cfg->interfaces[i].name);
+		for (int c = 0; c < STEER__COUNT; c++)
+			fprintf(out, " %s %" PRIu64, steer_count_name((enum steer_count)c),
+				steer_count(s->steer[i], (enum steer_count)c));
+		fprintf(out,
+			" kernel_neighbours_told %" PRIu64 " kernel_neighbours_failed %" PRIu64,
+			s->heard_told, s->heard_failed);
+	}
 	fprintf(out, "\ncontrol core: neighbours:");
 	for (int c = 0; c < IO_NEIGH_C__COUNT; c++)
 		fprintf(out, " %s %" PRIu64, io_neigh_count_name((enum io_neigh_count)c),
@@ -1003,12 +1165,25 @@ static void shut_down(struct server *s)
 	dp_plane_free(s->plane); /* after the slow path: its jobs hold mbufs */
 	io_exceptions_free();
 	io_neigh_free(s->neigh);
-	io_ports_close();
+	for (size_t i = 0; s->steer && i < s->cfg->n_interfaces; i++)
+		steer_close(s->steer[i]);
+	io_ports_close(); /* takes our XDP program off the NICs in XDP mode */
 	io_eal_cleanup();
+	if (s->kernel) {
+		size_t left = kernel_undo(s->kernel);
+		if (left)
+			fprintf(stderr,
+				"vpcdnsd: warning: %zu addresses or routes could not be taken off "
+				"the shared interfaces\n",
+				left);
+	}
 	kernel_close(s->kernel);
 	free(s->vpc_link);
 	free(s->endpoint_link);
 	free(s->tap_device);
+	free(s->xdp_device);
+	free(s->steer);
+	free(s->heard);
 	free(s->port_of);
 	free(s->ports);
 	free(s->nexthops);
@@ -1029,7 +1204,8 @@ int serve_run(const struct config *cfg, const struct serve_options *opts)
 	bool eal = start_eal(&s, opts);
 	struct dp_tables *tables = NULL;
 	bool ok = eal && start_ports(&s) && (tables = build_tables(&s)) != NULL &&
-		  define_nexthops(&s) && own_addresses(&s) && start_kernel(&s);
+		  define_nexthops(&s) && own_addresses(&s) && start_kernel(&s) &&
+		  start_steering(&s) && start_neighbour_sync(&s);
 	if (ok) {
 		ok = start_plane(&s, tables);
 		tables = NULL; /* start_plane took them */

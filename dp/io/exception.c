@@ -28,6 +28,8 @@ static struct {
 	struct io_owned_addr *owned;
 	size_t n_owned;
 	struct io_neigh_table *neigh;
+	io_neigh_heard_fn *heard; /* told every sender heard (XDP mode: the kernel's neighbours) */
+	void *heard_ctx;
 	uint32_t tap_of[RTE_MAX_ETHPORTS]; /* 1 + the TAP port of each port; 0: none */
 	struct vlan_tap {
 		uint16_t port_id, vlan_id, tap_port_id;
@@ -136,6 +138,12 @@ int io_set_owned(const struct io_owned_addr *addrs, size_t n)
 void io_set_neigh_table(struct io_neigh_table *t)
 {
 	exc.neigh = t;
+}
+
+void io_set_neigh_heard(io_neigh_heard_fn *fn, void *ctx)
+{
+	exc.heard = fn;
+	exc.heard_ctx = ctx;
 }
 
 int io_set_tap(uint16_t port_id, uint16_t tap_port_id)
@@ -262,6 +270,8 @@ static void learn(uint16_t port_id, uint16_t vlan_id, uint8_t family, const uint
 {
 	struct rte_ether_addr ea;
 
+	if (exc.heard)
+		exc.heard(exc.heard_ctx, port_id, vlan_id, family, addr, mac);
 	if (!exc.neigh)
 		return;
 	memcpy(ea.addr_bytes, mac, RTE_ETHER_ADDR_LEN);
@@ -520,6 +530,7 @@ void io_exceptions_free(void)
 	exc.owned = NULL;
 	exc.n_owned = 0;
 	exc.neigh = NULL;
+	exc.heard = NULL;
 	memset(exc.tap_of, 0, sizeof(exc.tap_of));
 	exc.n_vlan_taps = 0;
 	memset(exc.counts, 0, sizeof(exc.counts));

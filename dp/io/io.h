@@ -280,6 +280,13 @@ int io_set_owned(const struct io_owned_addr *addrs, size_t n);
 /* The neighbour table the exception path learns into and sends requests for (NULL: none). */
 void io_set_neigh_table(struct io_neigh_table *t);
 
+/* Told the sender's address and MAC of every ARP packet and NS/NA io hears on (port, vlan), next
+ * hop or not (it only learns next hops): in XDP mode the kernel, which never sees those, gets
+ * them in its neighbour table this way. Runs in io_poll_exceptions. NULL: nobody. */
+typedef void io_neigh_heard_fn(void *ctx, uint16_t port_id, uint16_t vlan_id, uint8_t family,
+			       const uint8_t *addr, const uint8_t *mac);
+void io_set_neigh_heard(io_neigh_heard_fn *fn, void *ctx);
+
 /* Sends port's frames nobody else serves to tap_port (a net_tap port set up with 0 data queues),
  * and what the kernel sends on it out of port. 0 or -1 when either is not set up. */
 int io_set_tap(uint16_t port_id, uint16_t tap_port_id);

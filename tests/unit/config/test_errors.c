@@ -373,3 +373,40 @@ Test(config_errors, wants_recursion_to_be_a_mapping)
 		     "bad/recursion_not_a_mapping.yaml:10: recursion: expected a mapping of keys, "
 		     "found a scalar");
 }
+
+Test(config_errors, xdp_mode_needs_an_af_xdp_device)
+{
+	expect_error("bad/xdp_not_af_xdp.yaml",
+		     "bad/xdp_not_af_xdp.yaml:6: interface 'lab0': mode xdp needs a net_af_xdp "
+		     "device that names its interface (net_af_xdp0,iface=eth1), not "
+		     "'net_af_packet0,iface=vpcdns-fw0'");
+}
+
+Test(config_errors, xdp_mode_needs_the_devices_iface)
+{
+	expect_error("bad/xdp_no_iface.yaml",
+		     "bad/xdp_no_iface.yaml:6: interface 'lab0': mode xdp needs a net_af_xdp "
+		     "device that names its interface (net_af_xdp0,iface=eth1), not "
+		     "'net_af_xdp0,start_queue=0'");
+}
+
+Test(config_errors, xdp_mode_loads_its_own_program)
+{
+	expect_error("bad/xdp_prog.yaml",
+		     "bad/xdp_prog.yaml:6: interface 'lab0': mode xdp: vpcdnsd loads its own XDP "
+		     "program; drop xdp_prog= from 'net_af_xdp0,iface=eth1,xdp_prog=/tmp/x.o'");
+}
+
+Test(config_errors, xdp_mode_has_no_tap)
+{
+	expect_error("bad/xdp_kernel_interface.yaml",
+		     "bad/xdp_kernel_interface.yaml:7: interface 'lab0': mode xdp has no TAP: the "
+		     "kernel interface is the NIC's own ('eth1'); drop 'kernel_interface'");
+}
+
+Test(config_errors, names_the_modes)
+{
+	expect_error(
+	    "bad/mode.yaml",
+	    "bad/mode.yaml:6: interface 'lab0': 'mode' must be full_nic or xdp, not 'dpdk'");
+}

@@ -215,3 +215,19 @@ Test(config_model, reads_the_recursion_section_with_hints_next_to_the_config)
 	cr_expect_eq(rc->timeout_ms, 2500);
 	config_free(cfg);
 }
+
+Test(config_model, full_nic_mode_is_the_default_with_a_tap)
+{
+	struct config *cfg = load_ok(EXAMPLES_DIR "/seed.yaml");
+	cr_expect_eq(cfg->interfaces[0].mode, CONFIG_MODE_FULL_NIC);
+	cr_expect_str_eq(cfg->interfaces[0].kernel_interface, "vpcdns-k0");
+	config_free(cfg);
+}
+
+Test(config_model, xdp_mode_makes_the_nics_own_interface_the_kernel_interface)
+{
+	struct config *cfg = load_ok("good/xdp.yaml");
+	cr_expect_eq(cfg->interfaces[0].mode, CONFIG_MODE_XDP);
+	cr_expect_str_eq(cfg->interfaces[0].kernel_interface, "vpcdns-fw0");
+	config_free(cfg);
+}

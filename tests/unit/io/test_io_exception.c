@@ -407,3 +407,45 @@ Test(io_eal, names_a_device_that_failed_to_probe)
 	cr_assert_eq(rte_eth_dev_get_port_by_name("net_null0", &id), 0, "the other device probed");
 	io_eal_cleanup();
 }
+
+/* What io_set_neigh_heard's function was told. */
+static struct heard_log {
+	unsigned calls;
+	uint16_t port_id, vlan_id;
+	uint8_t family, addr[16], mac[6];
+} heard_log;
+
+static void record_heard(void *ctx, uint16_t port_id, uint16_t vlan_id, uint8_t family,
+			 const uint8_t *addr, const uint8_t *mac)
+{
+	struct heard_log *h = ctx;
+	h->calls++;
+	h->port_id = port_id;
+	h->vlan_id = vlan_id;
+	h->family = family;
+	memcpy(h->addr, addr, family == 4 ? 4 : 16);
+	memcpy(h->mac, mac, 6);
+}
+
+Test(io_exception, tells_who_it_heard_even_when_not_a_next_hop)
+{
+	io_set_neigh_heard(record_heard, &heard_log);
+	/* the peer asks for our address: no next hop of ours, but the kernel will want its MAC */
+	arrive(captured_arp_request, sizeof(captured_arp_request));
+	io_poll_exceptions(NOW);
+	cr_assert_eq(heard_log.calls, 1);
+	cr_assert_eq(heard_log.port_id, port.port_id);
+	cr_assert_eq(heard_log.vlan_id, 0);
+	cr_assert_eq(heard_log.family, 4);
+	cr_assert_arr_eq(heard_log.addr, peer4, 4);
+	cr_assert_arr_eq(heard_log.mac, peer_mac.addr_bytes, 6);
+	cr_assert_eq(io_exc_count(IO_EXC_NEIGH_HEARD), 0, "not a next hop: nothing learnt");
+	cr_assert_eq(io_exc_count(IO_EXC_ARP_REPLIED), 1);
+
+	arrive(captured_nd_ns, sizeof(captured_nd_ns));
+	io_poll_exceptions(NOW + 1);
+	cr_assert_eq(heard_log.calls, 2);
+	cr_assert_eq(heard_log.family, 6);
+	cr_assert_arr_eq(heard_log.addr, peer6, 16);
+	cr_assert_arr_eq(heard_log.mac, peer_mac.addr_bytes, 6);
+}
