@@ -58,8 +58,9 @@ check "our XDP program (steer_dns) is attached to $LAB_IF_FWD" \
 check "no TAP: $LAB_IF_FWD, the uplink and lo are all the links in $LAB_NS_FWD" \
 	test "$(in_fwd ip -o link show | awk -F': ' '{print $2}' | sed 's/@.*//' | sort | tr '\n' ' ')" = \
 	"lo $LAB_IF_FWD $LAB_IF_UP "
+# (looked at for up to 2 s: once, right after start, the address list came back without it)
 check "the resolver address $LAB_RESOLVER is on $LAB_IF_FWD" \
-	eval "in_fwd ip -o addr show dev $LAB_IF_FWD | grep -q ' $LAB_RESOLVER/32 '"
+	eval "(for _ in \$(seq 20); do in_fwd ip -o addr show dev $LAB_IF_FWD | grep -q ' $LAB_RESOLVER/32 ' && exit 0; sleep 0.1; done; exit 1)"
 check "the on-link route to the VPC goes out of $LAB_IF_FWD" \
 	eval "in_fwd ip route show $LAB_VPC_CIDR | grep -q 'dev $LAB_IF_FWD'"
 
