@@ -22,29 +22,17 @@ below() { # NAME LIMIT VALUE
 }
 time_of() { ask "$@" | sed -n 's/^;; Query time: \([0-9]*\) msec/\1/p'; }
 
-# counter NAME: a line "all: drop NAME N" (or any "all: ... NAME N") from the counters SIGUSR1 prints.
-counter() {
-	local before
-	before=$(wc -l <"$work/vpcdnsd.log")
-	kill -USR1 "$daemon_pid"
-	sleep 0.5
-	tail -n +"$((before + 1))" "$work/vpcdnsd.log" |
-		sed -n "s/^all: .*\b$1 \([0-9][0-9]*\).*/\1/p" | head -n 1
-}
 
-# variant CONFIG KEY: VALUE...: examples/seed.yaml with tunables added, in $work (zones beside it).
-variant() {
-	local out="$work/$1"
-	shift
-	[ -e "$work/zones" ] || ln -s "$repo/examples/zones" "$work/zones"
-	[ -e "$work/root.hints" ] || ln -s "$repo/$LAB_ROOT_HINTS" "$work/root.hints"
-	sed 's|root_hints: [^ ]*|root_hints: root.hints|' "$repo/examples/seed.yaml" >"$out"
-	for kv in "$@"; do printf '  %s\n' "$kv" >>"$out"; done
-	echo "$out"
-}
 # queries_seen PCAP...: DNS queries for www.onprem.com the targets' captures hold.
 queries_seen() {
 	for f in "$@"; do tcpdump -r "$f" -n 2>/dev/null; done | grep -c "A? $LAB_WWW\."
+}
+# variant NAME KEY: VALUE...: the seed with tunables added (tunables is its last section).
+variant() {
+	local name=$1 kv exprs=()
+	shift
+	for kv in "$@"; do exprs+=("\$a\\  $kv"); done
+	seed_variant "$name" "${exprs[@]}"
 }
 ttl_of() { ask "$@" | awk '$4 == "A" {print $2; exit}'; }
 
@@ -89,12 +77,12 @@ expect "... and the answer has the resolver's flags, never aa (kdig)" "qr rd ra"
 		sed -n 's/^;; Flags: \([a-z ]*\);.*/\1/p' | sed 's/ *$//')"
 check "the daemon compiled the seed's 9 static zone answers" \
 	grep -q '^vpcdnsd: 9 static zone answers in 1 VPCs' "$work/vpcdnsd.log"
-static_before=$(counter static_answers)
-slow_before=$(counter to_slow)
+static_before=$(counter all static_answers)
+slow_before=$(counter all to_slow)
 ask "$LAB_NS_CLI" @"$LAB_RESOLVER" www.central.com >/dev/null
 ask "$LAB_NS_CLI" @"$LAB_RESOLVER" API.central.com AAAA >/dev/null
 expect "... static zone answers come from the lcore (static_answers +2, to_slow unmoved)" "2 0" \
-	"$(($(counter static_answers) - ${static_before:-0})) $(($(counter to_slow) - ${slow_before:-0}))"
+	"$(($(counter all static_answers) - ${static_before:-0})) $(($(counter all to_slow) - ${slow_before:-0}))"
 expect "an instance name in the VPC answers its address" "$LAB_CLIENT" \
 	"$(first_a "$LAB_NS_CLI" @"$LAB_RESOLVER" "ip-${LAB_CLIENT//./-}.ap-southeast-2.compute.internal")"
 expect "... and its PTR the instance name" "ip-${LAB_CLIENT//./-}.ap-southeast-2.compute.internal." \
@@ -147,7 +135,7 @@ expect "a name target 1 refuses is answered by target 2, every time" \
 
 # Spoofed answers from the target's namespace, to both endpoint addresses over a range of ports: none
 # is accepted (no open flow for their port and ID), each is counted, and the real answers win.
-no_flow_before=$(counter no_flow)
+no_flow_before=$(counter all no_flow)
 for ep in $LAB_ENDPOINT_OUT; do
 	"$lab" exec t1 "$repo/scripts/lab.d/dns-spoof" --to "$ep" --ports 1024-1523 --id 4242 \
 		--name "$LAB_WWW" --answer 6.6.6.6 >/dev/null
@@ -155,18 +143,18 @@ done
 answers=""
 for _ in 1 2 3; do answers="$answers $(first_a "$LAB_NS_CLI" @"$LAB_RESOLVER" "$LAB_WWW")"; done
 expect "the real answers win over the spoofed ones" " $LAB_WWW_A $LAB_WWW_A $LAB_WWW_A" "$answers"
-no_flow_after=$(counter no_flow)
+no_flow_after=$(counter all no_flow)
 expect "1,000 spoofed answers are dropped and counted (no_flow)" 1000 \
 	"$((${no_flow_after:-0} - ${no_flow_before:-0}))"
 
 # The seed's large answer (1,645 octets) crosses the MTU-1500 link from the target in two IPv4
 # fragments: the lcore reassembles it, then truncates it for the client of 1232 octets.
-reassembled_before=$(counter reassembled)
+reassembled_before=$(counter all reassembled)
 big=$(ask "$LAB_NS_CLI" @"$LAB_RESOLVER" "$LAB_LARGE" +bufsize=1232 +ignore)
 expect "large.onprem.com over MTU 1500, client of 1232 octets: TC=1 as in the seed" "qr tc rd ra" \
 	"$(echo "$big" | sed -n 's/^;; flags: \([a-z ]*\);.*/\1/p')"
 expect "... the target's fragmented answer was reassembled once" 1 \
-	"$(($(counter reassembled) - ${reassembled_before:-0}))"
+	"$(($(counter all reassembled) - ${reassembled_before:-0}))"
 expect "large.onprem.com over MTU 1500 to a client of 4096 octets: TC=1, as 1,645 octets do not fit the link" \
 	"qr tc rd ra" "$(flags_of "$LAB_NS_CLI" @"$LAB_RESOLVER" "$LAB_LARGE" +bufsize=4096 +ignore)"
 
@@ -174,12 +162,12 @@ expect "large.onprem.com over MTU 1500 to a client of 4096 octets: TC=1, as 1,64
 # get at most a second's worth answered plus what the rate gives back while they are being sent; the
 # rest is dropped unanswered and counted; a second later the client is served again. (50 ms of slack:
 # the lcore takes them from the link a little later and longer than the client takes to send them.)
-limited_before=$(counter rate_limited)
-queries_before=$(counter queries)
+limited_before=$(counter all rate_limited)
+queries_before=$(counter all queries)
 flood=$("$lab" exec cli "$repo/scripts/lab.d/dns-flood" --to "$LAB_RESOLVER" --name "$LAB_WWW" --count 3000)
 read -r _ sent _ answered _ secs <<<"$flood"
-limited=$(($(counter rate_limited) - ${limited_before:-0}))
-admitted=$(($(counter queries) - ${queries_before:-0}))
+limited=$(($(counter all rate_limited) - ${limited_before:-0}))
+admitted=$(($(counter all queries) - ${queries_before:-0}))
 allowed=$(awk -v s="${secs:-0}" 'BEGIN { printf "%d", 1024 + 1024 * (s + 0.05) }')
 check "3,000 queries at once from one client: a second's worth answered ($flood; at most $allowed)" \
 	test "${answered:-0}" -le "$allowed" -a "${answered:-0}" -ge 900
@@ -200,7 +188,7 @@ check "vpcdnsd stops on SIGTERM and prints its counters" grep -q '^all: rx' "$wo
 start_daemon "$(variant seed-cache.yaml "cache_ttl_max_s: 10")"
 "$lab" capture t1 start "$work/c1.pcap"
 "$lab" capture t2 start "$work/c2.pcap"
-hits_before=$(counter cache_hits)
+hits_before=$(counter all cache_hits)
 first=$(ask "$LAB_NS_CLI" @"$LAB_RESOLVER" "$LAB_WWW")
 expect "cache: the first www.onprem.com goes to a target, its TTL capped at 10 for the client too" \
 	"$LAB_WWW_A 10" "$(echo "$first" | awk '$4 == "A" {print $5, $2; exit}')"
@@ -209,7 +197,7 @@ sleep 2
 ttl=$(ttl_of "$LAB_NS_CLI" @"$LAB_RESOLVER" "$LAB_WWW")
 check "... the second is answered from the cache with its TTL aged ($ttl of 10)" \
 	test "${ttl:-99}" -ge 6 -a "${ttl:-99}" -le 8
-expect "... counted as a cache hit" 1 "$(($(counter cache_hits) - ${hits_before:-0}))"
+expect "... counted as a cache hit" 1 "$(($(counter all cache_hits) - ${hits_before:-0}))"
 "$lab" capture t1 stop "$work/c1.pcap"
 "$lab" capture t2 stop "$work/c2.pcap"
 expect "... and the targets saw one query, not two" 1 "$(queries_seen "$work/c1.pcap" "$work/c2.pcap")"
@@ -224,12 +212,12 @@ sleep 0.5
 "$lab" capture t1 stop "$work/r1.pcap"
 "$lab" capture t2 stop "$work/r2.pcap"
 expect "... and the target saw the refresh" 1 "$(queries_seen "$work/r1.pcap" "$work/r2.pcap")"
-expect "... which came back and was kept (refreshed)" 1 "$(counter refreshed)"
+expect "... which came back and was kept (refreshed)" 1 "$(counter all refreshed)"
 sleep "$(awk -v t="$cached_at" -v now="$(date +%s%N)" 'BEGIN { s = 10.5 - (now - t) / 1e9; printf "%.3f", (s > 0 ? s : 0) }')"
-hits_before=$(counter cache_hits)
+hits_before=$(counter all cache_hits)
 ttl=$(ttl_of "$LAB_NS_CLI" @"$LAB_RESOLVER" "$LAB_WWW")
 check "... so past the first answer's 10 s the name is still answered from the cache (TTL $ttl)" \
-	test "${ttl:-0}" -ge 1 -a "${ttl:-0}" -le 9 -a "$(($(counter cache_hits) - ${hits_before:-0}))" = 1
+	test "${ttl:-0}" -ge 1 -a "${ttl:-0}" -le 9 -a "$(($(counter all cache_hits) - ${hits_before:-0}))" = 1
 
 # Serve-stale: the entry expires, both targets go silent: the expired answer comes with TTL 30.
 "$lab" silence t1 >/dev/null
@@ -241,7 +229,7 @@ expect "both targets silent, the entry expired: the stale answer" "$LAB_WWW_A" \
 expect "... with TTL 30 (RFC 8767)" 30 "$(echo "$out" | awk '$4 == "A" {print $2; exit}')"
 below "... within the failover bound of three tries (ms)" 1500 \
 	"$(echo "$out" | sed -n 's/^;; Query time: \([0-9]*\) msec/\1/p')"
-expect "... counted as stale" 1 "$(counter stale)"
+expect "... counted as stale" 1 "$(counter all stale)"
 expect "a name never cached still gets SERVFAIL" SERVFAIL \
 	"$(status_of "$LAB_NS_CLI" @"$LAB_RESOLVER" nosuch.onprem.com)"
 "$lab" unsilence t1 >/dev/null
@@ -260,10 +248,10 @@ expect "over TCP, the untagged VPC's client gets its own target's answer" "$LAB_
 	"$(first_a "$LAB_NS_CLI" @"$LAB_RESOLVER" "$LAB_WWW" +tcp)"
 expect "over TCP, the VLAN $LAB_VLAN2 VPC's client gets its own (the kernel's VLAN interface, or its TAP)" \
 	"$LAB_WWW_A_VLAN2" "$(first_a "$LAB_NS_CLI2" @"$LAB_RESOLVER" "$LAB_WWW" +tcp)"
-hits_before=$(counter cache_hits)
+hits_before=$(counter all cache_hits)
 expect "asked again, each VPC gets its own answer from the cache" "$LAB_WWW_A $LAB_WWW_A_VLAN2" \
 	"$(first_a "$LAB_NS_CLI" @"$LAB_RESOLVER" "$LAB_WWW") $(first_a "$LAB_NS_CLI2" @"$LAB_RESOLVER" "$LAB_WWW")"
-expect "... both cache hits" 2 "$(($(counter cache_hits) - ${hits_before:-0}))"
+expect "... both cache hits" 2 "$(($(counter all cache_hits) - ${hits_before:-0}))"
 big=$(ask "$LAB_NS_CLI" @"$LAB_RESOLVER" "$LAB_LARGE" +bufsize=1232 +ignore)
 expect "large.onprem.com to a client of 1232 octets: TC=1" "qr tc rd ra" \
 	"$(echo "$big" | sed -n 's/^;; flags: \([a-z ]*\);.*/\1/p')"

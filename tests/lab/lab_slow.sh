@@ -18,26 +18,6 @@ me=lab-slow
 . "$repo/tests/lab/daemon.sh"
 ASK_TIMEOUT=3
 
-# counter WHO NAME: NAME's value on the first counters line starting "WHO:" that SIGUSR1 prints
-# ("all" for the lcores' sum, "control core: slow path" and so on).
-counter() {
-	local before
-	before=$(wc -l <"$work/vpcdnsd.log")
-	kill -USR1 "$daemon_pid"
-	sleep 0.5
-	tail -n +"$((before + 1))" "$work/vpcdnsd.log" | grep "^$1:" |
-		sed -n "s/.*\b$2 \([0-9][0-9]*\).*/\1/p" | head -n 1
-}
-# variant NAME [SED-EXPRESSION]: examples/seed.yaml edited, in $work (its zones and root hints beside it).
-variant() {
-	local out="$work/$1"
-	[ -e "$work/zones" ] || ln -s "$repo/examples/zones" "$work/zones"
-	[ -e "$work/root.hints" ] || ln -s "$repo/$LAB_ROOT_HINTS" "$work/root.hints"
-	sed -e 's|root_hints: [^ ]*|root_hints: root.hints|' -e "${2:-}" "$repo/examples/seed.yaml" >"$out"
-	echo "$out"
-}
-answers_of() { ask "$@" | sed -n 's/.*ANSWER: \([0-9]*\),.*/\1/p'; }
-size_of() { ask "$@" | sed -n 's/^;; MSG SIZE  rcvd: \([0-9]*\)/\1/p'; }
 short() { ask "$@" +short | tr '\n' ' ' | sed 's/ $//'; }
 kflags() { # NS kdig-args...: the flags of kdig's first answer
 	local ns=$1
@@ -122,7 +102,7 @@ expect "a delegation to a name server outside the zone (no glue): its address fr
 stop_daemon
 
 # --- upstream TCP fallback: the endpoint advertises 1232, so the target truncates large.onprem.com ----------
-start_daemon "$(variant seed-1232.yaml 's/edns_udp_size: 4096/edns_udp_size: 1232/')"
+start_daemon "$(seed_variant seed-1232.yaml 's/edns_udp_size: 4096/edns_udp_size: 1232/')"
 "$lab" capture t1 start "$work/t1.pcap" 'tcp port 53'
 "$lab" capture t2 start "$work/t2.pcap" 'tcp port 53'
 fallbacks_before=$(counter all tcp_fallbacks)
@@ -138,7 +118,7 @@ check "... which asked over TCP from an endpoint address to the target's port 53
 stop_daemon
 
 # --- a CNAME target under a forward rule of its own goes to that rule's targets ------------------------------
-xyz_rule=$(variant seed-xyz.yaml)
+xyz_rule=$(seed_variant seed-xyz.yaml)
 python3 - "$xyz_rule" <<'EOF'
 import sys
 path = sys.argv[1]

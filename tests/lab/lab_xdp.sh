@@ -21,34 +21,19 @@ me=lab-xdp
 . "$repo/tests/lab/daemon.sh"
 ASK_TIMEOUT=3
 
-# counter WHO NAME: NAME's value on the first counters line starting "WHO:" that SIGUSR1 prints.
-counter() {
-	local before
-	before=$(wc -l <"$work/vpcdnsd.log")
-	kill -USR1 "$daemon_pid"
-	sleep 0.5
-	tail -n +"$((before + 1))" "$work/vpcdnsd.log" | grep "^$1:" |
-		sed -n "s/.*\b$2 \([0-9][0-9]*\).*/\1/p" | head -n 1
+# xdp_variant NAME [SED-EXPRESSION]: the seed in XDP mode, edited.
+xdp_variant() {
+	local name=$1
+	shift
+	seed_variant "$name" "/device: \"net_af_xdp0,iface=$LAB_IF_FWD\"/a\\    mode: xdp" "$@"
 }
-# variant NAME [SED-EXPRESSION]: examples/seed.yaml in XDP mode, edited, in $work.
-variant() {
-	local out="$work/$1"
-	[ -e "$work/zones" ] || ln -s "$repo/examples/zones" "$work/zones"
-	[ -e "$work/root.hints" ] || ln -s "$repo/$LAB_ROOT_HINTS" "$work/root.hints"
-	sed -e 's|root_hints: [^ ]*|root_hints: root.hints|' \
-		-e "/device: \"net_af_xdp0,iface=$LAB_IF_FWD\"/a\\    mode: xdp" \
-		-e "${2:-}" "$repo/examples/seed.yaml" >"$out"
-	echo "$out"
-}
-answers_of() { ask "$@" | sed -n 's/.*ANSWER: \([0-9]*\),.*/\1/p'; }
-size_of() { ask "$@" | sed -n 's/^;; MSG SIZE  rcvd: \([0-9]*\)/\1/p'; }
 in_fwd() { ip netns exec "$LAB_NS_FWD" "$@"; }
 # delta WHO NAME BEFORE: how much a counter moved since BEFORE.
 delta() { echo $(($(counter "$1" "$2") - ${3:-0})); }
 
 start=$(date +%s%N)
 "$lab" up >"$work/up.log" 2>&1 || fail "lab up" "$(tail -n 3 "$work/up.log")"
-seed_xdp=$(variant seed-xdp.yaml)
+seed_xdp=$(xdp_variant seed-xdp.yaml)
 check "the XDP variant of the seed passes --check" "$vpcdnsd" --check "$seed_xdp"
 start_daemon "$seed_xdp"
 
@@ -151,7 +136,7 @@ check "... nor its routes" eval "! in_fwd ip route show | grep -q '$LAB_VPC_CIDR
 check "... nor its XDP program" eval "! in_fwd ip link show dev $LAB_IF_FWD | grep -q prog/xdp"
 
 # --- upstream TCP fallback: the endpoint advertises 1232, so the target truncates large.onprem.com ----------
-start_daemon "$(variant seed-1232.yaml 's/edns_udp_size: 4096/edns_udp_size: 1232/')"
+start_daemon "$(xdp_variant seed-1232.yaml 's/edns_udp_size: 4096/edns_udp_size: 1232/')"
 fallbacks_before=$(counter all tcp_fallbacks)
 expect "large.onprem.com truncated by the target is asked again over TCP: the client gets all $LAB_LARGE_COUNT" \
 	"$LAB_LARGE_COUNT" "$(answers_of "$LAB_NS_CLI" @"$LAB_RESOLVER" "$LAB_LARGE" +bufsize=4096)"
@@ -166,7 +151,7 @@ if in_fwd ip link add link "$LAB_IF_FWD" name vpcdns-vlt type vlan id 4000 2>/de
 	in_fwd ip link del vpcdns-vlt
 	pass "a tagged VLAN in XDP mode: this kernel has 802.1Q, nothing to refuse (not checked)"
 else
-	"$lab" exec fwd "$vpcdnsd" --no-huge --run-seconds 5 "$(variant seed-vlan.yaml 's/vlan: 0/vlan: 100/')" \
+	"$lab" exec fwd "$vpcdnsd" --no-huge --run-seconds 5 "$(xdp_variant seed-vlan.yaml 's/vlan: 0/vlan: 100/')" \
 		>"$work/vlan.log" 2>&1
 	rc=$?
 	check "a tagged VLAN in XDP mode on a kernel without 802.1Q: vpcdnsd refuses to start" test "$rc" != 0
