@@ -1130,6 +1130,21 @@ static void cut_to_first_segment(struct rte_mbuf *m)
 	put16(ip + m->l3_len + 4, (uint16_t)(m->data_len - m->l2_len - m->l3_len));
 }
 
+/* True for a reassembled UDP datagram to a port of the kernel's (outside the flows'): an answer to
+ * the control core's own query, which goes to the kernel as it is. */
+static bool for_the_kernel(const struct dp_lcore *lc, const struct rte_mbuf *whole,
+			   const struct rte_ipv4_hdr *ip)
+{
+	size_t udp_off = (size_t)whole->l2_len + rte_ipv4_hdr_len(ip);
+	if (ip->next_proto_id != IPPROTO_UDP || whole->data_len < udp_off + 4)
+		return false;
+	const uint8_t *udp = rte_pktmbuf_mtod(whole, const uint8_t *) + udp_off;
+	uint16_t dport = (uint16_t)(udp[2] << 8 | udp[3]);
+	const struct dp_plane *plane = lc->plane;
+	return flow_port_owner(plane->p.flow.port_lo, plane->p.flow.port_hi, plane->p.n_lcores,
+			       dport) >= plane->p.n_lcores;
+}
+
 /*
  * Takes an IPv4 fragment into the lcore's reassembly table (DPDK's rte_ip_frag): the datagram when
  * this fragment completes it (linearized: rewriting in place needs one segment; or, too big for
@@ -1170,6 +1185,11 @@ static struct rte_mbuf *reassemble(struct dp_lcore *lc, uint16_t port, struct rt
 	}
 	memcpy(&ip->dst_addr, lc->t->endpoint_addrs[ep].addr.addr, 4);
 	lc->c.reassembled++;
+	if (for_the_kernel(lc, whole, ip)) {
+		to_exception(lc,
+			     whole); /* whole, in segments: the exception path fragments it again */
+		return NULL;
+	}
 	if (whole->nb_segs > 1 && rte_pktmbuf_linearize(whole) != 0) {
 		cut_to_first_segment(whole);
 		lc->c.oversized++;

@@ -41,11 +41,12 @@
 #define SOURCE_PORT_HI 60999
 #define KERNEL_PORT_LO 61000
 #define KERNEL_PORT_HI 65535
-/* The UDP size the control core's own queries advertise to targets: answers that fit one frame.
- * net_tap passes the kernel no frame over 1,500 octets, so a target's answer in fragments, which
- * the lcores reassemble, could not reach it; larger answers come with TC=1 and go over TCP. */
-#define KERNEL_UDP_SIZE 1232
-#define IDLE_SLEEP_NS	200000 /* the control core naps when a poll found nothing */
+/* What the control core's own queries advertise to targets in XDP mode: answers that fit one
+ * frame. There a target's answer in fragments goes to the lcores, which reassemble it but have no
+ * TAP to hand it to the kernel by; larger answers come with TC=1 and go over TCP. In full-NIC mode
+ * the TAP takes it (cut into fragments again), so the endpoint's own size is advertised. */
+#define KERNEL_UDP_SIZE_XDP 1232
+#define IDLE_SLEEP_NS	    200000 /* the control core naps when a poll found nothing */
 /* XDP mode: a neighbour heard again with the same MAC is not told the kernel again sooner. */
 #define HEARD_REFRESH_MS 5000
 #define HEARD_SLOTS	 256
@@ -1001,6 +1002,14 @@ static bool start_recursion(struct server *s)
 	return s->recurse != NULL;
 }
 
+static bool any_xdp(const struct config *cfg)
+{
+	for (size_t i = 0; i < cfg->n_interfaces; i++)
+		if (cfg->interfaces[i].mode == CONFIG_MODE_XDP)
+			return true;
+	return false;
+}
+
 static int match_published(void *plane, uint32_t vpc, const uint8_t *name, size_t len,
 			   struct match_result *out)
 {
@@ -1061,7 +1070,7 @@ static bool start_slow_path(struct server *s)
 	    .n_dp_rules = s->n_rules,
 	    .endpoint_link = (const kernel_ifname *)s->endpoint_link,
 	    .edns_udp_size = (uint16_t)tun->edns_udp_size,
-	    .upstream_udp_size = KERNEL_UDP_SIZE,
+	    .upstream_udp_size = any_xdp(cfg) ? KERNEL_UDP_SIZE_XDP : (uint16_t)tun->edns_udp_size,
 	    .tries = tun->tries,
 	    .try_timeout_ms = tun->retry_timeout_initial_ms,
 	    .cache = s->slow_cache,

@@ -12,6 +12,8 @@
 #include <sys/socket.h>
 
 #include <rte_ethdev.h>
+#include <rte_ip.h>
+#include <rte_ip_frag.h>
 #include <rte_lcore.h>
 #include <rte_mbuf.h>
 #include <rte_ring.h>
@@ -19,8 +21,10 @@
 #include "dp/io/io.h"
 #include "dp/wire/wire.h"
 
-#define EXC_BURST   32
-#define PROBE_BURST 32
+#define EXC_BURST     32
+#define PROBE_BURST   32
+#define EXC_FRAGS_MAX 48 /* of a 64 KiB datagram at an MTU of 1,500 */
+#define EXC_INDIRECT  1024
 
 static struct {
 	struct rte_ring *rings[RTE_MAX_LCORE];
@@ -36,6 +40,7 @@ static struct {
 	} vlan_taps[IO_MAX_VLAN_TAPS]; /* VLANs whose frames go to a TAP of their own, untagged */
 	unsigned n_vlan_taps;
 	uint64_t counts[IO_EXC__COUNT];
+	struct rte_mempool *indirect; /* for fragments pointing into a datagram too big for a TAP */
 } exc;
 
 static const char *const exc_count_names[IO_EXC__COUNT] = {
@@ -54,12 +59,21 @@ static const char *const exc_count_names[IO_EXC__COUNT] = {
     [IO_EXC_NO_MBUF] = "no_mbuf",
     [IO_EXC_UNKNOWN_PORT] = "unknown_port",
     [IO_EXC_SPILL_RX] = "spill_rx",
+    [IO_EXC_REFRAGMENTED] = "refragmented",
+    [IO_EXC_FRAG_FAILED] = "frag_failed",
 };
 
 int io_exceptions_init(unsigned n_data_lcores, unsigned ring_size, char *err, size_t errlen)
 {
 	if (n_data_lcores > RTE_MAX_LCORE) {
 		snprintf(err, errlen, "%u lcores: at most %d", n_data_lcores, RTE_MAX_LCORE);
+		return -1;
+	}
+	exc.indirect = rte_pktmbuf_pool_create("io_exc_indirect", EXC_INDIRECT, 32, 0, 0,
+					       (int)rte_socket_id());
+	if (!exc.indirect) {
+		snprintf(err, errlen, "the exception path's indirect mbufs: %s",
+			 rte_strerror(rte_errno));
 		return -1;
 	}
 	for (unsigned i = 0; i < n_data_lcores; i++) {
@@ -241,6 +255,53 @@ bool io_ctl_send(uint16_t port_id, struct rte_mbuf *m)
 	return exc.counts[IO_EXC_TX_FULL] == before;
 }
 
+/*
+ * A datagram too big for the TAP (an lcore reassembled a target's answer to the kernel's own query)
+ * goes to the kernel cut into IPv4 fragments again, for it to reassemble: net_tap passes no frame
+ * over its MTU, and that cannot be raised. m is taken either way.
+ */
+static void send_fragments(uint16_t tap, struct rte_mbuf *m, uint16_t mtu)
+{
+	struct rte_mbuf *frags[EXC_FRAGS_MAX];
+	uint8_t l2[RTE_ETHER_HDR_LEN + RTE_VLAN_HLEN];
+	const struct rte_ether_hdr *eth = rte_pktmbuf_mtod(m, const struct rte_ether_hdr *);
+	size_t l2_len = eth->ether_type == rte_cpu_to_be_16(RTE_ETHER_TYPE_VLAN)
+			    ? RTE_ETHER_HDR_LEN + RTE_VLAN_HLEN
+			    : RTE_ETHER_HDR_LEN;
+	const uint16_t *type = rte_pktmbuf_mtod_offset(m, const uint16_t *, l2_len - 2);
+	int n = -1;
+	if (*type == rte_cpu_to_be_16(RTE_ETHER_TYPE_IPV4) && m->data_len > l2_len) {
+		memcpy(l2, eth, l2_len);
+		rte_pktmbuf_adj(m, (uint16_t)l2_len);
+		n = rte_ipv4_fragment_packet(m, frags, EXC_FRAGS_MAX, mtu, m->pool, exc.indirect);
+	}
+	rte_pktmbuf_free(m);
+	if (n <= 0) {
+		count(IO_EXC_FRAG_FAILED);
+		return;
+	}
+	count(IO_EXC_REFRAGMENTED);
+	for (int i = 0; i < n; i++) {
+		uint8_t *h = (uint8_t *)rte_pktmbuf_prepend(frags[i], (uint16_t)l2_len);
+		if (!h) {
+			rte_pktmbuf_free(frags[i]);
+			count(IO_EXC_FRAG_FAILED);
+			continue;
+		}
+		memcpy(h, l2, l2_len);
+		struct rte_ipv4_hdr *ip = (struct rte_ipv4_hdr *)(h + l2_len);
+		ip->hdr_checksum = 0; /* the fragmenter leaves it to the sender */
+		ip->hdr_checksum = rte_ipv4_cksum(ip);
+		frags[i]->ol_flags = 0;
+		if (rte_eth_tx_burst(tap, 0, &frags[i], 1) == 0) {
+			rte_pktmbuf_free(frags[i]);
+			count(IO_EXC_TAP_FULL);
+			continue;
+		}
+		count(IO_EXC_TO_TAP);
+	}
+}
+
 /* Frames we do not consume go to the kernel when the port has a TAP. */
 static void pass_on(uint16_t port_id, struct rte_mbuf *m, enum io_exc_count if_no_tap)
 {
@@ -257,7 +318,15 @@ static void pass_on(uint16_t port_id, struct rte_mbuf *m, enum io_exc_count if_n
 		return;
 	}
 	m->ol_flags = 0;
-	if (rte_eth_tx_burst((uint16_t)(tap_plus_one - 1), 0, &m, 1) == 0) {
+	uint16_t tap = (uint16_t)(tap_plus_one - 1), mtu = RTE_ETHER_MTU;
+	rte_eth_dev_get_mtu(tap, &mtu);
+	const struct rte_ether_hdr *eth = rte_pktmbuf_mtod(m, const struct rte_ether_hdr *);
+	bool tagged = eth->ether_type == rte_cpu_to_be_16(RTE_ETHER_TYPE_VLAN);
+	if (m->pkt_len > (uint32_t)mtu + RTE_ETHER_HDR_LEN + (tagged ? RTE_VLAN_HLEN : 0)) {
+		send_fragments(tap, m, mtu);
+		return;
+	}
+	if (rte_eth_tx_burst(tap, 0, &m, 1) == 0) {
 		rte_pktmbuf_free(m);
 		count(IO_EXC_TAP_FULL);
 		return;
@@ -526,6 +595,8 @@ void io_exceptions_free(void)
 		exc.rings[i] = NULL;
 	}
 	exc.n_rings = 0;
+	rte_mempool_free(exc.indirect);
+	exc.indirect = NULL;
 	free(exc.owned);
 	exc.owned = NULL;
 	exc.n_owned = 0;

@@ -313,6 +313,8 @@ enum io_exc_count {
 	IO_EXC_NO_MBUF,	      /* requests not sent: the pool was empty */
 	IO_EXC_UNKNOWN_PORT,  /* frames from a port io did not set up */
 	IO_EXC_SPILL_RX,      /* frames drained from RX queues past the lcores' (then handled) */
+	IO_EXC_REFRAGMENTED,  /* datagrams over the TAP's MTU (reassembled by an lcore) cut again */
+	IO_EXC_FRAG_FAILED,   /* such datagrams lost: not IPv4, or no mbufs to fragment them */
 	IO_EXC__COUNT
 };
 

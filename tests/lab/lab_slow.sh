@@ -46,8 +46,15 @@ expect "TCP on the inbound endpoint address $inbound" "$LAB_WWW_A" \
 	"$(first_a "$LAB_NS_CLI" @"$inbound" "$LAB_WWW" +tcp)"
 expect "TCP: the private hosted zone's CNAME chain" "www.central.com. 172.31.20.11" \
 	"$(short "$LAB_NS_CLI" @"$LAB_RESOLVER" api.central.com +tcp)"
+to_tcp_before=$(counter "control core: upstream" truncated_to_tcp)
 expect "TCP: the seed's large.onprem.com, all $LAB_LARGE_COUNT records" "$LAB_LARGE_COUNT" \
 	"$(answers_of "$LAB_NS_CLI" @"$LAB_RESOLVER" "$LAB_LARGE" +tcp)"
+# The control core asked the target over UDP with the endpoint's 4096: the answer came in two IPv4
+# fragments, an lcore reassembled it and the exception path cut it again for the TAP.
+expect "... which the control core got whole over UDP (no TCP to the target)" 0 \
+	"$(($(counter "control core: upstream" truncated_to_tcp) - ${to_tcp_before:-0}))"
+check "... in fragments the kernel reassembled (refragmented by the exception path)" \
+	test "$(counter "control core: exception path" refragmented)" -ge 1
 expect "... in the seed's 1,645 octets" 1645 "$(size_of "$LAB_NS_CLI" @"$LAB_RESOLVER" "$LAB_LARGE" +tcp)"
 expect "the seed's client of 1232 octets gets TC=1 over UDP, comes back over TCP and gets all $LAB_LARGE_COUNT" \
 	"$LAB_LARGE_COUNT" "$(answers_of "$LAB_NS_CLI" @"$LAB_RESOLVER" "$LAB_LARGE" +bufsize=1232)"

@@ -449,3 +449,73 @@ Test(io_exception, tells_who_it_heard_even_when_not_a_next_hop)
 	cr_assert_arr_eq(heard_log.addr, peer6, 16);
 	cr_assert_arr_eq(heard_log.mac, peer_mac.addr_bytes, 6);
 }
+
+/* A frame in two segments, as an lcore hands over a reassembled datagram: Ethernet, IPv4 from peer4
+ * to our4, UDP to port 61000 (a kernel port), payload_len octets of payload. */
+static struct rte_mbuf *reassembled_udp(size_t payload_len)
+{
+	struct rte_mbuf *head = rte_pktmbuf_alloc(port.pool), *tail = rte_pktmbuf_alloc(port.pool);
+	cr_assert(head && tail);
+	size_t first = 1000, hdrs = RTE_ETHER_HDR_LEN + 20 + 8;
+	uint8_t *p = (uint8_t *)rte_pktmbuf_append(head, (uint16_t)(hdrs + first));
+	memcpy(p, our_mac.addr_bytes, 6);
+	memcpy(p + 6, peer_mac.addr_bytes, 6);
+	p[12] = 0x08, p[13] = 0x00;
+	struct rte_ipv4_hdr *ip = (struct rte_ipv4_hdr *)(p + RTE_ETHER_HDR_LEN);
+	memset(ip, 0, 20);
+	ip->version_ihl = 0x45;
+	ip->total_length = rte_cpu_to_be_16((uint16_t)(20 + 8 + payload_len));
+	ip->time_to_live = 64;
+	ip->next_proto_id = IPPROTO_UDP;
+	memcpy(&ip->src_addr, peer4, 4);
+	memcpy(&ip->dst_addr, our4, 4);
+	ip->hdr_checksum = rte_ipv4_cksum(ip);
+	uint8_t *udp = p + RTE_ETHER_HDR_LEN + 20;
+	udp[0] = 0, udp[1] = 53, udp[2] = 0xee, udp[3] = 0x48; /* 53 -> 61000 */
+	udp[4] = (uint8_t)((8 + payload_len) >> 8), udp[5] = (uint8_t)(8 + payload_len);
+	udp[6] = udp[7] = 0;
+	for (size_t i = 0; i < first; i++)
+		udp[8 + i] = (uint8_t)i;
+	uint8_t *q = (uint8_t *)rte_pktmbuf_append(tail, (uint16_t)(payload_len - first));
+	for (size_t i = first; i < payload_len; i++)
+		q[i - first] = (uint8_t)i;
+	cr_assert_eq(rte_pktmbuf_chain(head, tail), 0);
+	head->port = port.port_id;
+	return head;
+}
+
+Test(io_exception, a_datagram_over_the_taps_mtu_goes_to_it_in_fragments_again)
+{
+	cr_assert_eq(io_set_tap(port.port_id, tap.port_id), 0);
+	size_t payload = 3000;
+	cr_assert_eq(rte_ring_enqueue(io_exception_ring(0), reassembled_udp(payload)), 0);
+	io_poll_exceptions(NOW);
+	cr_assert_eq(io_exc_count(IO_EXC_REFRAGMENTED), 1);
+	unsigned n = rte_ring_count(tap_tx);
+	cr_assert_eq(n, 3, "3,028 octets of IPv4 payload at an MTU of 1,500: 1,480 + 1,480 + 68");
+	uint8_t frame[1600], whole[4000];
+	size_t covered = 0;
+	for (unsigned i = 0; i < n; i++) {
+		struct rte_mbuf *m;
+		cr_assert_eq(rte_ring_dequeue(tap_tx, (void **)&m), 0);
+		size_t len = rte_pktmbuf_pkt_len(m);
+		cr_assert_leq(len, RTE_ETHER_HDR_LEN + 1500u);
+		const uint8_t *f = rte_pktmbuf_read(m, 0, (uint32_t)len, frame);
+		cr_assert_arr_eq(f + 6, peer_mac.addr_bytes, 6, "the frame's own Ethernet header");
+		const struct rte_ipv4_hdr *ip = (const struct rte_ipv4_hdr *)(f + RTE_ETHER_HDR_LEN);
+		struct rte_ipv4_hdr copy = *ip;
+		copy.hdr_checksum = 0;
+		cr_assert_eq(ip->hdr_checksum, rte_ipv4_cksum(&copy), "a valid header checksum");
+		uint16_t frag = rte_be_to_cpu_16(ip->fragment_offset);
+		size_t off = (size_t)(frag & RTE_IPV4_HDR_OFFSET_MASK) * 8;
+		size_t plen = rte_be_to_cpu_16(ip->total_length) - 20u;
+		cr_assert_eq(off, covered, "fragments in order, none missing");
+		cr_assert_eq((frag & RTE_IPV4_HDR_MF_FLAG) != 0, i + 1 < n);
+		memcpy(whole + off, f + RTE_ETHER_HDR_LEN + 20, plen);
+		covered += plen;
+		rte_pktmbuf_free(m);
+	}
+	cr_assert_eq(covered, 8 + payload);
+	for (size_t i = 0; i < payload; i++)
+		cr_assert_eq(whole[8 + i], (uint8_t)i);
+}
