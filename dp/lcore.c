@@ -1199,6 +1199,31 @@ static struct rte_mbuf *reassemble(struct dp_lcore *lc, uint16_t port, struct rt
 }
 
 /*
+ * BEHAVIOUR.md: a client may send 1,024 packets a second to its resolver, whatever they carry: TCP
+ * and ICMP to a resolver address count against the same allowance as its UDP queries. True when
+ * this one is over it (dropped and counted); false: on to the kernel.
+ */
+static bool over_rate_to_resolver(struct dp_lcore *lc, uint16_t port, struct rte_mbuf *m,
+				  const struct wire_pkt *pkt)
+{
+	if (!lc->t || !pkt->addr_len)
+		return false;
+	struct dp_addr_hit hit =
+	    dp_tables_lookup_addr(lc->t, port, pkt->vlan_id, pkt->ip_version, pkt->dst_addr);
+	if (hit.kind != DP_ADDR_RESOLVER)
+		return false;
+	enum dp_ratelimit_verdict rate =
+	    dp_ratelimit_check(lc->ratelimit, lc->t->tunables.rate_limit_pps, lc->plane->p.n_lcores,
+			       hit.index, pkt->ip_version, pkt->src_addr, lc->now);
+	lc->c.rate_forgotten += rate == DP_RATE_PASS_FORGOT;
+	if (rate != DP_RATE_LIMITED)
+		return false;
+	vpc_ctr(lc, hit.index)->drops++;
+	drop(lc, m, DP_DROP_RATE_LIMITED);
+	return true;
+}
+
+/*
  * A packet's way up to its name's match: a client query comes back admitted in q (true); anything
  * else (a target's answer, a frame for the kernel, a reject) is dealt with here.
  */
@@ -1222,7 +1247,8 @@ static bool handle_packet(struct dp_lcore *lc, uint16_t port, struct rte_mbuf *m
 	}
 	if (err != WIRE_OK) {
 		if (wire_err_not_ours(err)) {
-			to_exception(lc, m);
+			if (!(err == WIRE_E_NOT_UDP && over_rate_to_resolver(lc, port, m, pkt)))
+				to_exception(lc, m);
 			return false;
 		}
 		lc->c.rejects[err]++;

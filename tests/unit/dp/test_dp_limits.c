@@ -90,6 +90,36 @@ Test(dp_rate, outsiders_are_limited_before_they_are_refused)
 	cr_expect_eq(c.drops[DP_DROP_RATE_LIMITED], 2);
 }
 
+/* A client's frame to the resolver that is not UDP (a TCP segment, as far as the parse goes). */
+static void tcp_from_client(void)
+{
+	uint8_t f[H_FRAME_MAX];
+	size_t len =
+	    h_build_query(f, &(struct h_query){.vlan = H_VLAN_VPC0, .qname = "www.example.com"});
+	struct wire_pkt pkt;
+	cr_assert_eq(wire_pkt_parse(f, len, &pkt), WIRE_OK);
+	f[pkt.l3_off + 9] = 6; /* IPPROTO_TCP */
+	h_inject(f, len);
+}
+
+Test(dp_rate, tcp_to_the_resolver_counts_against_the_same_allowance)
+{
+	for (int i = 0; i < 3; i++)
+		tcp_from_client();
+	h_poll();
+	cr_expect_eq(h_counters().exceptions, 3, "under the limit: on to the kernel");
+	for (int i = 0; i < 3; i++)
+		tcp_from_client();
+	query_from(h_client_ip, 1);
+	cr_expect_eq(admitted_now(), 0, "the fourth packet was the last of the second's worth");
+	struct dp_lcore_counters c = h_counters();
+	cr_expect_eq(c.exceptions, 4);
+	cr_expect_eq(c.drops[DP_DROP_RATE_LIMITED], 3, "two TCP segments and the UDP query");
+	struct rte_mbuf *m;
+	while (rte_ring_dequeue(h.exception[0], (void **)&m) == 0)
+		rte_pktmbuf_free(m);
+}
+
 static void setup_unlimited(void)
 {
 	h_setup(3, 1);
