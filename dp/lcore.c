@@ -309,6 +309,31 @@ static void close_flow(struct dp_lcore *lc, struct flow *f)
 }
 
 /*
+ * A copy of m in the plane's pool, for an mbuf that outlives the burst (a flow's kept query, one on
+ * its way to the control core) but came from a driver's own buffers: net_af_xdp receives into its
+ * UMEM, a few thousand frames, and stops receiving for good once they are all held (its fill ring
+ * is only refilled as frames come back). NULL without mbufs.
+ */
+static struct rte_mbuf *own_copy(struct dp_lcore *lc, const struct rte_mbuf *m)
+{
+	return rte_pktmbuf_copy(m, lc->plane->p.pool, 0, UINT32_MAX);
+}
+
+/* m, or its copy in the plane's pool when it came from a driver's own buffers (see own_copy); m is
+ * taken either way. NULL (counted) without mbufs. */
+static struct rte_mbuf *to_hold(struct dp_lcore *lc, struct rte_mbuf *m)
+{
+	if (m->pool == lc->plane->p.pool)
+		return m;
+	struct rte_mbuf *c = own_copy(lc, m);
+	if (!c)
+		drop(lc, m, DP_DROP_NO_MBUF);
+	else
+		rte_pktmbuf_free(m);
+	return c;
+}
+
+/*
  * Sends one try of f (the query at dns_off in m, ID already set) from the chosen endpoint address
  * to the chosen target. The first try's mbuf becomes the flow's kept query: one more reference
  * before TX, so the NIC frees only its own; retries send copies of it. Nothing ever writes to an
@@ -347,18 +372,26 @@ static void send_try(struct dp_lcore *lc, struct flow *f, const struct flow_choi
 			flow_close(lc->flows, f); /* nothing kept to retry from */
 		return;
 	}
-	if (first)
-		f->pkt = m;
+	bool kept_itself = false;
+	if (first) {
+		kept_itself = m->pool == lc->plane->p.pool;
+		f->pkt = kept_itself ? m : own_copy(lc, m);
+		if (!f->pkt) {
+			drop(lc, m, DP_DROP_NO_MBUF);
+			flow_close(lc->flows, f);
+			return;
+		}
+	}
 	if (!io_neigh_lookup(lc->plane->p.neigh, target->nexthop, &h.dst_mac)) {
 		/* not sent: the flow's timer makes the next try, by then perhaps resolved */
 		io_neigh_want(lc->plane->p.neigh, target->nexthop);
 		lc->c.drops[DP_DROP_NO_NEIGH]++;
-		if (!first)
+		if (!kept_itself)
 			rte_pktmbuf_free(m);
 		return;
 	}
 	memcpy(rte_pktmbuf_mtod(m, uint8_t *), &h.dst_mac, 6);
-	if (first)
+	if (kept_itself)
 		rte_mbuf_refcnt_update(m, 1);
 	transmit(lc, ea->port, m);
 }
@@ -615,6 +648,8 @@ static void forward(struct dp_lcore *lc, uint16_t port, struct rte_mbuf *m,
 static void to_slow(struct dp_lcore *lc, struct rte_mbuf *m, const struct wire_pkt *pkt,
 		    uint32_t vpc, const struct match_result *res)
 {
+	if (!(m = to_hold(lc, m))) /* the control core may hold it for seconds (recursion) */
+		return;
 	struct dp_slow_meta *meta =
 	    RTE_MBUF_DYNFIELD(m, dp_slow_meta_offset, struct dp_slow_meta *);
 	*meta = (struct dp_slow_meta){
@@ -1077,6 +1112,8 @@ static void accept_response(struct dp_lcore *lc, struct rte_mbuf *m, const struc
 
 static void to_exception(struct dp_lcore *lc, struct rte_mbuf *m)
 {
+	if (!(m = to_hold(lc, m)))
+		return;
 	if (!lc->exception || rte_ring_sp_enqueue(lc->exception, m) != 0) {
 		drop(lc, m, DP_DROP_EXCEPTION_FULL);
 		return;

@@ -20,6 +20,7 @@
 #include <rte_eal.h>
 #include <rte_ethdev.h>
 #include <rte_lcore.h>
+#include <rte_mempool.h>
 
 #include "bpf/steer_ctl.h"
 #include "ctl/kernel/kernel.h"
@@ -1081,6 +1082,18 @@ static bool start_slow_path(struct server *s)
 static void print_counters(const struct server *s, FILE *out)
 {
 	dp_counters_print(s->plane, out);
+	fprintf(out, "control core: mbufs: %u free of %u\n", rte_mempool_avail_count(s->pool),
+		s->pool->size);
+	for (size_t i = 0; i < s->cfg->n_interfaces; i++) {
+		struct rte_eth_stats st;
+		if (rte_eth_stats_get(s->port_of[i], &st) == 0)
+			fprintf(out,
+				"interface %s: ipackets %" PRIu64 " opackets %" PRIu64
+				" imissed %" PRIu64 " ierrors %" PRIu64 " oerrors %" PRIu64
+				" rx_nombuf %" PRIu64 "\n",
+				s->cfg->interfaces[i].name, st.ipackets, st.opackets, st.imissed,
+				st.ierrors, st.oerrors, st.rx_nombuf);
+	}
 	fprintf(out, "control core: slow rings:");
 	for (int k = 0; k < MATCH_KIND_COUNT; k++)
 		fprintf(out, " %s %" PRIu64, match_kind_name((enum match_kind)k),
