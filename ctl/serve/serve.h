@@ -7,9 +7,9 @@
  * SIGUSR1 prints the counters) and an orderly stop.
  *
  * The slow path runs on the control core's libevent loop: the kernel behind the TAPs (ctl/kernel),
- * DNS over TCP for clients (ctl/tcpserve), and every query the lcores hand over or a TCP client asks
- * goes through ctl/slow (zones, targets over the kernel's sockets, recursion, delegation, CNAME
- * chasing), counted by the kind of entry that governed it.
+ * DNS over TCP for clients (ctl/tcpserve), and every query the lcores hand over or a TCP client
+ * asks goes through ctl/slow (zones, targets over the kernel's sockets, recursion, delegation,
+ * CNAME chasing), counted by the kind of entry that governed it.
  */
 #ifndef VPCDNS_CTL_SERVE_H
 #define VPCDNS_CTL_SERVE_H

@@ -39,7 +39,7 @@ static size_t make_query(uint8_t ctl, const uint8_t *resp, size_t rlen, uint8_t 
 	}
 	memset(q, 0, WIRE_DNS_HLEN);
 	q[0] = 0x12, q[1] = 0x34;
-	q[2] = 0x01;			    /* RD */
+	q[2] = 0x01;			     /* RD */
 	q[3] = (ctl & 2) ? WIRE_FLAG_CD : 0; /* CD lives in the low octet */
 	q[5] = 1;
 	q[11] = (ctl & 1) ? 1 : 0;

@@ -502,7 +502,8 @@ Test(io_exception, a_datagram_over_the_taps_mtu_goes_to_it_in_fragments_again)
 		cr_assert_leq(len, RTE_ETHER_HDR_LEN + 1500u);
 		const uint8_t *f = rte_pktmbuf_read(m, 0, (uint32_t)len, frame);
 		cr_assert_arr_eq(f + 6, peer_mac.addr_bytes, 6, "the frame's own Ethernet header");
-		const struct rte_ipv4_hdr *ip = (const struct rte_ipv4_hdr *)(f + RTE_ETHER_HDR_LEN);
+		const struct rte_ipv4_hdr *ip =
+		    (const struct rte_ipv4_hdr *)(f + RTE_ETHER_HDR_LEN);
 		struct rte_ipv4_hdr copy = *ip;
 		copy.hdr_checksum = 0;
 		cr_assert_eq(ip->hdr_checksum, rte_ipv4_cksum(&copy), "a valid header checksum");
