@@ -66,17 +66,6 @@ static inline void drop(struct dp_lcore *lc, struct rte_mbuf *m, enum dp_drop wh
 	rte_pktmbuf_free(m);
 }
 
-static inline void put16(uint8_t *p, uint16_t v)
-{
-	p[0] = (uint8_t)(v >> 8);
-	p[1] = (uint8_t)v;
-}
-
-static inline uint16_t get16(const uint8_t *p)
-{
-	return (uint16_t)(p[0] << 8 | p[1]);
-}
-
 /* Room for the DNS message at dns_off to grow into: to the end of the mbuf's buffer. */
 static inline size_t dns_room(const struct rte_mbuf *m, uint16_t dns_off)
 {
@@ -120,14 +109,14 @@ static void set_cksums(struct rte_mbuf *m, uint8_t offload, bool v4, uint16_t l3
 	if (v4 && (offload & DP_TX_CKSUM_IPV4))
 		flags |= RTE_MBUF_F_TX_IP_CKSUM;
 	else if (v4)
-		put16(ip + 10, wire_ipv4_hdr_cksum(ip));
+		wire_put16(ip + 10, wire_ipv4_hdr_cksum(ip));
 	if (offload & DP_TX_CKSUM_UDP)
 		flags |= RTE_MBUF_F_TX_UDP_CKSUM;
 	m->ol_flags = (m->ol_flags & (RTE_MBUF_F_INDIRECT | RTE_MBUF_F_EXTERNAL)) | flags;
 	m->l2_len = l3;
 	m->l3_len = v4 ? WIRE_IPV4_HLEN : WIRE_IPV6_HLEN;
 	if (!(offload & DP_TX_CKSUM_UDP)) {
-		put16(udp + 6, wire_udp_cksum_store(wire_udp_cksum(ip, udp, udp_len)));
+		wire_put16(udp + 6, wire_udp_cksum_store(wire_udp_cksum(ip, udp, udp_len)));
 		return;
 	}
 	uint16_t phdr = v4 ? rte_ipv4_phdr_cksum((const struct rte_ipv4_hdr *)ip, flags)
@@ -158,16 +147,16 @@ static bool build_headers(const struct dp_plane *plane, struct rte_mbuf *m, uint
 	memcpy(f, &h->dst_mac, 6);
 	memcpy(f + 6, &h->src_mac, 6);
 	if (h->vlan_tci) {
-		put16(f + 12, RTE_ETHER_TYPE_VLAN);
-		put16(f + 14, h->vlan_tci);
+		wire_put16(f + 12, RTE_ETHER_TYPE_VLAN);
+		wire_put16(f + 14, h->vlan_tci);
 	}
-	put16(f + l3 - 2, v4 ? RTE_ETHER_TYPE_IPV4 : RTE_ETHER_TYPE_IPV6);
+	wire_put16(f + l3 - 2, v4 ? RTE_ETHER_TYPE_IPV4 : RTE_ETHER_TYPE_IPV6);
 	uint8_t *ip = f + l3, *udp = f + l4;
 	if (v4) {
 		memset(ip, 0, WIRE_IPV4_HLEN);
 		ip[0] = 0x45;
-		put16(ip + 2, (uint16_t)(WIRE_IPV4_HLEN + udp_len));
-		put16(ip + 6, 0x4000); /* DF: a DNS datagram is never fragmented by us */
+		wire_put16(ip + 2, (uint16_t)(WIRE_IPV4_HLEN + udp_len));
+		wire_put16(ip + 6, 0x4000); /* DF: a DNS datagram is never fragmented by us */
 		ip[8] = 64;
 		ip[9] = IPPROTO_UDP;
 		memcpy(ip + 12, h->src, 4);
@@ -175,16 +164,16 @@ static bool build_headers(const struct dp_plane *plane, struct rte_mbuf *m, uint
 	} else {
 		memset(ip, 0, 4);
 		ip[0] = 0x60;
-		put16(ip + 4, udp_len);
+		wire_put16(ip + 4, udp_len);
 		ip[6] = IPPROTO_UDP;
 		ip[7] = 64;
 		memcpy(ip + 8, h->src, 16);
 		memcpy(ip + 24, h->dst, 16);
 	}
-	put16(udp, h->sport);
-	put16(udp + 2, h->dport);
-	put16(udp + 4, udp_len);
-	put16(udp + 6, 0);
+	wire_put16(udp, h->sport);
+	wire_put16(udp + 2, h->dport);
+	wire_put16(udp + 4, udp_len);
+	wire_put16(udp + 6, 0);
 	set_cksums(m, plane->port_offload[h->port], v4, l3, ip, udp, udp_len);
 	return true;
 }
@@ -294,8 +283,8 @@ static struct cache_key flow_key(const struct flow *f)
 	return (struct cache_key){.view = cache_view(f->generation, f->vpc),
 				  .qname = f->question,
 				  .qname_len = name_len,
-				  .qtype = get16(tc),
-				  .qclass = get16(tc + 2),
+				  .qtype = wire_get16(tc),
+				  .qclass = wire_get16(tc + 2),
 				  .qname_hash = wire_name_hash(f->question, name_len)};
 }
 
@@ -434,11 +423,11 @@ static size_t write_stored(const struct cache_answer *a, uint16_t id, struct rte
 	} else {
 		*msg = *query;
 		msg->id = id;
-		msg->flags = get16(dns + 2);
-		msg->qdcount = get16(dns + 4);
-		msg->ancount = get16(dns + 6);
-		msg->nscount = get16(dns + 8);
-		msg->arcount = get16(dns + 10);
+		msg->flags = wire_get16(dns + 2);
+		msg->qdcount = wire_get16(dns + 4);
+		msg->ancount = wire_get16(dns + 6);
+		msg->nscount = wire_get16(dns + 8);
+		msg->arcount = wire_get16(dns + 10);
 		msg->has_opt = false;
 		msg->opt_index = 0;
 		memset(&msg->opt, 0, sizeof(msg->opt));
@@ -842,7 +831,7 @@ static size_t write_answer(struct dp_lcore *lc, struct pending_query *q,
 	struct rte_mbuf *m = q->m;
 	uint16_t off = q->pkt.payload_off;
 	uint8_t *dns = rte_pktmbuf_mtod(m, uint8_t *) + off;
-	uint16_t query_flags = get16(dns + 2), udp_limit = wire_dns_udp_limit(&q->msg);
+	uint16_t query_flags = wire_get16(dns + 2), udp_limit = wire_dns_udp_limit(&q->msg);
 	bool edns = q->msg.has_opt, do_bit = edns && q->msg.opt.do_bit;
 	struct wire_dns_msg msg;
 	size_t len = write_stored(a, q->msg.id, m, off, &q->msg, &msg);
@@ -1006,9 +995,9 @@ static uint16_t kept_query_flags(const struct flow *f)
 {
 	const uint8_t *kept = rte_pktmbuf_mtod((const struct rte_mbuf *)f->pkt, const uint8_t *);
 	unsigned off = WIRE_ETH_HLEN +
-		       (get16(kept + 12) == RTE_ETHER_TYPE_VLAN ? WIRE_VLAN_HLEN : 0) +
+		       (wire_get16(kept + 12) == RTE_ETHER_TYPE_VLAN ? WIRE_VLAN_HLEN : 0) +
 		       (f->upstream_family == 4 ? WIRE_IPV4_HLEN : WIRE_IPV6_HLEN) + WIRE_UDP_HLEN;
-	return get16(kept + off + 2);
+	return wire_get16(kept + off + 2);
 }
 
 /* cut: only the header and question are here (an oversized answer): the client gets them, TC=1 */
@@ -1163,8 +1152,8 @@ static void cut_to_first_segment(struct rte_mbuf *m)
 	m->nb_segs = 1;
 	m->pkt_len = m->data_len;
 	uint8_t *ip = rte_pktmbuf_mtod(m, uint8_t *) + m->l2_len;
-	put16(ip + 2, (uint16_t)(m->data_len - m->l2_len));
-	put16(ip + m->l3_len + 4, (uint16_t)(m->data_len - m->l2_len - m->l3_len));
+	wire_put16(ip + 2, (uint16_t)(m->data_len - m->l2_len));
+	wire_put16(ip + m->l3_len + 4, (uint16_t)(m->data_len - m->l2_len - m->l3_len));
 }
 
 /* True for a reassembled UDP datagram to a port of the kernel's (outside the flows'): an answer to

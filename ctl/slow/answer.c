@@ -266,12 +266,6 @@ bool slow_gathered_has(const struct slow_gathered *g, const uint8_t *name, size_
 	return false;
 }
 
-static void put16(uint8_t *p, uint16_t v)
-{
-	p[0] = (uint8_t)(v >> 8);
-	p[1] = (uint8_t)v;
-}
-
 /* Names already written to the client's answer, for compression (RFC 1035 4.1.4). */
 #define DICT_MAX 64
 struct dict {
@@ -289,7 +283,7 @@ static size_t put_owner(uint8_t *out, size_t at, size_t cap, const uint8_t *name
 		if (d->off[i] + len <= at && slow_name_equal(out + d->off[i], len, name, len)) {
 			if (at + 2 > cap)
 				return 0;
-			put16(out + at, (uint16_t)(0xc000 | d->off[i]));
+			wire_put16(out + at, (uint16_t)(0xc000 | d->off[i]));
 			return 2;
 		}
 	}
@@ -333,12 +327,12 @@ static size_t write_answer(const struct slow_gathered *g, const uint8_t *query,
 	size_t n = q->question_end;
 	if (cap < n + 11)
 		return 0;
-	put16(out, q->id);
-	put16(out + 2, flags);
-	put16(out + 4, 1);
-	put16(out + 6, truncate ? 0 : (uint16_t)g->answer.count);
-	put16(out + 8, truncate ? 0 : (uint16_t)g->authority.count);
-	put16(out + 10, q->has_opt ? 1 : 0);
+	wire_put16(out, q->id);
+	wire_put16(out + 2, flags);
+	wire_put16(out + 4, 1);
+	wire_put16(out + 6, truncate ? 0 : (uint16_t)g->answer.count);
+	wire_put16(out + 8, truncate ? 0 : (uint16_t)g->authority.count);
+	wire_put16(out + 10, q->has_opt ? 1 : 0);
 	memcpy(out + 12, query + 12, n - 12);
 	cap -= 11; /* room for the OPT */
 	if (!truncate) {

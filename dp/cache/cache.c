@@ -61,25 +61,6 @@ const char *cache_insert_name(enum cache_insert r)
 	return (unsigned)r < CACHE_INSERT__COUNT ? insert_names[r] : "?";
 }
 
-static inline uint32_t rd32(const uint8_t *p)
-{
-	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
-}
-
-static inline void wr16(uint8_t *p, uint16_t v)
-{
-	p[0] = (uint8_t)(v >> 8);
-	p[1] = (uint8_t)v;
-}
-
-static inline void wr32(uint8_t *p, uint32_t v)
-{
-	p[0] = (uint8_t)(v >> 24);
-	p[1] = (uint8_t)(v >> 16);
-	p[2] = (uint8_t)(v >> 8);
-	p[3] = (uint8_t)v;
-}
-
 static inline uint32_t round_up(uint32_t n)
 {
 	return (n + ALIGN - 1) & ~(uint32_t)(ALIGN - 1);
@@ -347,7 +328,7 @@ static uint32_t negative_ttl(const struct cache_params *p, const uint8_t *msg,
 		    rrs[i].rdata_len < 20)
 			continue;
 		uint32_t ttl = wire_rr_ttl(msg, &rrs[i]);
-		uint32_t minimum = rd32(msg + rrs[i].rdata_off + rrs[i].rdata_len - 4);
+		uint32_t minimum = wire_get32(msg + rrs[i].rdata_off + rrs[i].rdata_len - 4);
 		ttl = ttl < minimum ? ttl : minimum;
 		return ttl < p->negative_ttl_max_s ? ttl : p->negative_ttl_max_s;
 	}
@@ -563,15 +544,15 @@ size_t cache_answer_write(const struct cache_answer *a, uint16_t id, uint8_t *bu
 		return 0;
 	memcpy(buf, a->msg, WIRE_DNS_HLEN);
 	memcpy(buf + question_end, a->msg + question_end, a->msg_len - question_end);
-	wr16(buf, id);
+	wire_put16(buf, id);
 	for (unsigned i = 0; i < a->n_ttls; i++) {
 		uint8_t *ttl = buf + a->ttl_off[i];
-		uint32_t t = rd32(ttl);
+		uint32_t t = wire_get32(ttl);
 		if (a->stale)
 			t = a->stale_ttl_s;
 		else
 			t = t > a->age_s ? t - a->age_s : 0;
-		wr32(ttl, t);
+		wire_put32(ttl, t);
 	}
 	return a->msg_len;
 }

@@ -177,6 +177,33 @@ static inline uint16_t wire_udp_cksum_store(uint16_t cksum)
 	return cksum ? cksum : 0xffff;
 }
 
+/* ---- big-endian fields, for modules that write wire formats of their own (dp/cache's log,
+ * ctl/slow's answers): alignment-safe loads and stores ---- */
+
+static inline uint16_t wire_get16(const uint8_t *p)
+{
+	return (uint16_t)((p[0] << 8) | p[1]);
+}
+
+static inline uint32_t wire_get32(const uint8_t *p)
+{
+	return ((uint32_t)p[0] << 24) | ((uint32_t)p[1] << 16) | ((uint32_t)p[2] << 8) | p[3];
+}
+
+static inline void wire_put16(uint8_t *p, uint16_t v)
+{
+	p[0] = (uint8_t)(v >> 8);
+	p[1] = (uint8_t)v;
+}
+
+static inline void wire_put32(uint8_t *p, uint32_t v)
+{
+	p[0] = (uint8_t)(v >> 24);
+	p[1] = (uint8_t)(v >> 16);
+	p[2] = (uint8_t)(v >> 8);
+	p[3] = (uint8_t)v;
+}
+
 /* ---- DNS: messages parsed in place ---- */
 
 #define WIRE_DNS_HLEN	  12
