@@ -743,6 +743,22 @@ struct pending_query {
 	struct wire_dns_msg msg;
 };
 
+/* One packet from pkt's source to VPC vpc's resolver against the source's rate: true when over it
+ * (m dropped and counted, for the lcore and the VPC). */
+static bool rate_limited(struct dp_lcore *lc, uint32_t vpc, const struct wire_pkt *pkt,
+			 struct rte_mbuf *m)
+{
+	enum dp_ratelimit_verdict rate =
+	    dp_ratelimit_check(lc->ratelimit, lc->t->tunables.rate_limit_pps, lc->plane->p.n_lcores,
+			       vpc, pkt->ip_version, pkt->src_addr, lc->now);
+	lc->c.rate_forgotten += rate == DP_RATE_PASS_FORGOT;
+	if (rate != DP_RATE_LIMITED)
+		return false;
+	vpc_ctr(lc, vpc)->drops++;
+	drop(lc, m, DP_DROP_RATE_LIMITED);
+	return true;
+}
+
 /*
  * Everything a query to a resolver address goes through before its name is matched: the DNS port,
  * the source's rate, the VPC's CIDRs, the parse. True when q is ready for the match; otherwise the
@@ -758,15 +774,8 @@ static bool admit_query(struct dp_lcore *lc, struct pending_query *q)
 		drop(lc, q->m, DP_DROP_NOT_DNS_PORT);
 		return false;
 	}
-	enum dp_ratelimit_verdict rate =
-	    dp_ratelimit_check(lc->ratelimit, lc->t->tunables.rate_limit_pps, lc->plane->p.n_lcores,
-			       q->vpc, pkt->ip_version, pkt->src_addr, lc->now);
-	if (rate == DP_RATE_LIMITED) {
-		vc->drops++;
-		drop(lc, q->m, DP_DROP_RATE_LIMITED);
+	if (rate_limited(lc, q->vpc, pkt, q->m))
 		return false;
-	}
-	lc->c.rate_forgotten += rate == DP_RATE_PASS_FORGOT;
 	lc->c.queries++;
 	vc->queries++;
 	const uint8_t *dns = rte_pktmbuf_mtod(q->m, uint8_t *) + pkt->payload_off;
@@ -1236,17 +1245,7 @@ static bool over_rate_to_resolver(struct dp_lcore *lc, uint16_t port, struct rte
 		return false;
 	struct dp_addr_hit hit =
 	    dp_tables_lookup_addr(lc->t, port, pkt->vlan_id, pkt->ip_version, pkt->dst_addr);
-	if (hit.kind != DP_ADDR_RESOLVER)
-		return false;
-	enum dp_ratelimit_verdict rate =
-	    dp_ratelimit_check(lc->ratelimit, lc->t->tunables.rate_limit_pps, lc->plane->p.n_lcores,
-			       hit.index, pkt->ip_version, pkt->src_addr, lc->now);
-	lc->c.rate_forgotten += rate == DP_RATE_PASS_FORGOT;
-	if (rate != DP_RATE_LIMITED)
-		return false;
-	vpc_ctr(lc, hit.index)->drops++;
-	drop(lc, m, DP_DROP_RATE_LIMITED);
-	return true;
+	return hit.kind == DP_ADDR_RESOLVER && rate_limited(lc, hit.index, pkt, m);
 }
 
 /*

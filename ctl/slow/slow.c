@@ -127,26 +127,35 @@ struct slow *slow_new(const struct slow_params *p, char *err, size_t errlen)
 
 /* ---- the step queries ---- */
 
-/* A query for the job's name: header (RD), question, and an OPT of the resolver's size when
- * with_opt. Its length, or 0 if buf (at least 12 + 255 + 4 + 11) is short. */
-static size_t step_query(const struct slow_job *j, uint8_t *buf, bool with_opt)
+/* A query: header (RD), one question (name, then QTYPE and QCLASS as given), and an OPT of
+ * opt_size when not 0. buf takes at least 12 + 255 + 4 + 11 octets; the length. */
+static size_t make_query(uint8_t *buf, const uint8_t *name, size_t name_len,
+			 const uint8_t type_class[4], uint16_t opt_size)
 {
 	memset(buf, 0, 12);
 	buf[2] = 0x01; /* RD */
 	buf[5] = 1;    /* QDCOUNT */
-	buf[11] = with_opt ? 1 : 0;
-	memcpy(buf + 12, j->name, j->name_len);
-	size_t n = 12 + j->name_len;
-	memcpy(buf + n, j->query + j->qmsg.question_end - 4, 4); /* QTYPE, QCLASS as asked */
+	buf[11] = opt_size ? 1 : 0;
+	memcpy(buf + 12, name, name_len);
+	size_t n = 12 + name_len;
+	memcpy(buf + n, type_class, 4);
 	n += 4;
-	if (with_opt) {
-		uint16_t size = j->sl->p.upstream_udp_size ? j->sl->p.upstream_udp_size
-							   : j->sl->p.edns_udp_size;
-		const uint8_t opt[11] = {0, 0, 41, (uint8_t)(size >> 8), (uint8_t)size};
+	if (opt_size) {
+		const uint8_t opt[11] = {0, 0, 41, (uint8_t)(opt_size >> 8), (uint8_t)opt_size};
 		memcpy(buf + n, opt, sizeof(opt));
 		n += sizeof(opt);
 	}
 	return n;
+}
+
+/* The step's query: the job's name with the client's QTYPE and QCLASS, and the OPT targets get
+ * when with_opt. */
+static size_t step_query(const struct slow_job *j, uint8_t *buf, bool with_opt)
+{
+	const struct slow_params *p = &j->sl->p;
+	uint16_t size = p->upstream_udp_size ? p->upstream_udp_size : p->edns_udp_size;
+	return make_query(buf, j->name, j->name_len, j->query + j->qmsg.question_end - 4,
+			  with_opt ? size : 0);
 }
 
 /* ---- ending a job ---- */
@@ -476,16 +485,11 @@ static void resolve_next_ns(struct slow_job *j)
 		return;
 	}
 	const struct local_ns *ns = &j->ns[j->next_ns++];
-	uint8_t q[12 + NAME_MAX_LEN + 4];
-	memset(q, 0, 12);
-	q[2] = 0x01; /* RD */
-	q[5] = 1;
-	memcpy(q + 12, ns->name, ns->name_len);
-	const uint8_t a_in[4] = {0, 1, 0, 1};
-	memcpy(q + 12 + ns->name_len, a_in, 4);
+	static const uint8_t a_in[4] = {0, 1, 0, 1};
+	uint8_t q[12 + NAME_MAX_LEN + 4 + 11];
 	struct slow_request r = {.vpc = j->vpc,
 				 .query = q,
-				 .len = 12u + ns->name_len + 4u,
+				 .len = make_query(q, ns->name, ns->name_len, a_in, 0),
 				 .tcp_target = -1,
 				 .link = SLOW_ANSWER_MAX,
 				 .over_tcp = true};
