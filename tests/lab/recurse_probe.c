@@ -17,6 +17,7 @@
 
 #include "ctl/recurse/recurse.h"
 #include "dp/wire/wire.h"
+#include "../unit/recurse/wire_name.h"
 
 #define MAX_RECORDS 32
 
@@ -45,20 +46,6 @@ static void print_answer(void *arg, enum recurse_status status, const uint8_t *a
 	fflush(stdout);
 	if (--pending == 0)
 		event_base_loopbreak(base);
-}
-
-static size_t to_wire(const char *text, uint8_t *out)
-{
-	size_t o = 0;
-	while (*text && o + 64 < WIRE_NAME_MAX) {
-		size_t n = strcspn(text, ".");
-		out[o++] = (uint8_t)n;
-		memcpy(out + o, text, n);
-		o += n;
-		text += n + (text[n] == '.');
-	}
-	out[o++] = 0;
-	return o;
 }
 
 int main(int argc, char **argv)

@@ -23,6 +23,7 @@
 
 #include "ctl/recurse/recurse.h"
 #include "dp/wire/wire.h"
+#include "wire_name.h"
 
 #define NETNS_PATH  "/run/netns/vpcdns-rtest"
 #define READY_MARK  STATE_DIR "/ready"
@@ -154,20 +155,6 @@ static void run(unsigned expected, unsigned ms)
 	evtimer_add(deadline, &tv);
 	event_base_dispatch(base);
 	event_free(deadline);
-}
-
-static size_t to_wire(const char *text, uint8_t *out)
-{
-	size_t o = 0;
-	while (*text) {
-		size_t n = strcspn(text, ".");
-		out[o++] = (uint8_t)n;
-		memcpy(out + o, text, n);
-		o += n;
-		text += n + (text[n] == '.');
-	}
-	out[o++] = 0;
-	return o;
 }
 
 static struct recurse_query *resolve(const char *name, uint16_t qtype, struct outcome *o)
